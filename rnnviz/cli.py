@@ -1,0 +1,134 @@
+"""The one command line behind ``python main.py`` and the ``rnnviz`` script.
+
+    rnnviz                      open the desktop app
+    rnnviz presets              list the presets
+    rnnviz train   --preset NAME [--set key=value ...] [--steps N] [--json]
+    rnnviz record  --preset NAME --out demo.mp4 [--seconds S] [--fps F] [--size WxH] [--view V]
+    rnnviz horizon --preset NAME [--lags 5,10,...] [--seeds 3] [--steps N] [--json]
+    rnnviz bench   [--quick]
+
+Errors in what the user typed exit with code 2 and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rnnviz.presets import PresetError
+from rnnviz.settings import SettingsError, parse_assignment
+
+
+class UsageError(Exception):
+    """Bad input from the command line: reported in one line, exit code 2."""
+
+
+def _assignment(text: str):
+    try:
+        return parse_assignment(text)
+    except SettingsError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _add_run_options(parser: argparse.ArgumentParser, *, preset_required: bool = True) -> None:
+    parser.add_argument("--preset", required=preset_required, metavar="NAME",
+                        help="preset name (see `rnnviz presets`) or path to a .toml file")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], type=_assignment,
+                        metavar="KEY=VALUE", help="override one setting, e.g. --set lr=0.01 (repeatable)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rnnviz", description="A desktop lab that shows why plain RNNs are hard to train. "
+        "Without a command, opens the app.")
+    parser.add_argument("--preset", metavar="NAME", help="open the app with this preset loaded")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("presets", help="list the presets with their titles")
+
+    train = sub.add_parser("train", help="train headless and report progress")
+    _add_run_options(train)
+    train.add_argument("--steps", type=_positive_int, help="iterations (default: the preset's)")
+    train.add_argument("--json", action="store_true", help="one JSON object per log interval, then a summary")
+    train.add_argument("--log-every", type=_positive_int, default=100, metavar="N",
+                       help="iterations between log lines (default 100)")
+
+    record = sub.add_parser("record", help="render a run offscreen to an .mp4 or .gif")
+    _add_run_options(record)
+    record.add_argument("--out", required=True, help="output file (.mp4 or .gif)")
+    record.add_argument("--seconds", type=_positive_float, default=10.0)
+    record.add_argument("--fps", type=_positive_int, default=30)
+    record.add_argument("--size", default="1280x720", metavar="WxH")
+    record.add_argument("--view", choices=("window", "diagram", "curves", "stepper"), default="window")
+    record.add_argument("--iterations-per-frame", type=_positive_int, default=None, metavar="N",
+                        help="training iterations between frames (default: spread the preset's steps)")
+
+    horizon = sub.add_parser("horizon", help="measure the memory horizon: accuracy against lag")
+    _add_run_options(horizon)
+    horizon.add_argument("--lags", default="5,10,20,40,80,160", help="comma-separated lags")
+    horizon.add_argument("--seeds", type=_positive_int, default=3)
+    horizon.add_argument("--steps", type=_positive_int, default=None, help="training budget per run")
+    horizon.add_argument("--target", type=float, default=0.9, help="accuracy that counts as remembered")
+    horizon.add_argument("--json", action="store_true")
+
+    bench = sub.add_parser("bench", help="measure engine, GUI and recording speed")
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions")
+    bench.add_argument("--only", choices=("engine", "gui", "record", "horizon"), action="append",
+                       help="run only these parts (repeatable)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from rnnviz.gui.app import run_gui
+            return run_gui(preset=args.preset)
+        if args.command == "presets":
+            from rnnviz.training import list_presets_command
+            return list_presets_command()
+        if args.command == "train":
+            from rnnviz.training import train_command
+            return train_command(args)
+        if args.command == "record":
+            from rnnviz.recording import record_command
+            return record_command(args)
+        if args.command == "horizon":
+            from rnnviz.horizon import horizon_command
+            return horizon_command(args)
+        if args.command == "bench":
+            from rnnviz.bench import bench_command
+            return bench_command(args)
+    except (UsageError, PresetError, SettingsError) as exc:
+        print(f"rnnviz: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rnnviz: interrupted", file=sys.stderr)
+        return 130
+    parser.error(f"unknown command {args.command!r}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
