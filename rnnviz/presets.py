@@ -1,0 +1,97 @@
+"""Presets: one TOML file per lesson setting in ``resources/presets/``.
+
+A preset file holds a title, a commentary (what to watch for) and a ``[settings]`` table whose keys
+are `Settings` fields; missing keys take the defaults.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomli_w
+
+from rnnviz import RESOURCES
+from rnnviz.settings import Settings, SettingsError
+
+PRESET_DIR = RESOURCES / "presets"
+
+
+class PresetError(ValueError):
+    """A preset is unknown, unreadable or invalid; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    title: str
+    commentary: str
+    settings: Settings
+    steps: int = 2000  # iterations in which the preset shows its lesson
+
+
+def preset_names(directory: Path = PRESET_DIR) -> list[str]:
+    return sorted(p.stem for p in directory.glob("*.toml"))
+
+
+def load_preset(name_or_path: str | Path, directory: Path = PRESET_DIR) -> Preset:
+    """Load a preset by name (from `directory`) or from a path to a ``.toml`` file."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        path = directory / f"{name_or_path}.toml"
+        if not path.is_file():
+            raise PresetError(f"unknown preset {str(name_or_path)!r}; "
+                              f"available: {', '.join(preset_names(directory)) or 'none'}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PresetError(f"cannot read preset {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PresetError(f"preset {path} is not valid TOML: {exc}") from None
+    return _parse(path, data)
+
+
+def _parse(path: Path, data: dict) -> Preset:
+    unknown = set(data) - {"title", "commentary", "settings", "steps"}
+    if unknown:
+        raise PresetError(f"preset {path}: unknown key {sorted(unknown)[0]!r} "
+                          "(expected title, commentary, steps, [settings])")
+    title, commentary = data.get("title", path.stem), data.get("commentary", "")
+    steps = data.get("steps", Preset.steps)
+    if not isinstance(title, str) or not isinstance(commentary, str):
+        raise PresetError(f"preset {path}: title and commentary must be text")
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise PresetError(f"preset {path}: steps must be a positive integer")
+    table = data.get("settings", {})
+    if not isinstance(table, dict):
+        raise PresetError(f"preset {path}: [settings] must be a table")
+    try:
+        settings = Settings.from_dict(table)
+    except SettingsError as exc:
+        raise PresetError(f"preset {path}: {exc}") from None
+    return Preset(path.stem, title, commentary.strip(), settings, steps)
+
+
+def preset_toml(preset: Preset) -> str:
+    """The TOML text of a preset; loading it back gives an equal preset."""
+    return tomli_w.dumps({"title": preset.title, "commentary": preset.commentary,
+                          "steps": preset.steps, "settings": preset.settings.as_dict()})
+
+
+def save_preset(preset: Preset, path: Path) -> None:
+    """Write a preset file (written whole to a temporary file first, so nothing half-written)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        tmp.write_text(preset_toml(preset), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise PresetError(f"cannot write preset {path}: {exc.strerror or exc}") from None
+
+
+def preset_with_overrides(name: str, overrides: list[tuple[str, object]]) -> tuple[Preset, Settings]:
+    """The preset named on the command line and its settings after ``--set key=value`` overrides."""
+    preset = load_preset(name)
+    return preset, preset.settings.replace(**dict(overrides))
