@@ -1,0 +1,253 @@
+"""A training session: model, task, optimiser and settings, stepped on demand (no Qt).
+
+Every view of rnnviz (GUI, CLI, tests, recordings) shows what a `Snapshot` says. Snapshots are
+immutable: their arrays are fresh, read-only copies, so a snapshot can cross threads safely.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Mapping
+
+import numpy as np
+
+from rnnviz.engine import build_model, clip_gradients, make_optimizer, make_task
+from rnnviz.engine.losses import loss_and_grad
+from rnnviz.engine.trace import Trace
+from rnnviz.settings import LIVE, Settings
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    """A read-only copy: safe to hand to another thread or keep in a history."""
+    out = np.array(array, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What one training iteration looked like. Spectral quantities are computed on first use."""
+
+    run: int                      # increments each time the model is rebuilt or reset
+    iteration: int                # updates applied so far (0 = freshly initialised)
+    loss: float
+    accuracy: float | None        # on this iteration's training batch, where the task has one
+    grad_norm: float              # ‖g‖ before clipping
+    grad_norm_clipped: float      # ‖g‖ after clipping
+    clipped: bool
+    clip_events: int              # iterations clipped so far in this run
+    max_grad_norm: float          # largest ‖g‖ before clipping so far in this run
+    param_norms: Mapping[str, float]
+    contribution_norms: np.ndarray  # (T,) ‖h_{t-1}ᵀ δa_t‖_F: each step's share of dL/dW_H
+    dh_norms: np.ndarray            # (T,) ‖dL/dh_t‖_F over the batch
+    recurrent: np.ndarray           # (H, H) copy of the matrix carrying h_{t-1} → h_t
+    settings: Settings
+    diverged_at: int | None = None  # the iteration whose loss, gradient or update went non-finite
+    divergence: str | None = None   # the cause, in words
+    hidden_rms: np.ndarray | None = None  # (T,) rms of h_t over batch and units (the diagram's node colours)
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    @property
+    def status(self) -> str:
+        return "diverged" if self.diverged else "ok"
+
+    @cached_property
+    def eigenvalues(self) -> np.ndarray:
+        """Eigenvalues of W_H (complex, sorted by magnitude, largest first)."""
+        if not np.isfinite(self.recurrent).all():
+            return np.full(self.recurrent.shape[0], np.nan, dtype=complex)
+        values = np.linalg.eigvals(self.recurrent)
+        return _frozen(values[np.argsort(-np.abs(values))])
+
+    @property
+    def spectral_radius(self) -> float:
+        """ρ(W_H) = max |λ|: below 1 the product of many W_H factors shrinks."""
+        return float(np.abs(self.eigenvalues[0]))
+
+    @cached_property
+    def max_singular(self) -> float:
+        """σ_max(W_H) = ‖W_H‖₂ bounds how much one backward step can grow a gradient (times max f')."""
+        if not np.isfinite(self.recurrent).all():
+            return math.nan
+        return float(np.linalg.norm(self.recurrent, 2))
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """The full forward and backward pass of the current batch, for frame-by-frame viewing."""
+
+    trace: Trace
+    params: Mapping[str, np.ndarray]   # copies of the weights the trace was computed with
+    x: np.ndarray                      # (T, B, I) the batch's inputs
+    target: np.ndarray
+    step_labels: list[str]             # a label per time step for example 0
+    settings: Settings
+
+
+class Session:
+    """Owns a model, a task and an optimiser; `step()` trains one iteration and returns a snapshot."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self._settings = settings or Settings()
+        self._run = 0
+        self._build()
+
+    # ----------------------------------------------------------------- construction
+    def _build(self) -> None:
+        s = self._settings
+        self.task = make_task(s.task, length=s.length, seed=s.seed, dtype=np.dtype(s.dtype))
+        self.model = build_model(
+            s.arch, self.task.input_size, s.hidden, self.task.output_size,
+            activation=s.activation, init=s.init, init_scale=s.init_scale,
+            skip=s.skip if s.arch == "skip" else None, forget_bias=s.forget_bias,
+            seed=s.seed, dtype=np.dtype(s.dtype))
+        self.optimizer = make_optimizer(s.optimizer, s.lr, s.momentum)
+        self._run += 1
+        self._iteration = 0
+        self._clip_events = 0
+        self._max_grad_norm = 0.0
+        self._batch = self.task.batch(s.batch)
+        trace = self._forward_backward(self._batch)
+        self._last = self._snapshot(trace, grad_norm=_global_norm(trace.grads), clip=None)
+
+    def reset(self) -> Snapshot:
+        """Start the run again from the same seed: it replays bit for bit."""
+        self._build()
+        return self._last
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
+    def iteration(self) -> int:
+        return self._iteration
+
+    @property
+    def diverged(self) -> bool:
+        return self._last.diverged
+
+    def snapshot(self) -> Snapshot:
+        """The latest snapshot (iteration 0 right after a build)."""
+        return self._last
+
+    def apply(self, settings: Settings) -> bool:
+        """Adopt new settings. Live ones (lr, momentum, optimiser, clipping) apply mid-run;
+        structural ones rebuild the model and restart. Returns True if the run restarted."""
+        old, self._settings = self._settings, settings
+        if old.structural_changes(settings):
+            self._build()
+            return True
+        if settings.optimizer != old.optimizer:
+            self.optimizer = make_optimizer(settings.optimizer, settings.lr, settings.momentum)
+        self.optimizer.lr = settings.lr
+        self.optimizer.momentum = settings.momentum
+        self._last = dataclasses.replace(self._last, settings=settings)
+        return False
+
+    def update(self, **changes) -> bool:
+        """`apply(settings.replace(**changes))`: e.g. ``session.update(lr=0.01)``."""
+        return self.apply(self._settings.replace(**changes))
+
+    # ----------------------------------------------------------------- training
+    def _forward_backward(self, batch) -> Trace:
+        x, target = batch
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            return self.model.forward_backward(x, target, loss=self.task.loss, readout=self.task.readout)
+
+    def step(self) -> Snapshot:
+        """One iteration: batch → forward/backward (BPTT) → clip → update.
+
+        After a divergence nothing happens until `reset()`: the diverged snapshot is returned again.
+        """
+        if self._last.diverged:
+            return self._last
+        s = self._settings
+        self._batch = self.task.batch(s.batch)
+        trace = self._forward_backward(self._batch)
+        clip = clip_gradients(trace.grads, s.clip, s.clip_threshold)
+        cause = None
+        if not math.isfinite(trace.loss):
+            cause = f"the loss became {_word(trace.loss)}"
+        elif not math.isfinite(clip.norm_before):
+            cause = f"the gradient norm became {_word(clip.norm_before)}"
+        else:
+            with np.errstate(over="ignore", invalid="ignore"):
+                self.optimizer.step(self.model.params, trace.grads)
+            bad = [k for k, w in self.model.params.items() if not np.isfinite(w).all()]
+            if bad:
+                cause = f"the weights {', '.join(bad)} became infinite or NaN after the update"
+        self._iteration += 1
+        self._clip_events += int(clip.clipped)
+        if math.isfinite(clip.norm_before):
+            self._max_grad_norm = max(self._max_grad_norm, clip.norm_before)
+        else:
+            self._max_grad_norm = math.inf
+        self._last = self._snapshot(trace, grad_norm=clip.norm_before, clip=clip, cause=cause)
+        return self._last
+
+    def run(self, steps: int):
+        """Yield a snapshot per iteration, stopping early if the run diverges."""
+        for _ in range(steps):
+            snap = self.step()
+            yield snap
+            if snap.diverged:
+                return
+
+    def _snapshot(self, trace: Trace, *, grad_norm: float, clip, cause: str | None = None) -> Snapshot:
+        accuracy = None
+        if self.task.chance is not None:
+            accuracy = self.task.accuracy(trace.outputs, self._batch[1])
+        with np.errstate(over="ignore", invalid="ignore"):
+            param_norms = {k: float(np.linalg.norm(w)) for k, w in self.model.params.items()}
+            contributions = trace.contribution_norms("W_H")
+            dh_norms = trace.dh_norms
+            h = trace.hidden[1:]
+            hidden_rms = np.sqrt(np.einsum("tbh,tbh->t", h, h) / (h.shape[1] * h.shape[2]))
+        return Snapshot(
+            run=self._run, iteration=self._iteration, loss=float(trace.loss), accuracy=accuracy,
+            grad_norm=float(grad_norm),
+            grad_norm_clipped=float(clip.norm_after if clip else grad_norm),
+            clipped=bool(clip.clipped) if clip else False,
+            clip_events=self._clip_events, max_grad_norm=self._max_grad_norm,
+            param_norms=param_norms,
+            contribution_norms=_frozen(contributions), dh_norms=_frozen(dh_norms),
+            recurrent=_frozen(self.model.recurrent_matrix()), settings=self._settings,
+            diverged_at=self._iteration if cause else None, divergence=cause,
+            hidden_rms=_frozen(hidden_rms))
+
+    # ----------------------------------------------------------------- inspection
+    def inspect(self) -> Inspection:
+        """Forward and backward pass of the latest batch with the current weights (no update)."""
+        x, target = self._batch
+        trace = self._forward_backward(self._batch)
+        return Inspection(trace=trace,
+                          params={k: _frozen(w) for k, w in self.model.params.items()},
+                          x=_frozen(x), target=_frozen(target),
+                          step_labels=self.task.step_labels(x, 0), settings=self._settings)
+
+    def evaluate(self, batch_size: int = 256) -> dict[str, float | None]:
+        """Loss and accuracy on a fresh held-out batch (the model is not changed)."""
+        x, target = self.task.eval_batch(batch_size)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            outputs, _ = self.model.forward(x, readout=self.task.readout)
+        accuracy = self.task.accuracy(outputs, target) if self.task.chance is not None else None
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            loss, _ = loss_and_grad(outputs, target, self.task.loss, self.task.readout)
+        return {"loss": float(loss), "accuracy": accuracy}
+
+
+def _global_norm(grads: Mapping[str, np.ndarray]) -> float:
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
+
+
+def _word(value: float) -> str:
+    return "NaN" if math.isnan(value) else "infinite"
+

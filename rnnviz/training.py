@@ -1,0 +1,102 @@
+"""Headless training from the command line: ``rnnviz train`` and ``rnnviz presets``."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+
+from tqdm import tqdm
+
+from rnnviz.presets import load_preset, preset_names, preset_with_overrides
+from rnnviz.session import Session, Snapshot
+
+
+def list_presets_command() -> int:
+    names = preset_names()
+    width = max(map(len, names), default=0)
+    for name in names:
+        print(f"{name:<{width}}  {load_preset(name).title}")
+    return 0
+
+
+def json_number(value: float | None):
+    """JSON has no inf/NaN: finite floats stay numbers, the others become "inf", "-inf" or "nan"."""
+    if value is None or math.isfinite(value):
+        return value
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+
+
+def log_record(snap: Snapshot) -> dict:
+    """One JSON log line: the scalars of a snapshot."""
+    return {
+        "iteration": snap.iteration, "loss": json_number(snap.loss),
+        "accuracy": json_number(snap.accuracy), "grad_norm": json_number(snap.grad_norm),
+        "grad_norm_clipped": json_number(snap.grad_norm_clipped), "clip_events": snap.clip_events,
+        "spectral_radius": json_number(snap.spectral_radius), "status": snap.status,
+    }
+
+
+def summary(session: Session, preset: str, seconds: float) -> dict:
+    """The final report: how the run ended and how well the model does on fresh data."""
+    snap = session.snapshot()
+    evaluation = session.evaluate()
+    return {
+        "status": snap.status if snap.diverged else "finished",
+        "preset": preset,
+        "iterations": snap.iteration,
+        "final_loss": json_number(snap.loss),
+        "accuracy": json_number(evaluation["accuracy"]),
+        "eval_loss": json_number(evaluation["loss"]),
+        "chance": session.task.chance,
+        "diverged_at": snap.diverged_at,
+        "divergence": snap.divergence,
+        "max_grad_norm": json_number(snap.max_grad_norm),
+        "clip_events": snap.clip_events,
+        "spectral_radius": json_number(snap.spectral_radius),
+        "seconds": round(seconds, 3),
+        "settings": snap.settings.as_dict(),
+    }
+
+
+def train_command(args) -> int:
+    preset, settings = preset_with_overrides(args.preset, args.overrides)
+    steps = args.steps or preset.steps
+    session = Session(settings)
+    start = time.perf_counter()
+    bar = tqdm(total=steps, unit="it", disable=not sys.stderr.isatty(), file=sys.stderr,
+               desc=preset.name, leave=False)
+    with bar:
+        for snap in session.run(steps):
+            bar.update(1)
+            if snap.iteration % args.log_every == 0 or snap.diverged:
+                bar.set_postfix(loss=f"{snap.loss:.4g}", grad=f"{snap.grad_norm:.3g}", refresh=False)
+                if args.json:
+                    print(json.dumps(log_record(snap)), flush=True)
+                elif bar.disable:
+                    print(_log_line(snap), flush=True)
+    report = summary(session, preset.name, time.perf_counter() - start)
+    if args.json:
+        print(json.dumps(report), flush=True)
+    else:
+        print(_summary_text(report))
+    return 0
+
+
+def _log_line(snap: Snapshot) -> str:
+    acc = "" if snap.accuracy is None else f"  acc {snap.accuracy:.3f}"
+    return (f"it {snap.iteration:>6}  loss {snap.loss:.4g}{acc}  ‖g‖ {snap.grad_norm:.3g}"
+            f"  clipped {snap.clip_events}")
+
+
+def _summary_text(report: dict) -> str:
+    lines = [f"{report['preset']}: {report['status']} after {report['iterations']} iterations "
+             f"in {report['seconds']:.1f} s"]
+    if report["diverged_at"] is not None:
+        lines.append(f"  diverged at iteration {report['diverged_at']}: {report['divergence']}")
+    lines.append(f"  final loss {report['final_loss']}, held-out loss {report['eval_loss']}")
+    if report["accuracy"] is not None:
+        lines.append(f"  held-out accuracy {report['accuracy']:.3f} (chance {report['chance']:.3f})")
+    lines.append(f"  largest gradient norm {report['max_grad_norm']}, clipped {report['clip_events']} times")
+    return "\n".join(lines)
