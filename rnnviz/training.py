@@ -7,6 +7,7 @@ import math
 import sys
 import time
 
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
 from rnnviz.presets import load_preset, preset_names, preset_with_overrides
@@ -67,7 +68,8 @@ def train_command(args) -> int:
     start = time.perf_counter()
     bar = tqdm(total=steps, unit="it", disable=not sys.stderr.isatty(), file=sys.stderr,
                desc=preset.name, leave=False)
-    with bar:
+    # One BLAS thread: on small matrices extra threads only compete (MEASURED.md).
+    with bar, threadpool_limits(1):
         for snap in session.run(steps):
             bar.update(1)
             if snap.iteration % args.log_every == 0 or snap.diverged:

@@ -1,0 +1,167 @@
+"""The LSTM (Hochreiter & Schmidhuber 1997, with a forget gate): the lecture's way out.
+
+Forward, for t = 1..T, with h_0 = c_0 = 0:
+
+    a_t = x_t W_I + h_{t-1} W_H + b = [a_i | a_f | a_g | a_o]      four (B, H) blocks
+    i = σ(a_i),  f = σ(a_f),  g = tanh(a_g),  o = σ(a_o)           input, forget, candidate, output
+    c_t = f ⊙ c_{t-1} + i ⊙ g                                       cell: additive memory
+    h_t = o ⊙ tanh(c_t)
+    y_t = h_t W_O + b_O                                            (model.py)
+
+Backward through time, from t = T down to 1:
+
+    ∂L/∂c_t = ∂L/∂h_t ⊙ o ⊙ (1 − tanh²(c_t)) + ∂L/∂c_{t+1} ⊙ f_{t+1}
+    δ_i = ∂L/∂c_t ⊙ g ⊙ i(1 − i)          δ_f = ∂L/∂c_t ⊙ c_{t-1} ⊙ f(1 − f)
+    δ_g = ∂L/∂c_t ⊙ i ⊙ (1 − g²)          δ_o = ∂L/∂h_t ⊙ tanh(c_t) ⊙ o(1 − o)
+    ∂L/∂h_{t-1} += δ_t W_H^T               with δ_t = [δ_i | δ_f | δ_g | δ_o]
+
+The cell path c_t → c_{t-1} multiplies by the forget gate f alone (no W_H, no squashing derivative):
+with f ≈ 1 the gradient crosses many steps undiminished. That is why ``forget_bias`` (added to b's f
+block, σ(1) ≈ 0.73, σ(3) ≈ 0.95) matters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import sigmoid
+from .init import recurrent_init, xavier
+from .model import RecurrentModel
+
+
+class LSTM(RecurrentModel):
+    """LSTM with gates in the order i, f, g, o along the 4H axis.
+
+    Parameters (row-vector convention):
+      W_I (I, 4H)  input weights, four (I, H) blocks i, f, g, o
+      W_H (H, 4H)  recurrent weights, four (H, H) blocks, each initialised by ``init`` × ``init_scale``
+      b   (4H,)    gate biases; the f block starts at ``forget_bias``, the rest at 0
+      W_O (H, O)   output weights
+      b_O (O,)     output bias
+    """
+
+    arch = "lstm"
+    activation = None  # σ and tanh are fixed
+    skip = None
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int, *, init: str = "xavier",
+                 init_scale: float = 1.0, forget_bias: float = 1.0, seed: int = 0, dtype=np.float64):
+        super().__init__(input_size, hidden_size, output_size, dtype, seed, init, init_scale)
+        self.forget_bias = forget_bias
+        rng = np.random.default_rng(seed)
+        I, H, O, dt = input_size, hidden_size, output_size, self.dtype
+        b = np.zeros(4 * H, dt)
+        b[H:2 * H] = forget_bias
+        self.params = {
+            "W_I": np.concatenate([xavier(I, H, rng, dt) for _gate in "ifgo"], axis=1),
+            "W_H": np.concatenate([recurrent_init(init, H, rng, init_scale, dt) for _gate in "ifgo"], axis=1),
+            "b": b,
+            "W_O": xavier(H, O, rng, dt),
+            "b_O": np.zeros(O, dt),
+        }
+
+    def recurrent_matrix(self) -> np.ndarray:
+        """The candidate block W_H[:, 2H:3H] (h_{t-1} → a_g), a view: the LSTM's closest analogue of W_H."""
+        H = self.hidden_size
+        return self.params["W_H"][:, 2 * H:3 * H]
+
+    def _gate_blocks(self, gates: np.ndarray):
+        """Views i, f, g, o of a (…, 4H) array."""
+        H = self.hidden_size
+        return tuple(gates[..., j * H:(j + 1) * H] for j in range(4))
+
+    # -- forward and backward through time --------------------------------------------------------
+
+    def _forward(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """a_t = x_t W_I + h_{t-1} W_H + b; i, f, o = σ, g = tanh; c_t = f c_{t-1} + i g; h_t = o tanh(c_t)."""
+        T, B, I = x.shape
+        H, dt = self.hidden_size, self.dtype
+        W_H = self.params["W_H"]
+        pre = np.empty((T, B, 4 * H), dt)
+        np.matmul(x.reshape(T * B, I), self.params["W_I"], out=pre.reshape(T * B, 4 * H))  # x_t W_I, all t
+        pre += self.params["b"]                                    #   + b
+        gates = np.empty((T, B, 4 * H), dt)
+        i, f, g, o = self._gate_blocks(gates)
+        hidden = np.empty((T + 1, B, H), dt)
+        cell = np.empty((T + 1, B, H), dt)
+        hidden[0] = 0.0                                            # h_0 = 0
+        cell[0] = 0.0                                              # c_0 = 0
+        tanh_c = np.empty((T, B, H), dt)                           # tanh(c_t), kept for the backward pass
+        carry = np.empty((B, 4 * H), dt)
+        ig = np.empty((B, H), dt)
+        for t in range(1, T + 1):
+            a, gate = pre[t - 1], gates[t - 1]
+            np.matmul(hidden[t - 1], W_H, out=carry)               # h_{t-1} W_H
+            np.add(a, carry, out=a)                                # a_t complete
+            sigmoid(a[:, :2 * H], out=gate[:, :2 * H])             # i = σ(a_i), f = σ(a_f)
+            np.tanh(a[:, 2 * H:3 * H], out=gate[:, 2 * H:3 * H])   # g = tanh(a_g)
+            sigmoid(a[:, 3 * H:], out=gate[:, 3 * H:])             # o = σ(a_o)
+            np.multiply(f[t - 1], cell[t - 1], out=cell[t])        # c_t = f ⊙ c_{t-1}
+            np.multiply(i[t - 1], g[t - 1], out=ig)                #     + i ⊙ g
+            np.add(cell[t], ig, out=cell[t])
+            np.tanh(cell[t], out=tanh_c[t - 1])
+            np.multiply(o[t - 1], tanh_c[t - 1], out=hidden[t])    # h_t = o ⊙ tanh(c_t)
+        return {"hidden": hidden, "pre": pre, "cell": cell, "gates": gates, "tanh_c": tanh_c}
+
+    def _backward(self, fwd: dict[str, np.ndarray], dh: np.ndarray) -> dict[str, np.ndarray]:
+        """BPTT through the cell (formulas in the module docstring).
+
+        On entry dh[t−1] holds only what y_t sends to h_t; on exit the total ∂L/∂h_t.
+        Returns {"da": δ (T, B, 4H), "dcell": ∂L/∂c_t (T, B, H)}.
+        """
+        gates, cell, tanh_c = fwd["gates"], fwd["cell"], fwd["tanh_c"]
+        T, B, H = tanh_c.shape
+        i, f, g, o = self._gate_blocks(gates)
+        W_HT = self.params["W_H"].T
+        # Every factor that does not depend on the backward pass, for all t at once:
+        dcell = np.multiply(tanh_c, tanh_c)                    # ∂c → from ∂h: o ⊙ (1 − tanh²(c_t))
+        np.subtract(1.0, dcell, out=dcell)
+        np.multiply(dcell, o, out=dcell)
+        da = np.empty_like(gates)
+        d_i, d_f, d_g, d_o = self._gate_blocks(da)
+        np.subtract(1.0, i, out=d_i)                           # δ_i / ∂L/∂c_t = g ⊙ i(1 − i)
+        np.multiply(d_i, i, out=d_i)
+        np.multiply(d_i, g, out=d_i)
+        np.subtract(1.0, f, out=d_f)                           # δ_f / ∂L/∂c_t = c_{t-1} ⊙ f(1 − f)
+        np.multiply(d_f, f, out=d_f)
+        np.multiply(d_f, cell[:-1], out=d_f)
+        np.multiply(g, g, out=d_g)                             # δ_g / ∂L/∂c_t = i ⊙ (1 − g²)
+        np.subtract(1.0, d_g, out=d_g)
+        np.multiply(d_g, i, out=d_g)
+        np.subtract(1.0, o, out=d_o)                           # δ_o / ∂L/∂h_t = tanh(c_t) ⊙ o(1 − o)
+        np.multiply(d_o, o, out=d_o)
+        np.multiply(d_o, tanh_c, out=d_o)
+        dc_next = np.zeros((B, H), self.dtype)                 # ∂L/∂c_t handed back from step t+1
+        handed = np.empty((B, H), self.dtype)
+        for t in reversed(range(1, T + 1)):
+            dc, delta = dcell[t - 1], da[t - 1]
+            np.multiply(dc, dh[t - 1], out=dc)                 # ∂L/∂h_t through h_t = o ⊙ tanh(c_t) ...
+            np.add(dc, dc_next, out=dc)                        # ... plus c_{t+1}'s share: total ∂L/∂c_t
+            ifg = delta.reshape(B, 4, H)[:, :3]
+            np.multiply(ifg, dc[:, None, :], out=ifg)          # δ_i, δ_f, δ_g: ∂L/∂c_t through each gate
+            np.multiply(delta[:, 3 * H:], dh[t - 1], out=delta[:, 3 * H:])  # δ_o: ∂L/∂h_t through o
+            np.multiply(dc, f[t - 1], out=dc_next)             # handed to c_{t-1} through the forget gate
+            if t > 1:
+                np.matmul(delta, W_HT, out=handed)             # δ_t W_H^T: handed to h_{t-1} ...
+                np.add(dh[t - 2], handed, out=dh[t - 2])       # ... joins what y_{t-1} sent to it
+        return {"da": da, "dcell": dcell}
+
+    # -- one step at a time (sampling) ------------------------------------------------------------
+
+    def initial_state(self, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """(h_0, c_0), both zero."""
+        zeros = np.zeros((batch_size, self.hidden_size), self.dtype)
+        return zeros, zeros.copy()
+
+    def step(self, x_t, state: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """(y_t, (h_t, c_t)) from x_t (B, I) and (h_{t-1}, c_{t-1})."""
+        x_t = self._check_step_input(x_t)
+        h, c = state
+        p = self.params
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            a_i, a_f, a_g, a_o = self._gate_blocks(x_t @ p["W_I"] + h @ p["W_H"] + p["b"])
+            c = sigmoid(a_f) * c + sigmoid(a_i) * np.tanh(a_g)
+            o = sigmoid(a_o)
+            h = o * np.tanh(c)
+            y = h @ p["W_O"] + p["b_O"]
+        return y, (h, c)

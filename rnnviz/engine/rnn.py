@@ -1,0 +1,140 @@
+"""The vanilla RNN (arch "rnn") and the RNN with skip connections k steps back (arch "skip").
+
+Forward, for t = 1..T, with h_0 = 0 and h_j = 0 for j <= 0:
+
+    a_t = x_t W_I + h_{t-1} W_H [+ h_{t-k} W_S] + b        pre-activation
+    h_t = f(a_t)                                           hidden state
+    y_t = h_t W_O + b_O                                    output (model.py)
+
+Backward through time (BPTT), from t = T down to 1, with ∂L/∂h_t first holding what y_t sends:
+
+    δ_t = ∂L/∂h_t ⊙ f'(a_t)                                through the nonlinearity
+    ∂L/∂h_{t-1} += δ_t W_H^T                               handed one step back
+    ∂L/∂h_{t-k} += δ_t W_S^T                               (skip) handed k steps back in one factor
+
+so a gradient reaching h_1 from y_T has crossed T−1 factors diag(f'(a_t)) W_H^T: the lecture's long
+chain of derivatives, small numbers multiplied many times (vanishing) or large ones (exploding).
+A skip connection offers a path with about T/k factors instead.
+
+Weight gradients sum one term per step (the lecture's "sum over time steps"):
+
+    ∂L/∂W_H = Σ_t h_{t-1}^T δ_t,   ∂L/∂W_I = Σ_t x_t^T δ_t,   ∂L/∂W_S = Σ_t h_{t-k}^T δ_t,   ∂L/∂b = Σ_t Σ_batch δ_t
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .activations import ACTIVATIONS
+from .init import recurrent_init, xavier
+from .model import RecurrentModel
+
+
+class RNN(RecurrentModel):
+    """h_t = f(x_t W_I + h_{t-1} W_H [+ h_{t-k} W_S] + b), y_t = h_t W_O + b_O.
+
+    Parameters (row-vector convention):
+      W_I (I, H)  input weights: x_t → a_t
+      W_H (H, H)  recurrent weights: h_{t-1} → a_t, the matrix whose powers BPTT multiplies
+      W_S (H, H)  skip weights (arch "skip" only): h_{t-k} → a_t
+      b   (H,)    hidden bias
+      W_O (H, O)  output weights: h_t → y_t
+      b_O (O,)    output bias
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int, *, activation: str = "tanh",
+                 init: str = "xavier", init_scale: float = 1.0, skip: int | None = None, seed: int = 0,
+                 dtype=np.float64):
+        super().__init__(input_size, hidden_size, output_size, dtype, seed, init, init_scale)
+        self.arch = "rnn" if skip is None else "skip"
+        self.activation = activation
+        self.skip = skip
+        self._f = ACTIVATIONS[activation]
+        rng = np.random.default_rng(seed)
+        I, H, O, dt = input_size, hidden_size, output_size, self.dtype
+        self.params = {"W_I": xavier(I, H, rng, dt), "W_H": recurrent_init(init, H, rng, init_scale, dt)}
+        if skip is not None:  # W_S: same kind and scale as W_H, drawn independently
+            self.params["W_S"] = recurrent_init(init, H, rng, init_scale, dt)
+        self.params["b"] = np.zeros(H, dt)
+        self.params["W_O"] = xavier(H, O, rng, dt)
+        self.params["b_O"] = np.zeros(O, dt)
+
+    def recurrent_matrix(self) -> np.ndarray:
+        """W_H: the factor ∂a_t/∂h_{t-1} whose spectrum decides vanishing or exploding."""
+        return self.params["W_H"]
+
+    # -- forward and backward through time --------------------------------------------------------
+
+    def _forward(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """a_t = x_t W_I + h_{t-1} W_H [+ h_{t-k} W_S] + b and h_t = f(a_t) for t = 1..T."""
+        T, B, I = x.shape
+        H, k, f = self.hidden_size, self.skip, self._f.f
+        W_H, W_S = self.params["W_H"], self.params.get("W_S")
+        pre = np.empty((T, B, H), self.dtype)                      # a_t at index t−1
+        np.matmul(x.reshape(T * B, I), self.params["W_I"], out=pre.reshape(T * B, H))  # x_t W_I, all t
+        pre += self.params["b"]                                    #   + b
+        hidden = np.empty((T + 1, B, H), self.dtype)               # h_t at index t
+        hidden[0] = 0.0                                            # h_0 = 0
+        carry = np.empty((B, H), self.dtype)
+        for t in range(1, T + 1):
+            a = pre[t - 1]
+            np.matmul(hidden[t - 1], W_H, out=carry)               # h_{t-1} W_H
+            np.add(a, carry, out=a)
+            if k is not None and t > k:                            # h_{t-k} = 0 while t ≤ k
+                np.matmul(hidden[t - k], W_S, out=carry)           # h_{t-k} W_S
+                np.add(a, carry, out=a)
+            f(a, out=hidden[t])                                    # h_t = f(a_t)
+        return {"hidden": hidden, "pre": pre}
+
+    def _backward(self, fwd: dict[str, np.ndarray], dh: np.ndarray) -> dict[str, np.ndarray]:
+        """BPTT: δ_t = ∂L/∂h_t ⊙ f'(a_t); ∂L/∂h_{t-1} += δ_t W_H^T; ∂L/∂h_{t-k} += δ_t W_S^T.
+
+        On entry dh[t−1] holds only what y_t sends to h_t; on exit the total ∂L/∂h_t.
+        Returns {"da": δ (T, B, H)}.
+        """
+        pre, hidden = fwd["pre"], fwd["hidden"]
+        T, B, H = pre.shape
+        k = self.skip
+        W_HT = self.params["W_H"].T
+        W_ST = self.params["W_S"].T if k is not None else None
+        da = self._f.derivative(pre, hidden[1:], out=np.empty_like(pre))   # f'(a_t) for every t at once
+        handed = np.empty((B, H), self.dtype)                  # the gradient handed to an earlier h
+        for t in reversed(range(1, T + 1)):
+            delta = da[t - 1]
+            np.multiply(dh[t - 1], delta, out=delta)           # δ_t = ∂L/∂h_t ⊙ f'(a_t): backprop through f'
+            if t > 1:
+                np.matmul(delta, W_HT, out=handed)             # δ_t W_H^T: δ handed to step t−1 ...
+                np.add(dh[t - 2], handed, out=dh[t - 2])       # ... joins what y_{t-1} sent to h_{t-1}
+            if k is not None and t > k:
+                np.matmul(delta, W_ST, out=handed)             # δ_t W_S^T: handed k steps back ...
+                np.add(dh[t - k - 1], handed, out=dh[t - k - 1])  # ... to h_{t-k}, in one factor
+        return {"da": da}
+
+    def _weight_grads(self, x: np.ndarray, hidden: np.ndarray, da: np.ndarray) -> dict[str, np.ndarray]:
+        """As ``RecurrentModel._weight_grads``, plus ∂L/∂W_S = Σ_{t>k} h_{t-k}^T δ_t for skip."""
+        grads = super()._weight_grads(x, hidden, da)
+        k = self.skip
+        if k is not None:
+            T, B, H = da.shape
+            reached = hidden[1:max(T + 1 - k, 1)]             # h_{t-k} for t = k+1..T (none if k ≥ T)
+            grads["W_S"] = reached.reshape(-1, H).T @ da[k:].reshape(-1, H)
+        return grads
+
+    # -- one step at a time (sampling) ------------------------------------------------------------
+
+    def initial_state(self, batch_size: int) -> tuple[np.ndarray, ...]:
+        """(h_0,) for rnn; (h_0, h_{-1}, …, h_{1-k}) for skip, all zero."""
+        depth = 1 if self.skip is None else self.skip
+        return tuple(np.zeros((batch_size, self.hidden_size), self.dtype) for _ in range(depth))
+
+    def step(self, x_t, state: tuple[np.ndarray, ...]) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        """(y_t, new state) from x_t (B, I) and the state (h_{t-1}, …, h_{t-k}) from the previous step."""
+        x_t = self._check_step_input(x_t)
+        p = self.params
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            a = x_t @ p["W_I"] + state[0] @ p["W_H"] + p["b"]
+            if self.skip is not None:
+                a += state[-1] @ p["W_S"]
+            h = self._f.f(a)
+            y = h @ p["W_O"] + p["b_O"]
+        return y, (h,) + state[:-1]
