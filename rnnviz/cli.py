@@ -23,6 +23,13 @@ class UsageError(Exception):
     """Bad input from the command line: reported in one line, exit code 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (no usage dump), exit code 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _assignment(text: str):
     try:
         return parse_assignment(text)
@@ -58,11 +65,11 @@ def _add_run_options(parser: argparse.ArgumentParser, *, preset_required: bool =
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rnnviz", description="A desktop lab that shows why plain RNNs are hard to train. "
         "Without a command, opens the app.")
     parser.add_argument("--preset", metavar="NAME", help="open the app with this preset loaded")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     sub.add_parser("presets", help="list the presets with their titles")
 

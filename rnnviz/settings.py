@@ -40,7 +40,7 @@ FIELDS: dict[str, Field] = {
                   "next character; sentence: the language of a country named many words before.",
                   choices=("recall", "adding", "sine", "text", "sentence")),
     "lag": Field(int, "Distance the memory must bridge (recall: distractor tokens; sentence: filler "
-                 "words). Sequence length T = lag + 2.", low=1, high=500),
+                 "words). recall: T = lag + 2; sentence: T = lag + 9.", low=1, high=500),
     "seq_len": Field(int, "Sequence length T for the adding, sine and text tasks.", low=2, high=500),
     "arch": Field(str, "rnn: h_t = f(x_t W_I + h_{t-1} W_H + b). skip: adds h_{t-k} W_S. "
                   "lstm: gated cell c_t = σ(f)·c_{t-1} + σ(i)·tanh(g), h_t = σ(o)·tanh(c_t).",
@@ -48,9 +48,9 @@ FIELDS: dict[str, Field] = {
     "activation": Field(str, "f in h_t = f(a_t). The factor f'(a_t) enters every step of the "
                         "backward product: tanh' ≤ 1 shrinks it, ReLU' ∈ {0, 1} does not.",
                         choices=("tanh", "relu", "sigmoid", "linear")),
-    "init": Field(str, "Initial recurrent matrix W_H (times init_scale). xavier: N(0, 1/H), spectral "
-                  "radius ≈ 1; orthogonal: all singular values 1; identity: W_H = I (IRNN); "
-                  "normal: N(0, 1/H) entries.",
+    "init": Field(str, "Initial recurrent matrix W_H (times init_scale). xavier: U(±√(3/H)), "
+                  "variance 1/H, spectral radius ≈ 1; orthogonal: all singular values 1; "
+                  "identity: W_H = I (IRNN, Le et al. 2015); normal: N(0, 1/H) entries.",
                   choices=("xavier", "orthogonal", "identity", "normal")),
     "init_scale": Field(float, "Multiplies the initial W_H. Spectral radius ρ(W_H) < 1 makes the "
                         "backward product ∏ W_H f' shrink (vanishing); > 1 can make it grow.",
