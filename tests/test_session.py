@@ -121,3 +121,11 @@ def test_every_architecture_trains(arch):
     session = Session(SMALL.replace(arch=arch, skip=2))
     snap = list(session.run(3))[-1]
     assert snap.eigenvalues.shape == (SMALL.hidden,) and math.isfinite(snap.loss)
+
+
+def test_clipping_preset_stays_finite_where_exploding_diverges():
+    session = Session(load_preset("clipping").settings)
+    snaps = list(session.run(150))
+    assert not snaps[-1].diverged and snaps[-1].iteration == 150
+    assert snaps[-1].clip_events > 0 and snaps[-1].max_grad_norm > 1e3   # it did try to explode
+    assert np.mean([s.loss for s in snaps[-20:]]) < 0.5 * snaps[0].loss  # and learned anyway
