@@ -88,6 +88,7 @@ class Inspection:
     target: np.ndarray
     step_labels: list[str]             # a label per time step for example 0
     settings: Settings
+    example_labels: tuple[list[str], ...] = ()  # step labels of every example (the stepper follows any one)
 
 
 class Session:
@@ -230,7 +231,8 @@ class Session:
         return Inspection(trace=trace,
                           params={k: _frozen(w) for k, w in self.model.params.items()},
                           x=_frozen(x), target=_frozen(target),
-                          step_labels=self.task.step_labels(x, 0), settings=self._settings)
+                          step_labels=self.task.step_labels(x, 0), settings=self._settings,
+                          example_labels=tuple(self.task.step_labels(x, b) for b in range(x.shape[1])))
 
     def evaluate(self, batch_size: int = 256) -> dict[str, float | None]:
         """Loss and accuracy on a fresh held-out batch (the model is not changed)."""

@@ -1,0 +1,42 @@
+"""Start the desktop app: ``run_gui()`` is what ``python main.py`` and ``rnnviz`` call."""
+
+from __future__ import annotations
+
+import signal
+import sys
+
+#: How often Python gets a moment to notice Ctrl+C while Qt's event loop runs (ms).
+SIGNAL_POLL_MS = 250
+
+
+def run_gui(argv: list[str] | None = None, *, preset: str | None = None) -> int:
+    """Create the QApplication and the main window, load `preset` if given, run; the exit code.
+
+    Heavy modules (numpy, pyqtgraph, the engine) are imported here, not at CLI start-up, and the
+    engine is imported by the worker thread while the window is already showing.
+    """
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(list(argv) if argv is not None else sys.argv[:1])
+    app.setOrganizationName("rnnviz")
+    app.setApplicationName("rnnviz")
+
+    from rnnviz.gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    if preset:
+        window.load_preset(preset)
+
+    # Ctrl+C in the terminal closes the window (saving settings) instead of being ignored until
+    # the next Python callback: a timer lets the interpreter run its signal handlers.
+    previous = signal.signal(signal.SIGINT, lambda *_: window.close())
+    poll = QTimer()
+    poll.timeout.connect(lambda: None)
+    poll.start(SIGNAL_POLL_MS)
+    try:
+        return app.exec()
+    finally:
+        poll.stop()
+        signal.signal(signal.SIGINT, previous)

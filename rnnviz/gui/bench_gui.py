@@ -1,0 +1,260 @@
+"""GUI benchmarks for ``rnnviz bench``: training throughput with the window open, and how fast
+play/pause/step/reset respond while training runs at full speed. Functions return dicts of numbers.
+
+Targets (issue 4): throughput ratio GUI/headless ≥ 0.8; p99 response < 50 ms.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from rnnviz.settings import Settings
+
+THROUGHPUT_TARGET = 0.8
+LATENCY_TARGET_MS = 50.0
+#: A command that got no answer within this long counts as this long (and fails the target).
+WAIT_TIMEOUT_S = 5.0
+#: How often a wait checks its condition (ms).
+POLL_MS = 1
+
+
+def _app():
+    """The running QApplication, or a new one (offscreen when there is no display)."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "rnnviz-bench"])
+
+
+def _wait(condition, timeout: float = WAIT_TIMEOUT_S) -> bool:
+    """Run the event loop until `condition()` holds (checked every millisecond) or `timeout` passes.
+
+    The loop blocks in Qt between checks, like `app.exec()`, so it does not compete for the GIL.
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    if condition():
+        return True
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.setInterval(POLL_MS)
+    poll.timeout.connect(lambda: condition() and loop.quit())
+    QTimer.singleShot(int(timeout * 1000), loop.quit)
+    poll.start()
+    loop.exec()
+    poll.stop()
+    return bool(condition())
+
+
+def _idle(seconds: float) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+def _recorder_class():
+    from PySide6.QtCore import QObject, Slot
+
+    class Recorder(QObject):
+        """Timestamps worker signals as the GUI thread receives them (a QObject living in the GUI
+        thread gets them queued, like the window; a plain function would run in the worker thread)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.events: list[tuple[str, float, object]] = []
+
+        @Slot(object)
+        def snapshots(self, snaps) -> None:
+            self.events.append(("snapshots", time.perf_counter(), snaps))
+
+        @Slot(object)
+        def restarted(self, snap) -> None:
+            self.events.append(("restarted", time.perf_counter(), snap))
+
+        @Slot(str)
+        def state(self, state: str) -> None:
+            self.events.append(("state", time.perf_counter(), state))
+
+    return Recorder
+
+
+def _Recorder():
+    return _recorder_class()()
+
+
+class _Window:
+    """A MainWindow with a throw-away settings store, shown at the target size, closed on exit."""
+
+    def __init__(self, settings: Settings, size=(1400, 900)) -> None:
+        from PySide6.QtCore import QSettings
+
+        from rnnviz.gui.main_window import MainWindow
+
+        _app()
+        self._dir = tempfile.TemporaryDirectory(prefix="rnnviz-bench-")
+        store = QSettings(str(Path(self._dir.name) / "bench.ini"), QSettings.Format.IniFormat)
+        self.window = MainWindow(settings_store=store)
+        self.window.resize(*size)
+        self.window.show()
+        self.window.controls.set_settings(settings)
+        self.window.apply_settings(settings, restart=True)
+        self.window.run_controls.set_speed(0)
+        self._recorder = _Recorder()
+        self.events = self._recorder.events
+        w = self.window.worker
+        w.snapshots.connect(self._recorder.snapshots)
+        w.restarted.connect(self._recorder.restarted)
+        w.state_changed.connect(self._recorder.state)
+        _wait(lambda: self.window._run is not None and self.window._latest is not None
+              and self.window._latest.settings == settings)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.window.close()
+        self.window.deleteLater()
+        _idle(0.05)
+        self._dir.cleanup()
+
+
+def _headless_rate(session, seconds: float) -> float:
+    """Iterations per second of `session.step()` in this thread."""
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        session.step()
+        count += 1
+        if session.diverged:
+            session.reset()
+    return count / (time.perf_counter() - start)
+
+
+def _gui_rate(bench: "_Window", seconds: float, warmup: float) -> float:
+    """Iterations per second while the window trains at full speed and draws."""
+    window = bench.window
+    if window._latest is not None and window._latest.diverged:
+        window.reset()
+    window.play()
+    _idle(warmup)
+    first = len(bench.events)
+    _idle(seconds)
+    window.pause()
+    _wait(lambda: window._state != "playing")
+    batches = [(t, payload[-1].iteration) for kind, t, payload in bench.events[first:] if kind == "snapshots"]
+    if len(batches) < 2:
+        return 0.0
+    (t0, i0), (t1, i1) = batches[0], batches[-1]
+    return (i1 - i0) / (t1 - t0)
+
+
+def throughput(settings: Settings | None = None, seconds: float = 6.0, rounds: int = 6) -> dict:
+    """Training rate with the window open against headless `Session.step()` at the same settings.
+
+    Headless runs in this thread with one BLAS thread (as the worker does) while the window is
+    paused; the two alternate in `rounds` short rounds so that load from other processes on the
+    machine affects both alike. Ratio = median GUI rate / median headless rate (target ≥ 0.8).
+    """
+    from threadpoolctl import threadpool_limits
+
+    from rnnviz.session import Session
+
+    settings = settings or Settings()
+    per_round = seconds / rounds
+    gui, headless = [], []
+    with _Window(settings) as bench:
+        session = Session(settings)
+        for _ in range(rounds):
+            gui.append(_gui_rate(bench, per_round, warmup=min(0.3, per_round / 2)))
+            with threadpool_limits(limits=1):
+                headless.append(_headless_rate(session, per_round))
+    gui_rate, headless_rate = float(np.median(gui)), float(np.median(headless))
+    return {"headless_it_per_s": headless_rate, "gui_it_per_s": gui_rate,
+            "ratio": gui_rate / headless_rate if headless_rate else 0.0, "target_ratio": THROUGHPUT_TARGET,
+            "rounds": rounds, "hidden": settings.hidden, "length": settings.length, "arch": settings.arch}
+
+
+def _latency_of(bench: _Window, act, answered) -> float:
+    """Seconds from `act()` to the first event after it that `answered(kind, payload)` accepts."""
+    start_index = len(bench.events)
+    start = time.perf_counter()
+    act()
+
+    def done() -> bool:
+        return any(answered(kind, payload) for kind, _t, payload in bench.events[start_index:])
+
+    if not _wait(done):
+        return WAIT_TIMEOUT_S
+    t = next(t for kind, t, payload in bench.events[start_index:] if answered(kind, payload))
+    return t - start
+
+
+def latency(settings: Settings | None = None, repeats: int = 30, playing_for: float = 0.15) -> dict:
+    """p50/p99/max response in ms of play, pause, step and reset (clicked while training at full speed)."""
+    from PySide6.QtWidgets import QPushButton
+
+    settings = settings or Settings()
+    samples: dict[str, list[float]] = {"play": [], "pause": [], "step": [], "reset": []}
+    with _Window(settings) as bench:
+        w = bench.window
+        play = w.findChild(QPushButton, "playButton")
+        step = w.findChild(QPushButton, "stepButton")
+        reset = w.findChild(QPushButton, "resetButton")
+        for _ in range(repeats):
+            samples["play"].append(_latency_of(
+                bench, play.click, lambda k, p: k == "state" and p == "playing"))
+            _idle(playing_for)
+            samples["pause"].append(_latency_of(
+                bench, play.click, lambda k, p: k == "state" and p in ("paused", "diverged")))
+            target = w._latest.iteration + 1 if w._latest is not None else 1
+            samples["step"].append(_latency_of(
+                bench, step.click,
+                lambda k, p, target=target: k == "snapshots" and p[-1].iteration >= target))
+            play.click()
+            _idle(playing_for)
+            samples["reset"].append(_latency_of(bench, reset.click, lambda k, p: k == "restarted"))
+            _wait(lambda: not play.isChecked())  # the "paused" that follows a reset has arrived
+    result: dict = {"target_p99_ms": LATENCY_TARGET_MS, "repeats": repeats}
+    for name, values in samples.items():
+        ms = np.array(values) * 1000.0
+        result[name] = {"p50_ms": float(np.percentile(ms, 50)), "p99_ms": float(np.percentile(ms, 99)),
+                        "max_ms": float(ms.max())}
+    result["worst_p99_ms"] = max(result[name]["p99_ms"] for name in samples)
+    return result
+
+
+def run(quick: bool = False) -> dict:
+    """Everything measured, nested: throughput and latency at the default settings and at T=100, H=64."""
+    seconds, rounds = (2.4, 4) if quick else (8.0, 8)
+    repeats = 10 if quick else 40
+    default = Settings()
+    large = Settings(lag=98, hidden=64)  # T = lag + 2 = 100, H = 64, as in the engine benchmark
+    return {
+        "throughput_default": throughput(default, seconds, rounds),
+        "throughput_T100_H64": throughput(large, seconds, rounds),
+        "latency_default": latency(default, repeats),
+        "latency_T100_H64": latency(large, repeats),
+    }
+
+
+def bench_gui(quick: bool = False) -> dict:
+    """Flat name → number pairs for ``rnnviz bench`` (see `run` for the nested form)."""
+    results = run(quick)
+    flat: dict = {}
+    for case in ("default", "T100_H64"):
+        t = results[f"throughput_{case}"]
+        flat[f"{case}: headless it/s"] = t["headless_it_per_s"]
+        flat[f"{case}: GUI it/s"] = t["gui_it_per_s"]
+        flat[f"{case}: GUI/headless (target >= {THROUGHPUT_TARGET})"] = t["ratio"]
+        lat = results[f"latency_{case}"]
+        for command in ("play", "pause", "step", "reset"):
+            flat[f"{case}: {command} p99 ms (target < {LATENCY_TARGET_MS:g})"] = lat[command]["p99_ms"]
+    return flat

@@ -1,0 +1,51 @@
+"""How often a view may redraw so that drawing leaves the training thread its share of the GIL.
+
+Painting in Qt runs in Python-visible calls that hold the GIL, and the training loop needs the GIL
+between numpy calls: every millisecond the GUI thread paints is a millisecond training waits. A view
+measures what its frames cost (`spent`) and redraws only when `ready()`, which spaces frames so that
+drawing takes at most `share` of the time, between `min_rate` and `max_rate` frames per second.
+"""
+
+from __future__ import annotations
+
+import time
+
+#: Share of wall time one view's drawing may take while training runs.
+DEFAULT_SHARE = 0.06
+#: Weight of the newest frame in the running cost estimate.
+COST_SMOOTHING = 0.3
+
+
+class FrameBudget:
+    def __init__(self, share: float = DEFAULT_SHARE, max_rate: float = 30.0, min_rate: float = 4.0) -> None:
+        self.share = share
+        self.min_interval = 1.0 / max_rate
+        self.max_interval = 1.0 / min_rate
+        self.cost = 0.0            # running estimate of one frame's cost, seconds
+        self._frame_cost = 0.0     # cost of the frame being drawn so far
+        self._next = 0.0
+
+    def ready(self, now: float | None = None) -> bool:
+        """True if a frame may start now; starting one folds the previous frame's cost in."""
+        now = time.perf_counter() if now is None else now
+        if now < self._next:
+            return False
+        if self._frame_cost:
+            self.cost += COST_SMOOTHING * (self._frame_cost - self.cost)
+            self._frame_cost = 0.0
+        interval = min(max(self.cost / self.share, self.min_interval), self.max_interval)
+        self._next = now + interval
+        return True
+
+    def wait(self, now: float | None = None) -> float:
+        """Seconds until `ready()` can be true (0 if now)."""
+        now = time.perf_counter() if now is None else now
+        return max(0.0, self._next - now)
+
+    def spent(self, seconds: float) -> None:
+        """Add time spent drawing the current frame (data updates and paint events alike)."""
+        self._frame_cost += seconds
+
+    def interval(self) -> float:
+        """Seconds between frames at the current cost."""
+        return min(max(self.cost / self.share, self.min_interval), self.max_interval)

@@ -1,0 +1,169 @@
+"""Each time step's share of dL/dW_H, iteration after iteration: where the gradient comes from.
+
+One row per training iteration (newest on top), one column per time step t, colour = log10 of
+‖h_{t-1}ᵀ δa_t‖_F (`Snapshot.contribution_norms`). A tanh RNN whose gradient vanishes shows a dark
+left side (early steps contribute nothing); an LSTM keeps it lit; an exploding run shows a bright band.
+
+The rows live in a fixed-size ring buffer; each redraw hands one `ImageItem.setImage` the buffer in
+time order with fixed levels (they only widen, to whole decades, when a value falls outside).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from rnnviz.gui.colour_scale import ColourScale
+from rnnviz.gui.theme import LIGHT, Theme, colormap
+
+#: Iterations kept on screen.
+ROWS = 400
+
+
+class ContributionHeatmap(QWidget):
+    """Time step × iteration image of each step's contribution to dL/dW_H (log colour scale)."""
+
+    tab = "Gradients"
+
+    def __init__(self, parent: QWidget | None = None, *, theme: Theme = LIGHT, rows: int = ROWS) -> None:
+        super().__init__(parent)
+        self.setObjectName("contributionHeatmap")
+        self.rows = rows
+        self.scale = ColourScale(theme.colormap, log=True, min_span=3.0)
+        self._raw = np.zeros((rows, 0))            # ‖·‖_F as received
+        self._log = np.zeros((rows, 0), np.float32)  # what the image shows
+        self._iterations = np.zeros(rows, np.int64)
+        self._head = 0                              # next row to write
+        self._count = 0
+
+        self.title = QLabel("Each step's contribution ‖h_(t−1)ᵀ δa_t‖_F to dL/dW_H, per iteration "
+                            "(dark on the left = early steps no longer contribute: vanishing)",
+                            objectName="heatmapTitle")
+        self.title.setWordWrap(True)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.plot = self.graphics.addPlot(row=0, col=0)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.setLabel("bottom", "time step t")
+        self.plot.setLabel("left", "iteration")
+        self.plot.getViewBox().disableAutoRange()
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.bar = pg.ColorBarItem(values=(-6, 0), colorMap=colormap(theme.colormap), interactive=False,
+                                   colorMapMenu=False, width=14, label="log₁₀ ‖h_(t−1)ᵀ δa_t‖_F")
+        self.graphics.addItem(self.bar, row=0, col=1)
+        self.hover_label = QLabel(" ", objectName="heatmapHoverLabel")
+        self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.title)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.hover_label)
+        self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
+        self.apply_theme(theme)
+
+    # ------------------------------------------------------------------ view contract
+    def restart(self, snapshot) -> None:
+        self._count = self._head = 0
+        self.scale.restart()
+        self._allocate(len(snapshot.contribution_norms))
+        self.show_snapshots((snapshot,))
+
+    def show_snapshots(self, snapshots: tuple) -> None:
+        if not snapshots:
+            return
+        for snap in snapshots[-self.rows:]:
+            row = np.asarray(snap.contribution_norms, dtype=float)
+            if row.shape[0] != self._raw.shape[1]:      # a new T without a restart: start over
+                self._count = self._head = 0
+                self.scale.restart()
+                self._allocate(row.shape[0])
+            self._raw[self._head] = row
+            self._iterations[self._head] = snap.iteration
+            self._head = (self._head + 1) % self.rows
+            self._count = min(self._count + 1, self.rows)
+        fresh = np.asarray([s.contribution_norms for s in snapshots[-self.rows:]], dtype=float)
+        if self.scale.observe(fresh):
+            self.bar.setLevels(self.scale.levels)
+            self._relog_all()
+        else:
+            self._log_rows(len(fresh))
+        self._redraw()
+
+    # ------------------------------------------------------------------ accessors
+    def newest_row(self) -> np.ndarray:
+        """The norms of the newest iteration's row, as received (a copy)."""
+        if self._count == 0:
+            return np.zeros(0)
+        return self._raw[(self._head - 1) % self.rows].copy()
+
+    def rows_in_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """(iterations, norms) of every row kept, oldest first."""
+        order = (np.arange(self._count) + self._head - self._count) % self.rows
+        return self._iterations[order].copy(), self._raw[order].copy()
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.graphics.setBackground(theme.base)
+        self.scale.set_colormap(theme.colormap)
+        self.image.setLookupTable(self.scale.lut)
+        self.bar.setColorMap(colormap(theme.colormap))
+        for item in (self.plot, self.bar):
+            for name in ("left", "bottom", "right"):
+                if name in item.axes:
+                    item.getAxis(name).setPen(theme.muted)
+                    item.getAxis(name).setTextPen(theme.text)
+
+    # ------------------------------------------------------------------ internals
+    def _allocate(self, T: int) -> None:
+        self._raw = np.zeros((self.rows, T))
+        self._log = np.zeros((self.rows, T), np.float32)
+        self.plot.setXRange(0.5, T + 0.5, padding=0)
+
+    def _to_log(self, values: np.ndarray) -> np.ndarray:
+        """log10 values for the image; a blow-up (inf, NaN) shows as the top colour, 0 as the bottom."""
+        lo, hi = self.scale.levels or (-6.0, 0.0)
+        coords = self.scale.transform(values)
+        coords[np.isnan(coords) | (coords > hi)] = hi
+        return np.maximum(coords, lo)
+
+    def _log_rows(self, n: int) -> None:
+        for k in range(1, min(n, self._count) + 1):
+            i = (self._head - k) % self.rows
+            self._log[i] = self._to_log(self._raw[i])
+
+    def _relog_all(self) -> None:
+        self._log[:] = self._to_log(self._raw)
+
+    def _redraw(self) -> None:
+        n, T = self._count, self._raw.shape[1]
+        if n == 0 or T == 0:
+            return
+        if n < self.rows:
+            image = self._log[:n]
+        else:
+            image = np.concatenate((self._log[self._head:], self._log[:self._head]))
+        levels = self.scale.levels or (-6.0, 0.0)
+        self.image.setImage(image, autoLevels=False, levels=levels)
+        order = (np.arange(n) + self._head - n) % self.rows
+        first, last = int(self._iterations[order[0]]), int(self._iterations[order[-1]])
+        height = max(last - first + 1, n)           # rows are stretched over gaps (dropped snapshots)
+        self.image.setRect(QRectF(0.5, first - 0.5, T, height))
+        self.plot.setYRange(first - 0.5, max(last + 0.5, first - 0.5 + self.rows), padding=0)
+
+    def _mouse_moved(self, pos) -> None:
+        if self._count == 0 or not self.plot.sceneBoundingRect().contains(pos):
+            return
+        point = self.plot.getViewBox().mapSceneToView(pos)
+        t = int(round(point.x()))
+        iterations, norms = self.rows_in_order()
+        if not 1 <= t <= norms.shape[1]:
+            return
+        row = int(np.argmin(np.abs(iterations - point.y())))
+        value = norms[row, t - 1]
+        self.hover_label.setText(f"iteration {iterations[row]}, step t = {t}: "
+                                 f"‖h_{t - 1}ᵀ δa_{t}‖_F = {value:.4g}")

@@ -1,0 +1,531 @@
+"""The Horizon panel: how far back can each network remember? Accuracy against lag, measured.
+
+The sweep itself is `rnnviz.horizon.Sweep` (worker processes, no Qt); `SweepWorker` runs it in a
+QThread and turns each finished run into a signal, so the plot fills in while the UI stays live.
+Cancel stops the running runs within an iteration and drops the pending ones.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QRegularExpression, Qt, QThread, Signal, Slot
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QProgressBar, QPushButton, QSizePolicy, QSpinBox, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from rnnviz.horizon import (ARCHITECTURES, CONFIG, DEFINITION, LAG_TASKS, RunResult, Sweep,
+                            remembered)
+from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
+from rnnviz.settings import FIELDS, Settings
+
+#: Line colours, one per architecture in horizon.toml's order (Okabe–Ito, colour-blind safe).
+LINE_COLOURS = ("vermillion", "orange", "green", "purple", "blue", "sky", "yellow", "black")
+#: The base entry of the preset combo: horizon.toml's [base] table.
+DEFAULT_BASE = "horizon defaults"
+CSV_FIELDS = ("arch", "lag", "seed", "accuracy", "loss", "iterations", "reached", "diverged",
+              "stopped", "seconds", "chance")
+#: Milliseconds `shutdown` waits for the sweep thread after cancelling it.
+SHUTDOWN_WAIT_MS = 10_000
+LAGS_PATTERN = r"^\s*\d+(\s*,\s*\d+)*\s*,?\s*$"
+
+
+class SweepWorker(QObject):
+    """Runs a `Sweep` in a QThread: one `result` signal per finished run, then `finished`."""
+
+    result = Signal(object)      # RunResult
+    failed = Signal(str)
+    finished = Signal(bool)      # True if the sweep was cancelled
+
+    def __init__(self, sweep: Sweep) -> None:
+        super().__init__()
+        self.sweep = sweep
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            for result in self.sweep.results():
+                self.result.emit(result)
+        except Exception as exc:  # reported in the panel, never lost in the thread
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+        finally:
+            self.finished.emit(self.sweep.cancelled)
+
+
+def _pen(colour: str, width: float = 2.0, style=Qt.PenStyle.SolidLine):
+    return pg.mkPen(colour, width=width, style=style)
+
+
+class HorizonPanel(QWidget):
+    """Choose a task, a lag grid, seeds, a budget and architectures; Run measures each
+    architecture's memory horizon in the background and plots accuracy against lag."""
+
+    sweepStarted = Signal(int)      # number of runs
+    resultAdded = Signal(object)    # RunResult
+    sweepFinished = Signal(bool)    # True if cancelled
+
+    def __init__(self, parent: QWidget | None = None, theme: Theme = LIGHT) -> None:
+        super().__init__(parent)
+        self.setObjectName("horizonPanel")
+        self.results: list[RunResult] = []
+        self._thread: QThread | None = None
+        self._worker: SweepWorker | None = None
+        self._labels: list[str] = []          # architectures of the current sweep, in order
+        self._target = CONFIG.sweep.target
+        self._build_controls()
+        self._build_plot()
+        self._build_layout()
+        self.apply_theme(theme)
+        self._set_running(False)
+
+    # ----------------------------------------------------------------- construction
+    def _build_controls(self) -> None:
+        sweep = CONFIG.sweep
+        self.task_combo = QComboBox(objectName="horizonTaskCombo")
+        self.task_combo.addItems(LAG_TASKS)
+        self.task_combo.setToolTip("The task whose lag is swept. recall: name the first of K symbols "
+                                   "after `lag` distractors. sentence: the language of a country "
+                                   "named `lag` filler words before the blank.")
+        self.base_combo = QComboBox(objectName="horizonBaseCombo")
+        self.base_combo.addItem(DEFAULT_BASE)
+        self.base_combo.addItems(_lag_presets())
+        self.base_combo.setToolTip("Where the shared settings (hidden size, batch, clipping, dtype) "
+                                   "come from; each architecture then applies its own recipe.")
+        self.base_combo.currentTextChanged.connect(self._base_changed)
+        self.lags_edit = QLineEdit(", ".join(map(str, sweep.lags)), objectName="horizonLagsEdit")
+        self.lags_edit.setValidator(QRegularExpressionValidator(QRegularExpression(LAGS_PATTERN)))
+        self.lags_edit.setToolTip("Comma-separated lags; each is trained from scratch.")
+        self.lags_edit.textChanged.connect(self._update_run_enabled)
+        self.seeds_spin = QSpinBox(objectName="horizonSeedsSpin", minimum=1, maximum=20,
+                                   value=sweep.seeds)
+        self.seeds_spin.setToolTip("Seeds per lag; a lag counts as remembered when most seeds "
+                                   "reach the target.")
+        self.steps_spin = QSpinBox(objectName="horizonStepsSpin", minimum=10, maximum=100_000,
+                                   singleStep=100, value=sweep.steps)
+        self.steps_spin.setToolTip("Training budget per run (iterations). A run stops early once "
+                                   "it reaches the target or has clearly failed.")
+        self.target_spin = QDoubleSpinBox(objectName="horizonTargetSpin", minimum=0.3, maximum=1.0,
+                                          singleStep=0.05, decimals=2, value=sweep.target)
+        self.target_spin.setToolTip("Held-out accuracy that counts as remembering the lag.")
+        self.target_spin.valueChanged.connect(self._target_changed)
+
+        self.arch_boxes: dict[str, QCheckBox] = {}
+        for arch, colour in zip(ARCHITECTURES, LINE_COLOURS):
+            box = QCheckBox(arch.label, objectName=f"horizonArch_{arch.key}", checked=True)
+            box.setToolTip(arch.describe())
+            box.setStyleSheet(f"QCheckBox {{ color: {OKABE_ITO[colour]}; font-weight: 600; }}")
+            box.toggled.connect(self._update_run_enabled)
+            self.arch_boxes[arch.key] = box
+
+        self.run_button = QPushButton("Run", objectName="horizonRunButton")
+        self.run_button.setToolTip("Train every architecture × lag × seed in background processes.")
+        self.run_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel", objectName="horizonCancelButton")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.csv_button = QPushButton("Save CSV…", objectName="horizonSaveCsvButton")
+        self.csv_button.clicked.connect(self._ask_csv)
+        self.png_button = QPushButton("Save PNG…", objectName="horizonSavePngButton")
+        self.png_button.clicked.connect(self._ask_png)
+        self.progress = QProgressBar(objectName="horizonProgress")
+        self.progress.setFormat("%v / %m runs")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.status_label = QLabel("Ready.", objectName="horizonStatus", wordWrap=True)
+
+    def _build_plot(self) -> None:
+        self.plot = pg.PlotWidget(objectName="horizonPlot")
+        item = self.plot.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.showGrid(x=True, y=True, alpha=0.25)
+        item.setLogMode(x=True, y=False)
+        item.setLabel("bottom", "lag (steps between the cue and the question)")
+        item.setLabel("left", "held-out accuracy")
+        item.getAxis("left").setWidth(56)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.legend = item.addLegend(offset=(10, -10))
+        self.target_line = pg.InfiniteLine(angle=0, movable=False, label="target {value:.0%}",
+                                           labelOpts={"position": 0.97, "anchors": [(1, 1), (1, 1)]})
+        self.chance_line = pg.InfiniteLine(angle=0, movable=False, label="chance {value:.0%}",
+                                           labelOpts={"position": 0.97, "anchors": [(1, 0), (1, 0)]})
+        self.chance_line.setVisible(False)
+        item.addItem(self.target_line, ignoreBounds=True)
+        item.addItem(self.chance_line, ignoreBounds=True)
+        self.target_line.setPos(self._target)
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.seed_points: dict[str, pg.ScatterPlotItem] = {}
+        for arch, colour in zip(ARCHITECTURES, LINE_COLOURS):
+            curve = item.plot(name=arch.label, pen=_pen(OKABE_ITO[colour]), symbol="o",
+                              symbolSize=8, symbolBrush=OKABE_ITO[colour], symbolPen=None)
+            points = pg.ScatterPlotItem(size=5, pen=None,
+                                        brush=pg.mkBrush(OKABE_ITO[colour] + "80"))
+            item.addItem(points)
+            self.curves[arch.label] = curve
+            self.seed_points[arch.label] = points
+        self._set_ranges(CONFIG.sweep.lags)
+
+        self.table = QTableWidget(0, 4, objectName="horizonTable")
+        self.table.setHorizontalHeaderLabels(["Architecture", "Horizon", "Runs", "Remembered lags"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        header = self.table.horizontalHeader()
+        for column in range(3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip("Horizon: the largest lag most seeds remembered (reached the target "
+                              "on held-out data within the budget).")
+        self.definition_label = QLabel(objectName="horizonDefinition", wordWrap=True)
+        self.definition_label.setText(
+            f"<b>Memory horizon.</b> {DEFINITION} Runs stop early once they reach the target, "
+            "diverge, or sit at chance with a flat loss for a quarter of the budget (after at "
+            "least half of it). Big dots: mean over seeds; small dots: single seeds.")
+        self.definition_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.definition_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+    def _build_layout(self) -> None:
+        sweep_box = QGroupBox("Sweep")
+        form = QFormLayout(sweep_box)
+        form.addRow("Task", self.task_combo)
+        form.addRow("Base", self.base_combo)
+        form.addRow("Lags", self.lags_edit)
+        form.addRow("Seeds", self.seeds_spin)
+        form.addRow("Budget", self.steps_spin)
+        form.addRow("Target", self.target_spin)
+        arch_box = QGroupBox("Architectures")
+        arch_layout = QVBoxLayout(arch_box)
+        for box in self.arch_boxes.values():
+            arch_layout.addWidget(box)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.cancel_button)
+        saves = QHBoxLayout()
+        saves.addWidget(self.csv_button)
+        saves.addWidget(self.png_button)
+        side = QVBoxLayout()
+        side.addWidget(sweep_box)
+        side.addWidget(arch_box)
+        side.addLayout(buttons)
+        side.addWidget(self.progress)
+        side.addWidget(self.status_label)
+        side.addLayout(saves)
+        side.addStretch(1)
+        side_widget = QWidget()
+        side_widget.setLayout(side)
+        side_widget.setFixedWidth(250)
+
+        main = QVBoxLayout()
+        main.addWidget(self.plot, 1)
+        main.addWidget(self.table)
+        main.addWidget(self.definition_label)
+        layout = QHBoxLayout(self)
+        layout.addWidget(side_widget)
+        layout.addLayout(main, 1)
+        self._fit_table()
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.plot.setBackground(theme.base)
+        item = self.plot.getPlotItem()
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            axis.setPen(theme.muted)
+            axis.setTextPen(theme.text)
+        self.target_line.setPen(_pen(theme.threshold, 1.5, Qt.PenStyle.DashLine))
+        self.target_line.label.setColor(theme.threshold)
+        self.chance_line.setPen(_pen(theme.muted, 1.2, Qt.PenStyle.DotLine))
+        self.chance_line.label.setColor(theme.muted)
+        self.legend.setLabelTextColor(theme.text)
+        self.legend.setBrush(pg.mkBrush(theme.base + "C0"))
+
+    # ----------------------------------------------------------------- reading the controls
+    def lags(self) -> list[int]:
+        """The lag grid typed in (sorted, duplicates and out-of-range values dropped)."""
+        low, high = FIELDS["lag"].low, FIELDS["lag"].high
+        values = {int(p) for p in self.lags_edit.text().replace(" ", "").split(",") if p.isdigit()}
+        return sorted(v for v in values if low <= v <= high)
+
+    def selected_architectures(self):
+        return [a for a in ARCHITECTURES if self.arch_boxes[a.key].isChecked()]
+
+    def base_settings(self) -> Settings:
+        name = self.base_combo.currentText()
+        if name == DEFAULT_BASE:
+            base = CONFIG.base_settings()
+        else:
+            from rnnviz.presets import load_preset
+
+            base = load_preset(name).settings
+        return base.replace(task=self.task_combo.currentText())
+
+    def configs(self) -> dict[str, Settings]:
+        base = self.base_settings()
+        return {arch.label: arch.settings(base) for arch in self.selected_architectures()}
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    # ----------------------------------------------------------------- running
+    @Slot()
+    def start(self) -> bool:
+        """Start a sweep with the current controls; False if one is running or nothing is chosen."""
+        if self.running or not self.lags() or not self.selected_architectures():
+            return False
+        try:
+            configs = self.configs()
+            sweep = Sweep(configs, self.lags(), self.seeds_spin.value(), self.steps_spin.value(),
+                          self.target_spin.value())
+        except (ValueError, OSError) as exc:   # a bad base preset: say so, keep running
+            self.status_label.setText(f"Cannot start: {exc}")
+            return False
+        self.results.clear()
+        self._labels = list(configs)
+        self._target = self.target_spin.value()
+        self._reset_plot(self.lags())
+        self.progress.setRange(0, len(sweep))
+        self.progress.setValue(0)
+        self.status_label.setText(f"Running {len(sweep)} runs on {sweep.max_workers} worker "
+                                  f"process{'es' * (sweep.max_workers != 1)}…")
+        self._worker = SweepWorker(sweep)
+        self._thread = QThread()
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.result.connect(self._add_result)
+        self._worker.failed.connect(self._failed)
+        self._worker.finished.connect(self._finished)
+        self._set_running(True)
+        self._thread.start()
+        self.sweepStarted.emit(len(sweep))
+        return True
+
+    @Slot()
+    def cancel(self) -> None:
+        """Stop the sweep: running runs end within an iteration, pending ones are dropped."""
+        if self._worker is not None:
+            self._worker.sweep.cancel()
+            self.cancel_button.setEnabled(False)
+            self.status_label.setText("Cancelling…")
+
+    def shutdown(self) -> None:
+        """Cancel and wait for the sweep thread (call before the window closes)."""
+        if self._thread is None:
+            return
+        self.cancel()
+        for signal in (self._worker.result, self._worker.failed, self._worker.finished):
+            signal.disconnect()   # nothing from this sweep arrives after it is shut down
+        self._thread.quit()
+        self._thread.wait(SHUTDOWN_WAIT_MS)
+        self._cleanup()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # A word-wrapped label asks for the height of a narrower guess; give it what its text needs
+        # at its real width, so the plot gets the rest.
+        label = self.definition_label
+        label.setMaximumHeight(label.heightForWidth(max(label.width(), 1)))
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
+        super().closeEvent(event)
+
+    @Slot(object)
+    def _add_result(self, result: RunResult) -> None:
+        self.results.append(result)
+        self.progress.setValue(len(self.results))
+        self._redraw(result.arch)
+        self._update_table()
+        self.resultAdded.emit(result)
+
+    @Slot(str)
+    def _failed(self, message: str) -> None:
+        self.status_label.setText(f"The sweep stopped with an error: {message}")
+
+    @Slot(bool)
+    def _finished(self, cancelled: bool) -> None:
+        if self._thread is not None:
+            # quit() here, not only through the queued connection: that runs after this slot.
+            self._thread.quit()
+            self._thread.wait(SHUTDOWN_WAIT_MS)
+        total = self.progress.maximum()
+        if cancelled:
+            self.status_label.setText(f"Cancelled after {len(self.results)} of {total} runs.")
+        elif not self.status_label.text().startswith("The sweep stopped"):
+            seconds = sum(r.seconds for r in self.results)
+            self.status_label.setText(f"Done: {len(self.results)} runs "
+                                      f"({seconds:.0f} s of training in total).")
+        self._cleanup()
+        self.sweepFinished.emit(cancelled)
+
+    def _cleanup(self) -> None:
+        if self._worker is not None:
+            self._worker.deleteLater()
+        if self._thread is not None:
+            self._thread.deleteLater()
+        self._worker, self._thread = None, None
+        self._set_running(False)
+
+    def _set_running(self, running: bool) -> None:
+        for widget in (self.task_combo, self.base_combo, self.lags_edit, self.seeds_spin,
+                       self.steps_spin, self.target_spin, *self.arch_boxes.values()):
+            widget.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+        self._update_run_enabled()
+
+    @Slot()
+    def _update_run_enabled(self) -> None:
+        self.run_button.setEnabled(not self.running and bool(self.lags())
+                                   and bool(self.selected_architectures()))
+
+    @Slot(str)
+    def _base_changed(self, name: str) -> None:
+        if name != DEFAULT_BASE:
+            self.task_combo.setCurrentText(_preset_task(name, self.task_combo.currentText()))
+
+    @Slot(float)
+    def _target_changed(self, value: float) -> None:
+        if not self.running:
+            self._target = value
+            self.target_line.setPos(value)
+            for label in self._labels:
+                self._redraw(label)
+            self._update_table()
+
+    # ----------------------------------------------------------------- drawing
+    def _set_ranges(self, lags: list[int]) -> None:
+        low, high = math.log10(min(lags)), math.log10(max(lags))
+        pad = max(0.06 * (high - low), 0.1)
+        item = self.plot.getPlotItem()
+        item.setRange(xRange=(low - pad, high + pad), yRange=(-0.02, 1.04), padding=0)
+        # Ticks at the grid's lags (log mode: positions are log10(lag)), not at powers of ten.
+        item.getAxis("bottom").setTicks([[(math.log10(lag), str(lag)) for lag in lags], []])
+
+    def _reset_plot(self, lags: list[int]) -> None:
+        self.legend.clear()
+        for label, curve in self.curves.items():
+            curve.setData([], [])
+            self.seed_points[label].setData([], [])
+            curve.setVisible(label in self._labels)
+            self.seed_points[label].setVisible(label in self._labels)
+            if label in self._labels:
+                self.legend.addItem(curve, label)
+        self.target_line.setPos(self._target)
+        self.chance_line.setVisible(False)
+        self._set_ranges(lags)
+        self.table.setRowCount(0)
+        self._update_table()
+
+    def _redraw(self, label: str) -> None:
+        runs = [r for r in self.results if r.arch == label]
+        if label not in self.curves or not runs:
+            return
+        by_lag: dict[int, list[float]] = defaultdict(list)
+        for r in runs:
+            by_lag[r.lag].append(r.accuracy if math.isfinite(r.accuracy) else r.chance)
+        lags = np.array(sorted(by_lag), dtype=float)
+        self.curves[label].setData(lags, [float(np.mean(by_lag[int(g)])) for g in lags])
+        # Scatter items do not follow the plot's log mode: give them log10(lag) themselves.
+        self.seed_points[label].setData(
+            [math.log10(r.lag) for r in runs],
+            [r.accuracy if math.isfinite(r.accuracy) else r.chance for r in runs])
+        self.chance_line.setVisible(True)      # before setPos: a hidden line's label is not updated
+        self.chance_line.setPos(runs[0].chance)
+
+    def _update_table(self) -> None:
+        self.table.setRowCount(len(self._labels))
+        for row, label in enumerate(self._labels):
+            runs = [r for r in self.results if r.arch == label]
+            votes = remembered(runs, self._target)
+            kept = [lag for lag, ok in votes.items() if ok]
+            horizon = str(max(kept)) if kept else ("none" if runs else "…")
+            cells = (label, horizon, str(len(runs)), ", ".join(map(str, kept)) or "–")
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column in (1, 2):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                self.table.setItem(row, column, item)
+        self._fit_table()
+
+    def _fit_table(self) -> None:
+        rows = max(self.table.rowCount(), 1)
+        height = self.table.horizontalHeader().sizeHint().height() + 2 * self.table.frameWidth()
+        height += sum(self.table.rowHeight(r) for r in range(self.table.rowCount())) or \
+            self.table.verticalHeader().defaultSectionSize() * rows
+        self.table.setFixedHeight(height)
+
+    def horizons(self) -> dict[str, int | None]:
+        """Each architecture's horizon from the results so far."""
+        out = {}
+        for label in self._labels:
+            kept = [lag for lag, ok in remembered([r for r in self.results if r.arch == label],
+                                                  self._target).items() if ok]
+            out[label] = max(kept) if kept else None
+        return out
+
+    # ----------------------------------------------------------------- saving
+    def save_csv(self, path: str | Path) -> None:
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+            writer.writeheader()
+            for r in sorted(self.results, key=lambda r: (self._order(r.arch), r.lag, r.seed)):
+                writer.writerow({k: v for k, v in r.as_dict().items() if k in CSV_FIELDS})
+
+    def save_png(self, path: str | Path) -> bool:
+        return self.plot.grab().save(str(path))
+
+    def _order(self, label: str) -> int:
+        return self._labels.index(label) if label in self._labels else len(self._labels)
+
+    @Slot()
+    def _ask_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save results as CSV", "horizon.csv",
+                                              "CSV files (*.csv)")
+        if path:
+            self._save(self.save_csv, path)
+
+    @Slot()
+    def _ask_png(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save plot as PNG", "horizon.png",
+                                              "PNG images (*.png)")
+        if path:
+            self._save(self.save_png, path)
+
+    def _save(self, save, path: str) -> None:
+        try:
+            ok = save(path)
+        except OSError as exc:
+            ok, why = False, exc.strerror or str(exc)
+        else:
+            why = "the image could not be written"
+        self.status_label.setText(f"Saved {path}." if ok is not False else f"Could not save {path}: {why}")
+
+
+def _lag_presets() -> list[str]:
+    """Presets whose task has a lag (the only ones a horizon can be measured on)."""
+    from rnnviz.presets import PresetError, load_preset, preset_names
+
+    names = []
+    for name in preset_names():
+        try:
+            if load_preset(name).settings.task in LAG_TASKS:
+                names.append(name)
+        except PresetError:
+            continue
+    return names
+
+
+def _preset_task(name: str, fallback: str) -> str:
+    from rnnviz.presets import PresetError, load_preset
+
+    try:
+        task = load_preset(name).settings.task
+    except PresetError:
+        return fallback
+    return task if task in LAG_TASKS else fallback

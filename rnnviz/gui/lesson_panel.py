@@ -1,0 +1,212 @@
+"""The lessons panel: walk through the lecture one lesson at a time.
+
+`LessonPanel` shows one lesson (its place in the lecture, title, the idea, what to do, what to
+watch for) with Previous / Next and a chooser. Moving to a lesson emits `lesson_chosen(Lesson)`;
+the main window loads the lesson's settings and shows its view (`install_into` wires that up).
+The lessons themselves are data: ``resources/lessons/*.toml`` (see `rnnviz.lessons`).
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+                               QSizePolicy, QStyle, QVBoxLayout, QWidget)
+
+from rnnviz.lessons import Lesson, LessonError, load_lessons
+
+
+class LessonPanel(QWidget):
+    """One lesson at a time, with Previous / Next. `lesson_chosen` fires when a lesson is started."""
+
+    lesson_chosen = Signal(object)   # Lesson
+
+    def __init__(self, lessons: list[Lesson] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("lessonPanel")
+        self.error: str | None = None
+        if lessons is None:
+            try:
+                lessons = load_lessons()
+            except LessonError as exc:   # shown in the panel; the app keeps running
+                self.error = str(exc)
+                lessons = []
+        self.lessons = list(lessons)
+        self.index = 0
+
+        style = self.style()
+        self.position_label = QLabel(objectName="lessonPosition")
+        self.topic_label = QLabel(objectName="lessonTopic")
+        self.topic_label.setWordWrap(True)
+        self.title_label = QLabel(objectName="lessonTitle")
+        self.title_label.setWordWrap(True)
+        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.commentary = QLabel(objectName="lessonCommentary")
+        self.commentary.setWordWrap(True)
+        self.commentary.setTextFormat(Qt.TextFormat.RichText)
+        self.commentary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.commentary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.commentary.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        scroll = QScrollArea(objectName="lessonScroll")
+        scroll.setWidget(self.commentary)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+
+        self.chooser = QComboBox(objectName="lessonCombo")
+        self.chooser.setToolTip("Jump to any lesson of the lecture")
+        for lesson in self.lessons:
+            self.chooser.addItem(f"{lesson.number}. {lesson.title}")
+        self.chooser.activated.connect(lambda i: self.go_to(i, start=True))
+
+        self.prev_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_ArrowBack), "Previous",
+                                       objectName="prevLessonButton")
+        self.prev_button.setToolTip("Previous lesson: loads its settings (Page Up)")
+        self.prev_button.clicked.connect(self.previous)
+        self.start_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload), "Start",
+                                        objectName="startLessonButton")
+        self.start_button.setToolTip("Load this lesson's settings and view; the run starts afresh")
+        self.start_button.clicked.connect(self.start)
+        self.next_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_ArrowForward), "Next",
+                                       objectName="nextLessonButton")
+        self.next_button.setToolTip("Next lesson: loads its settings (Page Down)")
+        self.next_button.setLayoutDirection(Qt.LayoutDirection.RightToLeft)  # arrow after the text
+        self.next_button.clicked.connect(self.next)
+
+        buttons = QHBoxLayout()
+        buttons.setSpacing(4)
+        buttons.addWidget(self.prev_button)
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.next_button)
+        header = QHBoxLayout()
+        header.addWidget(self.position_label)
+        header.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(6)
+        layout.addWidget(self.chooser)
+        layout.addLayout(header)
+        layout.addWidget(self.topic_label)
+        layout.addWidget(self.title_label)
+        layout.addWidget(scroll, 1)
+        layout.addLayout(buttons)
+        self._style_labels()
+        self._show()
+
+    # ----------------------------------------------------------------- navigation
+    @property
+    def current(self) -> Lesson | None:
+        return self.lessons[self.index] if self.lessons else None
+
+    def go_to(self, index: int, *, start: bool = True) -> None:
+        """Show lesson `index` (0-based, clamped); with `start`, emit `lesson_chosen` for it."""
+        if not self.lessons:
+            return
+        self.index = max(0, min(index, len(self.lessons) - 1))
+        self._show()
+        if start:
+            self.start()
+
+    def next(self) -> None:
+        if self.index + 1 < len(self.lessons):
+            self.go_to(self.index + 1)
+
+    def previous(self) -> None:
+        if self.index > 0:
+            self.go_to(self.index - 1)
+
+    def start(self) -> None:
+        """(Re)start the shown lesson: emits `lesson_chosen`."""
+        if self.current is not None:
+            self.lesson_chosen.emit(self.current)
+
+    # ----------------------------------------------------------------- display
+    def _style_labels(self) -> None:
+        # Sizes relative to the application font (rich text), so presentation mode scales them too.
+        self.title_label.setTextFormat(Qt.TextFormat.RichText)
+        self.position_label.setEnabled(False)   # drawn in the palette's muted colour
+        self.topic_label.setEnabled(False)
+
+    def _show(self) -> None:
+        lesson = self.current
+        count = len(self.lessons)
+        if lesson is None:
+            self.position_label.setText("No lessons")
+            self.title_label.setText("")
+            self.topic_label.setText("")
+            self.commentary.setText(html.escape(self.error or "No lessons were found."))
+            for button in (self.prev_button, self.start_button, self.next_button):
+                button.setEnabled(False)
+            self.chooser.setEnabled(False)
+            return
+        self.position_label.setText(f"Lesson {lesson.number} of {count}")
+        self.topic_label.setText(lesson.topic)
+        self.title_label.setText(f"<span style='font-size: large; font-weight: 600'>{html.escape(lesson.title)}</span>")
+        self.commentary.setText(lesson_html(lesson))
+        self.chooser.setCurrentIndex(self.index)
+        self.prev_button.setEnabled(self.index > 0)
+        self.next_button.setEnabled(self.index + 1 < count)
+
+
+def lesson_html(lesson: Lesson) -> str:
+    """The lesson's commentary as rich text: the idea, then what to do and what to watch for."""
+    parts = [f"<p>{html.escape(lesson.intro)}</p>"] if lesson.intro else []
+    if lesson.do:
+        parts.append(f"<p><b>Do:</b> {html.escape(lesson.do)}</p>")
+    parts.append(f"<p><b>Watch for:</b> {html.escape(lesson.watch)}</p>")
+    parts.append(f"<p><i>Preset: {html.escape(lesson.preset)}"
+                 + (", " + ", ".join(f"{k} = {v}" for k, v in lesson.overrides.items()) if lesson.overrides else "")
+                 + f" · view: {html.escape(lesson.tab)}</i></p>")
+    return "".join(parts)
+
+
+# --------------------------------------------------------------------------- main window hook
+def apply_lesson(window, lesson: Lesson) -> None:
+    """Load a lesson into the main window: its settings (a new run), commentary and tab."""
+    window.controls.set_settings(lesson.settings)
+    listed = not lesson.overrides and window.controls.preset_combo.findData(lesson.preset) >= 0
+    window.controls.show_preset(lesson.preset if listed else None, lesson.title, lesson.commentary)
+    window.apply_settings(lesson.settings, restart=True,
+                          note=f"Lesson {lesson.number}: {lesson.title} — a new run starts.")
+    tabs = window.tabs
+    for index in range(tabs.count()):
+        if tabs.tabText(index) == lesson.tab:
+            tabs.setCurrentIndex(index)
+            break
+
+
+def install_into(window) -> LessonPanel:
+    """Add the lessons panel to `window` as a dock on the right, with View-menu and key actions.
+
+    Uses the window's public API: `controls.set_settings`, `controls.show_preset`,
+    `controls.preset_combo`, `apply_settings(settings, restart=, note=)`, `tabs`, `view_menu`.
+    Actions: ``lessonsAction`` (show/hide, Ctrl+Shift+L), ``nextLessonAction`` (Page Down) and
+    ``prevLessonAction`` (Page Up) — presenter remotes send Page Up/Down.
+    """
+    panel = LessonPanel()
+    panel.lesson_chosen.connect(lambda lesson: apply_lesson(window, lesson))
+    dock = QDockWidget("Lessons", window, objectName="lessonsDock")
+    dock.setWidget(panel)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    toggle = dock.toggleViewAction()
+    toggle.setText("&Lessons panel")
+    toggle.setObjectName("lessonsAction")
+    toggle.setShortcut(QKeySequence("Ctrl+Shift+L"))
+    menu = getattr(window, "view_menu", None)
+    if menu is not None:
+        menu.addAction(toggle)
+    window.addAction(toggle)
+    for name, text, key, slot in (("nextLessonAction", "&Next lesson", "PgDown", panel.next),
+                                  ("prevLessonAction", "&Previous lesson", "PgUp", panel.previous)):
+        action = QAction(text, window, objectName=name)
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        if menu is not None:
+            menu.addAction(action)
+        window.addAction(action)
+    window.lesson_panel = panel
+    window.lessons_dock = dock
+    return panel

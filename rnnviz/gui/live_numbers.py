@@ -1,0 +1,124 @@
+"""A strip of live numbers: the few quantities the lecture reasons with, in large type.
+
+Shows the latest snapshot only, refreshed a few times a second so the digits can be read.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from rnnviz.gui.theme import LIGHT, Theme
+from rnnviz.gui.worker import newest_with_spectrum
+
+#: Times per second the numbers change (faster is unreadable).
+REFRESH_RATE = 8
+
+# objectName, title, tooltip
+CARDS = (
+    ("lossValue", "Loss", "Training loss L on this iteration's batch."),
+    ("accuracyValue", "Accuracy",
+     "Share of this batch answered correctly; compare with chance, 1/K for K classes (25 % on "
+     "recall with 4 symbols). Not defined for regression tasks (adding, sine)."),
+    ("gradValue", "‖g‖ before → after",
+     "Global gradient norm ‖g‖ = √Σ‖∂L/∂θ‖² before and after clipping."),
+    ("clipValue", "Clipped", "Iterations whose gradient was clipped so far in this run."),
+    ("radiusValue", "ρ(W_H)",
+     "Spectral radius ρ(W_H) = max |λ|. Below 1 the backward product ∏ W_Hᵀ f'(a_t) shrinks "
+     "over many steps (vanishing); above 1 it can grow (exploding). LSTM: the candidate block."),
+    ("sigmaValue", "σ_max(W_H)",
+     "Largest singular value ‖W_H‖₂: one backward step can grow a gradient by at most "
+     "σ_max · max f'. Below 1 the gradient must vanish with distance."),
+)
+
+
+#: Cards that hold two numbers get this much more room.
+WIDE_CARDS = {"gradValue": 2}
+
+
+def _fmt(value: float, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("∞" if value > 0 else "−∞")
+    if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-3):
+        return f"{value:.{digits - 1}e}"
+    return f"{value:.{digits}g}"
+
+
+class LiveNumbers(QFrame):
+    """Cards for loss, accuracy, gradient norm, clip count, spectral radius and σ_max of W_H."""
+
+    tab = "Training"
+
+    def __init__(self, parent: QWidget | None = None, theme: Theme = LIGHT) -> None:
+        super().__init__(parent)
+        self.setObjectName("numbersPanel")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self._latest = None
+        self._spectral = None   # the newest snapshot whose spectrum is computed (see worker)
+        self._shown = None
+        self.values: dict[str, QLabel] = {}
+        self._titles: list[QLabel] = []
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(6)
+        for name, title, tip in CARDS:
+            card = QFrame(objectName=name.replace("Value", "Card"))
+            card.setToolTip(tip)
+            column = QVBoxLayout(card)
+            column.setContentsMargins(10, 4, 10, 6)
+            column.setSpacing(0)
+            heading = QLabel(title)
+            value = QLabel("—", objectName=name)
+            column.addWidget(heading)
+            column.addWidget(value)
+            layout.addWidget(card, WIDE_CARDS.get(name, 1))
+            self.values[name] = value
+            self._titles.append(heading)
+        self.apply_theme(theme)
+        self._timer = QTimer(self)  # one-shot, armed by new data: idle means no wake-ups
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(int(1000 / REFRESH_RATE))
+        self._timer.timeout.connect(self.refresh)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.setStyleSheet(
+            f"QFrame#numbersPanel QFrame {{ background: {theme.base}; border: 1px solid {theme.muted}40;"
+            f" border-radius: 6px; }}"
+            f"QFrame#numbersPanel QLabel {{ border: none; background: transparent; color: {theme.muted}; }}"
+            f"QFrame#numbersPanel QLabel[objectName$=\"Value\"] {{ color: {theme.text};"
+            f" font-size: 17px; font-weight: 600; }}")
+
+    # ----------------------------------------------------------------- view protocol
+    def restart(self, snapshot) -> None:
+        self._latest = self._spectral = snapshot
+        self.refresh()
+
+    def show_snapshots(self, snapshots: tuple) -> None:
+        if snapshots:
+            self._latest = snapshots[-1]
+            spectral = newest_with_spectrum(snapshots)
+            if spectral is not None:
+                self._spectral = spectral
+            if not self._timer.isActive():
+                self._timer.start()
+
+    def refresh(self) -> None:
+        snap = self._latest
+        if snap is None or snap is self._shown:
+            return
+        self._shown = snap
+        v = self.values
+        v["lossValue"].setText(_fmt(snap.loss))
+        if snap.accuracy is None:
+            v["accuracyValue"].setText("—")
+        else:
+            v["accuracyValue"].setText(f"{snap.accuracy:.0%}")
+        v["gradValue"].setText(f"{_fmt(snap.grad_norm)} → {_fmt(snap.grad_norm_clipped)}")
+        v["clipValue"].setText(f"{snap.clip_events} of {snap.iteration}")
+        spectral = self._spectral if self._spectral is not None else snap
+        v["radiusValue"].setText(_fmt(spectral.spectral_radius))
+        v["sigmaValue"].setText(_fmt(spectral.max_singular))

@@ -1,0 +1,646 @@
+"""The main window: controls on the left, views in tabs, training in a worker thread.
+
+Data flow: the `ControlPanel` edits `Settings` → `TrainingWorker.apply` (live fields mid-run,
+structural ones rebuild the model) → the worker sends coalesced, immutable snapshots → every view's
+`show_snapshots`; a rebuild or reset sends `restarted`, and every view's `restart` clears its history.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections import deque
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QFrame,
+                               QHBoxLayout, QHeaderView, QLabel, QMainWindow, QMessageBox, QPushButton,
+                               QScrollArea, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QToolBar, QVBoxLayout, QWidget)
+
+from rnnviz import __version__
+from rnnviz.gui.controls import DEFAULT_SPEED, ControlPanel, RunControls
+from rnnviz.gui.curves import TrainingCurves
+from rnnviz.gui.live_numbers import LiveNumbers
+from rnnviz.gui.theme import Theme, apply_to_application, get_theme
+from rnnviz.gui.worker import DIVERGED, PLAYING, STOP_TIMEOUT, TrainingWorker
+from rnnviz.presets import PRESET_DIR, PresetError, preset_names
+from rnnviz.presets import load_preset as read_preset
+from rnnviz.settings import Settings, SettingsError
+
+log = logging.getLogger(__name__)
+
+#: View classes shown in tabs besides the Training tab (issue 5 fills this; see `_add_views`).
+#:
+#: Each entry is a QWidget subclass that
+#:   - can be built with no arguments: ``View()``; it sets its own stable objectName;
+#:   - has a class attribute ``tab``: the tab's title ("Unrolled network", "Gradients", ...);
+#:     views naming the same tab share it, stacked top to bottom in list order in a splitter;
+#:   - has ``show_snapshots(snapshots: tuple[Snapshot, ...])`` (append history, cheap; redraw from a
+#:     timer at display rate) and ``restart(snapshot: Snapshot)`` (a new run: clear history);
+#:   - may have ``bind(worker: TrainingWorker)`` — called once after construction, for views that
+#:     command training (the stepper: ``worker.pause()``, ``worker.inspect()`` and
+#:     ``worker.inspected.connect(...)``);
+#:   - may have ``apply_theme(theme: rnnviz.gui.theme.Theme)`` — called at start and on theme change;
+#:   - may have an ``inspect_requested`` signal and a ``load(inspection)`` method (the BPTT stepper):
+#:     the window pauses training, calls ``worker.inspect()`` and hands the Inspection to ``load``;
+#:     a ``finished`` signal resumes training if it was playing before.
+#: Views that use keys the window also binds (Space, →, S, R) while they have focus should accept
+#: the QEvent.ShortcutOverride for those keys.
+EXTRA_VIEWS: list[type] = []
+
+#: Status-bar notes stay this long (ms).
+NOTE_TIMEOUT_MS = 6000
+#: The steps/s label averages over this many seconds; the status labels refresh this often (ms).
+SPEED_WINDOW_S = 1.0
+LABEL_REFRESH_MS = 100
+SPEED_REFRESH_MS = 250
+DEFAULT_SIZE = (1400, 900)
+CONTROLS_WIDTH = 340
+#: The loss starts on a log axis: it spans decades while learning, and hundreds while exploding.
+DEFAULT_LOG_SCALE = "true"
+ORGANISATION = APPLICATION = "rnnviz"
+
+#: Keys of the persisted state in QSettings.
+KEY_SETTINGS, KEY_SPEED, KEY_THEME, KEY_LOG, KEY_PRESET = "settings", "speed", "theme", "logScale", "preset"
+KEY_GEOMETRY, KEY_STATE = "geometry", "windowState"
+
+FIELD_NAMES = {"task": "task", "lag": "lag", "seq_len": "sequence length", "arch": "architecture",
+               "activation": "activation", "init": "initialisation", "init_scale": "init scale",
+               "skip": "skip distance", "hidden": "hidden units", "batch": "batch size", "seed": "seed",
+               "dtype": "precision", "forget_bias": "forget-gate bias"}
+
+
+def default_store() -> QSettings:
+    """The user's persistent settings (tests pass their own `settings_store` instead)."""
+    return QSettings(ORGANISATION, APPLICATION)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}" if math.isfinite(value) else ("NaN" if math.isnan(value) else "infinite")
+
+
+class DivergenceBanner(QFrame):
+    """A red strip over the views: what exploded, when, and what to do about it."""
+
+    reset_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("divergenceBanner")
+        self.label = QLabel(objectName="divergenceText")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        button = QPushButton("Reset run", objectName="bannerResetButton")
+        button.setToolTip("Start the run again from the same seed (R)")
+        button.clicked.connect(self.reset_requested)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(button)
+        self.setVisible(False)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.setStyleSheet(
+            f"QFrame#divergenceBanner {{ background: {theme.banner_background};"
+            f" border: 1px solid {theme.diverged}; border-radius: 6px; }}"
+            f"QLabel#divergenceText {{ color: {theme.banner_text}; font-size: 15px; font-weight: 600; }}")
+
+    def show_message(self, text: str) -> None:
+        self.label.setText(text)
+        self.setVisible(True)
+
+    def clear(self) -> None:
+        self.label.clear()
+        self.setVisible(False)
+
+    def text(self) -> str:
+        return self.label.text()
+
+
+def divergence_message(snapshot, peak_grad: float) -> str:
+    """The banner's words: when it exploded, how large the gradient got, and what to change."""
+    s = snapshot.settings
+    if peak_grad > 0:
+        reached = f"the gradient norm reached {_fmt(peak_grad)}"
+        if snapshot.divergence:
+            reached += f" and then {snapshot.divergence}"
+    else:
+        reached = snapshot.divergence or "the numbers became infinite"
+    advice = ("Lower the learning rate or the clipping threshold τ." if s.clip != "none"
+              else "Lower the learning rate or turn on clipping.")
+    return f"Exploded at iteration {snapshot.diverged_at}: {reached}. {advice}"
+
+
+class MainWindow(QMainWindow):
+    """The whole app. `MainWindow()` builds everything with defaults and starts the worker thread.
+
+    settings_store: where settings and geometry persist (default: QSettings("rnnviz", "rnnviz")).
+    session_factory: Settings → Session, for tests and benchmarks (default: rnnviz.session.Session).
+    preset_dir: where the preset chooser looks (default: resources/presets).
+    """
+
+    def __init__(self, *, settings_store: QSettings | None = None, session_factory=None,
+                 preset_dir: Path | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("rnnviz")
+        self.store = settings_store if settings_store is not None else default_store()
+        self.preset_dir = Path(preset_dir) if preset_dir is not None else PRESET_DIR
+        self._theme = get_theme(str(self.store.value(KEY_THEME, "light")))
+        self._run: int | None = None
+        self._state = "paused"
+        self._peak_grad = 0.0
+        self._latest = None
+        self._rates: deque[tuple[float, int]] = deque()
+        self._error_box: QMessageBox | None = None
+        self.last_error: str | None = None
+        self._resume_after_inspection = False
+        self._resync_controls = False
+        self._closed = False
+
+        settings = self._stored_settings()
+        self.controls = ControlPanel()
+        self.controls.set_settings(settings)
+        self._applied = settings
+        self.run_controls = RunControls()
+        self.banner = DivergenceBanner()
+        self.numbers = LiveNumbers(theme=self._theme)
+        self.curves = TrainingCurves(theme=self._theme)
+        self.tabs = QTabWidget(objectName="viewTabs")
+        self.tabs.setDocumentMode(True)
+        self.views: list[QWidget] = [self.numbers, self.curves]
+        self._build_layout()
+        self._add_views()
+        self._build_status_bar()
+        self._build_menus()
+        self._fill_presets()
+
+        kwargs = {"session_factory": session_factory} if session_factory is not None else {}
+        self.worker = TrainingWorker(settings, **kwargs)
+        self._connect()
+        self._restore_view_state()
+        self.apply_theme(self._theme)
+        self.worker.start()
+        self.worker.set_speed(self.run_controls.speed())
+
+    # ----------------------------------------------------------------- construction
+    def _build_layout(self) -> None:
+        training = QWidget(objectName="trainingTab")
+        layout = QVBoxLayout(training)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addWidget(self.numbers)
+        layout.addWidget(self.curves, 1)
+        self.tabs.addTab(training, "Training")
+
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(4, 4, 4, 0)
+        column.setSpacing(4)
+        column.addWidget(self.banner)
+        column.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
+
+        scroll = QScrollArea(objectName="controlsScroll")
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.controls_dock = QDockWidget("Controls", objectName="controlsDock")
+        self.controls_dock.setWidget(scroll)
+        self.controls_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                       | QDockWidget.DockWidgetFeature.DockWidgetClosable
+                                       | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        scroll.setMinimumWidth(self.controls.minimumSizeHint().width()
+                               + scroll.verticalScrollBar().sizeHint().width())
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
+
+        self.run_toolbar = QToolBar("Run", objectName="runToolBar")
+        self.run_toolbar.setMovable(False)
+        self.run_toolbar.addWidget(self.run_controls)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.run_toolbar)
+
+    def _add_views(self) -> None:
+        """Build every class in `EXTRA_VIEWS` and place it in the tab its `tab` attribute names."""
+        splitters: dict[str, QSplitter] = {}
+        for view_class in EXTRA_VIEWS:
+            view = view_class()
+            title = getattr(view_class, "tab", view_class.__name__)
+            if title not in splitters:
+                splitters[title] = QSplitter(Qt.Orientation.Vertical)
+                splitters[title].setChildrenCollapsible(False)
+                self.tabs.addTab(splitters[title], title)
+            splitters[title].addWidget(view)
+            self.views.append(view)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.iteration_label = QLabel("Iteration 0", objectName="iterationLabel")
+        self.speed_label = QLabel("0 it/s", objectName="speedLabel")
+        self.state_label = QLabel("Paused", objectName="stateLabel")
+        self.iteration_label.setToolTip("Updates applied in this run")
+        self.speed_label.setToolTip("Training iterations per second, measured")
+        self.state_label.setToolTip("Playing, paused, or stopped by a divergence")
+        for label, sample in ((self.iteration_label, "Iteration 0000000"), (self.speed_label, "00000 it/s"),
+                              (self.state_label, "Diverged")):
+            label.setMinimumWidth(label.fontMetrics().horizontalAdvance(sample) + 12)
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            bar.addPermanentWidget(label)
+
+    def _action(self, menu, text: str, slot, shortcuts=(), *, name: str, tip: str = "",
+                checkable: bool = False) -> QAction:
+        action = QAction(text, self, objectName=name)
+        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setCheckable(checkable)
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work even when the menu bar is hidden
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.file_menu = bar.addMenu("&File")
+        self.view_menu = bar.addMenu("&View")
+        self.run_menu = bar.addMenu("&Run")
+        self.help_menu = bar.addMenu("&Help")
+
+        a = self._action
+        a(self.file_menu, "&Open preset file…", self.open_preset_dialog, [QKeySequence.StandardKey.Open],
+          name="openPresetAction", tip="Load settings from a preset .toml file")
+        a(self.file_menu, "Reset to &defaults", self.reset_to_defaults, name="resetDefaultsAction",
+          tip="Every setting back to its default value; the run restarts")
+        self.file_menu.addSeparator()
+        a(self.file_menu, "&Quit", self.close, [QKeySequence.StandardKey.Quit], name="quitAction")
+
+        self.play_action = a(self.run_menu, "&Play / pause", self.toggle_play, ["Space"],
+                             name="playAction", tip="Train continuously, or pause")
+        a(self.run_menu, "&Step one iteration", self.step, ["S", "Right"], name="stepAction",
+          tip="Train exactly one iteration, then pause")
+        a(self.run_menu, "&Reset run", self.reset, ["R", "Ctrl+R"], name="resetAction",
+          tip="Start the run again from the same seed")
+        self.run_menu.addSeparator()
+        a(self.run_menu, "&Faster", self.run_controls.faster, ["]", "+"], name="fasterAction")
+        a(self.run_menu, "S&lower", self.run_controls.slower, ["[", "-"], name="slowerAction")
+
+        self.dark_action = a(self.view_menu, "&Dark theme", self._dark_toggled, ["Ctrl+Shift+D"],
+                             name="darkThemeAction", checkable=True)
+        self.log_action = a(self.view_menu, "&Log-scale loss", self.curves.set_log_scale, ["L"],
+                            name="logScaleAction", checkable=True)
+        dock_action = self.controls_dock.toggleViewAction()
+        dock_action.setText("&Controls panel")
+        dock_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
+        dock_action.setObjectName("controlsAction")
+        self.view_menu.addAction(dock_action)
+        self.addAction(dock_action)
+        self.view_menu.addSeparator()
+        for index in range(self.tabs.count()):
+            a(self.view_menu, f"Show “{self.tabs.tabText(index)}”",
+              lambda _=False, i=index: self.tabs.setCurrentIndex(i), [f"Ctrl+{index + 1}"],
+              name=f"showTab{index + 1}Action")
+
+        a(self.help_menu, "&Keyboard shortcuts", self.show_shortcuts, [QKeySequence.StandardKey.HelpContents],
+          name="shortcutsAction")
+        a(self.help_menu, "&About rnnviz", self.show_about, name="aboutAction")
+
+    def _fill_presets(self) -> None:
+        presets = []
+        for name in preset_names(self.preset_dir):
+            try:
+                presets.append((name, read_preset(name, self.preset_dir).title))
+            except PresetError:  # listed by name; choosing it reports the problem
+                presets.append((name, name))
+        self.controls.set_presets(presets)
+
+    def _connect(self) -> None:
+        w = self.worker
+        w.snapshots.connect(self._on_snapshots)
+        w.restarted.connect(self._on_restarted)
+        w.state_changed.connect(self._on_state)
+        w.error.connect(self._on_worker_error)
+        self.controls.settings_edited.connect(self._on_settings_edited)
+        self.controls.preset_chosen.connect(self.load_preset)
+        rc = self.run_controls
+        rc.play_toggled.connect(lambda on: self.play() if on else self.pause())
+        rc.step_clicked.connect(self.step)
+        rc.reset_clicked.connect(self.reset)
+        rc.speed_changed.connect(self._on_speed)
+        self.banner.reset_requested.connect(self.reset)
+        self.curves.log_scale_changed.connect(self._on_log_scale)
+        w.inspected.connect(self._on_inspected)
+        for view in self.views:
+            if hasattr(view, "bind"):
+                view.bind(w)
+            if hasattr(view, "inspect_requested"):   # the BPTT stepper's protocol
+                view.inspect_requested.connect(self.inspect)
+            if hasattr(view, "finished"):
+                view.finished.connect(self._inspection_finished)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        self._label_timer = QTimer(self)
+        self._label_timer.setInterval(LABEL_REFRESH_MS)
+        self._label_timer.timeout.connect(self._update_iteration_label)
+        self._label_timer.start()
+        self._speed_timer = QTimer(self)  # wall-clock measurement: recordings stop this one
+        self._speed_timer.setInterval(SPEED_REFRESH_MS)
+        self._speed_timer.timeout.connect(self._update_speed_label)
+        self._speed_timer.start()
+
+    # ----------------------------------------------------------------- persistence
+    def _stored_settings(self) -> Settings:
+        raw = self.store.value(KEY_SETTINGS)
+        if not raw:
+            return Settings()
+        try:
+            return Settings.from_dict(json.loads(str(raw)))
+        except (ValueError, TypeError, SettingsError) as exc:  # old or hand-edited: start clean
+            log.info("ignoring stored settings: %s", exc)
+            return Settings()
+
+    def _restore_view_state(self) -> None:
+        geometry = self.store.value(KEY_GEOMETRY)
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(*DEFAULT_SIZE)
+        state = self.store.value(KEY_STATE)
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        else:
+            self.resizeDocks([self.controls_dock], [CONTROLS_WIDTH], Qt.Orientation.Horizontal)
+        try:
+            speed = float(self.store.value(KEY_SPEED, DEFAULT_SPEED))
+        except (TypeError, ValueError):
+            speed = DEFAULT_SPEED
+        self.run_controls.set_speed(speed if math.isfinite(speed) and speed >= 0 else DEFAULT_SPEED)
+        self.curves.set_log_scale(str(self.store.value(KEY_LOG, DEFAULT_LOG_SCALE)).lower() == "true")
+        preset = self.store.value(KEY_PRESET)
+        if preset:
+            try:
+                p = read_preset(str(preset), self.preset_dir)
+            except PresetError:
+                pass
+            else:
+                if p.settings == self._applied:
+                    self.controls.show_preset(p.name, p.title, p.commentary)
+
+    def save_state(self) -> None:
+        s = self.store
+        s.setValue(KEY_SETTINGS, json.dumps(self._applied.as_dict()))
+        s.setValue(KEY_SPEED, self.run_controls.speed())
+        s.setValue(KEY_THEME, self._theme.name)
+        s.setValue(KEY_LOG, "true" if self.curves.log_scale() else "false")
+        s.setValue(KEY_PRESET, self.controls.preset_combo.currentData() or "")
+        s.setValue(KEY_GEOMETRY, self.saveGeometry())
+        s.setValue(KEY_STATE, self.saveState())
+        s.sync()
+
+    # ----------------------------------------------------------------- commands
+    def play(self) -> None:
+        self.worker.play()
+
+    def pause(self) -> None:
+        self.worker.pause()
+
+    def toggle_play(self) -> None:
+        self.pause() if self._state == PLAYING else self.play()
+
+    def step(self) -> None:
+        self.worker.step()
+
+    def reset(self) -> None:
+        self.worker.reset()
+
+    def inspect(self) -> None:
+        """Pause training and ask for the current batch's full trace (views with `load` get it)."""
+        self._resume_after_inspection = self._resume_after_inspection or self._state == PLAYING
+        self.worker.pause()
+        self.worker.inspect()
+
+    def _on_inspected(self, inspection) -> None:
+        for view in self.views:
+            if hasattr(view, "inspect_requested") and hasattr(view, "load"):
+                view.load(inspection)
+
+    def _inspection_finished(self) -> None:
+        """The user left the stepper: training resumes if it was playing before."""
+        if self._resume_after_inspection:
+            self._resume_after_inspection = False
+            self.play()
+
+    def apply_settings(self, settings: Settings, *, restart: bool = False, note: str | None = None) -> None:
+        """Send `settings` to the worker; announce a rebuild in the status bar."""
+        changed = self._applied.structural_changes(settings)
+        self._applied = settings
+        self.worker.apply(settings, restart=restart)
+        if note is None and changed:
+            names = ", ".join(sorted(FIELD_NAMES.get(k, k) for k in changed))
+            note = f"Model rebuilt ({names} changed): a new run starts, the curves restart."
+        if note:
+            self.statusBar().showMessage(note, NOTE_TIMEOUT_MS)
+        self.store.setValue(KEY_SETTINGS, json.dumps(settings.as_dict()))
+
+    def load_preset(self, name_or_path: str | Path) -> bool:
+        """Set every control to a preset's values, show its commentary and start a new run."""
+        try:
+            preset = read_preset(name_or_path, self.preset_dir)
+        except PresetError as exc:
+            self.report_error(f"Could not load the preset.\n\n{exc}", title="Preset error")
+            return False
+        listed = (Path(name_or_path).suffix != ".toml"
+                  and self.controls.preset_combo.findData(preset.name) >= 0)
+        self.controls.set_settings(preset.settings)
+        self.controls.show_preset(preset.name if listed else None, preset.title, preset.commentary)
+        self.apply_settings(preset.settings, restart=True,
+                            note=f"Preset “{preset.title}” loaded: a new run starts.")
+        self.store.setValue(KEY_PRESET, preset.name)
+        return True
+
+    def open_preset_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open preset", str(self.preset_dir),
+                                              "Presets (*.toml);;All files (*)")
+        if path:
+            self.load_preset(Path(path))
+
+    def reset_to_defaults(self) -> None:
+        settings = Settings()
+        self.controls.set_settings(settings)
+        self.controls.show_preset(None)
+        self.run_controls.set_speed(DEFAULT_SPEED)
+        self.curves.set_log_scale(DEFAULT_LOG_SCALE == "true")
+        self.apply_settings(settings, restart=True, note="All settings are back to their defaults.")
+        self.store.remove(KEY_PRESET)
+
+    def report_error(self, message: str, title: str = "rnnviz") -> None:
+        """Tell the user in a message box that does not block (tests may replace this method)."""
+        self.last_error = message
+        log.info("%s: %s", title, message)
+        if self._closed:
+            return
+        box = self._error_box
+        if box is None:
+            box = self._error_box = QMessageBox(QMessageBox.Icon.Warning, title, message,
+                                                QMessageBox.StandardButton.Ok, self)
+            box.setObjectName("errorBox")
+        box.setWindowTitle(title)
+        box.setText(message)
+        box.open()
+
+    def apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        app = QApplication.instance()
+        if app is not None:
+            apply_to_application(app, theme)
+        self.banner.apply_theme(theme)
+        for view in self.views:
+            if hasattr(view, "apply_theme"):
+                view.apply_theme(theme)
+        self.dark_action.setChecked(theme.dark)
+
+    # ----------------------------------------------------------------- help
+    def show_shortcuts(self) -> None:
+        rows = [(a.text().replace("&", ""), ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText)
+                                                     for s in a.shortcuts()))
+                for a in self.actions() if a.shortcuts()]
+        dialog = QDialog(self, objectName="shortcutsDialog")
+        dialog.setWindowTitle("Keyboard shortcuts")
+        table = QTableWidget(len(rows), 2)
+        table.setHorizontalHeaderLabels(["Action", "Keys"])
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        for r, (text, keys) in enumerate(rows):
+            table.setItem(r, 0, QTableWidgetItem(text))
+            table.setItem(r, 1, QTableWidgetItem(keys))
+        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        table.resizeColumnToContents(1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.close)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(table)
+        layout.addWidget(buttons)
+        dialog.resize(420, 420)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
+    def show_about(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "About rnnviz",
+                          f"<h3>rnnviz {__version__}</h3>"
+                          "<p>A desktop lab that shows, live and frame by frame, why plain recurrent "
+                          "networks are hard to train: vanishing and exploding gradients in "
+                          "backpropagation through time, and the remedies — ReLU, identity "
+                          "initialisation, skip connections, gradient clipping and the LSTM.</p>"
+                          "<p>numpy engine · PySide6 · pyqtgraph · MIT licence</p>",
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("aboutBox")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # ----------------------------------------------------------------- worker → UI
+    def _on_snapshots(self, snapshots: tuple) -> None:
+        try:
+            snaps = tuple(s for s in snapshots if s.run == self._run)
+            if not snaps:
+                return
+            for s in snaps:
+                if math.isfinite(s.grad_norm) and s.grad_norm > self._peak_grad:
+                    self._peak_grad = s.grad_norm
+            for view in self.views:
+                view.show_snapshots(snaps)
+            last = self._latest = snaps[-1]
+            self._rates.append((time.perf_counter(), last.iteration))
+            if last.diverged and not self.banner.isVisible():
+                self.banner.show_message(divergence_message(last, self._peak_grad))
+        finally:
+            self.worker.ack()
+
+    def _on_restarted(self, snapshot) -> None:
+        if self._resync_controls:
+            self._resync_controls = False
+            self._applied = snapshot.settings
+            self.controls.set_settings(snapshot.settings)
+        self._run = snapshot.run
+        self._latest = snapshot
+        self._peak_grad = snapshot.grad_norm if math.isfinite(snapshot.grad_norm) else 0.0
+        self._rates.clear()
+        self.banner.clear()
+        for view in self.views:
+            view.restart(snapshot)
+        self.iteration_label.setText(f"Iteration {snapshot.iteration}")
+
+    def _on_state(self, state: str) -> None:
+        self._state = state
+        self.run_controls.set_playing(state == PLAYING)
+        self.state_label.setText(state.capitalize())
+        if state != PLAYING:
+            self._rates.clear()
+        if state == DIVERGED and self._latest is not None and self._latest.diverged \
+                and not self.banner.isVisible():
+            self.banner.show_message(divergence_message(self._latest, self._peak_grad))
+
+    def _on_worker_error(self, message: str) -> None:
+        self._resync_controls = True   # the worker may have kept its old settings
+        self.report_error(message, title="Training error")
+
+    def _on_settings_edited(self, settings: Settings) -> None:
+        self.apply_settings(settings)
+
+    def _on_speed(self, speed: float) -> None:
+        self.worker.set_speed(speed)
+        self.store.setValue(KEY_SPEED, speed)
+
+    def _on_log_scale(self, on: bool) -> None:
+        self.log_action.setChecked(on)
+        self.store.setValue(KEY_LOG, "true" if on else "false")
+
+    def _dark_toggled(self, on: bool) -> None:
+        self.apply_theme(get_theme("dark" if on else "light"))
+        self.store.setValue(KEY_THEME, self._theme.name)
+
+    def _update_iteration_label(self) -> None:
+        """The status bar follows a few times a second, not per batch (each repaint costs GIL time)."""
+        if self._latest is not None:
+            text = f"Iteration {self._latest.iteration}"
+            if self.iteration_label.text() != text:
+                self.iteration_label.setText(text)
+
+    def _update_speed_label(self) -> None:
+        """Training iterations per second over the last second, measured from the snapshots."""
+        now = time.perf_counter()
+        while self._rates and now - self._rates[0][0] > SPEED_WINDOW_S:
+            self._rates.popleft()
+        rate = 0.0
+        if self._state == PLAYING and len(self._rates) >= 2:
+            (t0, i0), (t1, i1) = self._rates[0], self._rates[-1]
+            rate = (i1 - i0) / (t1 - t0) if t1 > t0 else 0.0
+        text = f"{rate:,.0f} it/s"
+        if self.speed_label.text() != text:
+            self.speed_label.setText(text)
+
+    # ----------------------------------------------------------------- shutdown
+    def shutdown(self) -> None:
+        """Stop the worker thread and save state; safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        self._label_timer.stop()
+        self._speed_timer.stop()
+        try:
+            self.save_state()
+        except Exception:  # never let saving keep the window open
+            log.warning("could not save settings", exc_info=True)
+        if not self.worker.stop(STOP_TIMEOUT):
+            log.warning("the training thread did not stop within %s s", STOP_TIMEOUT)
+        if self._error_box is not None:
+            self._error_box.close()
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,0 +1,301 @@
+"""Presentation mode: full screen, large type, thick lines, high contrast, advanced controls hidden.
+
+    enter(window)    leave(window)    toggle(window, on)    ShortcutOverlay(window)
+
+`enter` remembers everything it changes (window state, application font, theme, which control
+groups were visible, each plot's pens and axis fonts) and `leave` puts it all back. The shortcut
+overlay (``?``) lists every QAction of the window that has a shortcut, grouped by menu, in type a
+back row can read; any key or click closes it.
+
+`install_into(window)` adds ``presentationAction`` (F11, checkable, View menu) and
+``shortcutOverlayAction`` (``?``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter
+from PySide6.QtWidgets import QApplication, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from rnnviz.gui.theme import OKABE_ITO, Theme, get_theme
+
+#: Type and lines are this much larger while presenting.
+FONT_SCALE = 1.45
+LINE_SCALE = 2.0
+#: Control groups hidden while presenting (lessons set them; the lecture needs η and τ live).
+ADVANCED_GROUPS = ("Task", "Model", "Weights")
+
+#: Black on white, saturated Okabe–Ito lines: readable on a washed-out projector, colour-blind safe.
+HIGH_CONTRAST = Theme(
+    name="high-contrast", window="#FFFFFF", base="#FFFFFF", text="#000000", muted="#3A3A3A",
+    highlight="#0050A0",
+    loss_raw="#8DB8DD", loss_smooth="#003F7F",
+    grad_before="#003F7F", grad_after="#C25400", threshold="#000000",
+    clip_event="#B00000", diverged="#B00000", crosshair="#000000",
+    banner_background="#FFE2D2", banner_text="#5A0000",
+    colormap="cividis", alt_colormap="viridis",
+)
+
+
+@dataclass
+class _Saved:
+    """What `enter` changed, to restore in `leave`."""
+
+    window_state: Qt.WindowState
+    font: QFont
+    theme: Theme
+    hidden_groups: list = field(default_factory=list)
+    pens: list = field(default_factory=list)          # (PlotDataItem, QPen)
+    axis_fonts: list = field(default_factory=list)    # (AxisItem, QFont | None)
+    dock_widths: list = field(default_factory=list)   # (QDockWidget, width)
+
+
+def is_presenting(window) -> bool:
+    return getattr(window, "_presentation", None) is not None
+
+
+def _current_theme(window) -> Theme:
+    theme = getattr(window, "_theme", None)
+    if isinstance(theme, Theme):
+        return theme
+    dark = getattr(window, "dark_action", None)
+    return get_theme("dark" if dark is not None and dark.isChecked() else "light")
+
+
+def enter(window) -> None:
+    """Switch `window` to presentation mode (does nothing if it already is)."""
+    if is_presenting(window):
+        return
+    app = QApplication.instance()
+    saved = _Saved(window.windowState(), QFont(app.font()), _current_theme(window))
+    window._presentation = saved
+
+    big = QFont(saved.font)
+    big.setPointSizeF(max(saved.font.pointSizeF(), 9.0) * FONT_SCALE)
+    app.setFont(big)
+    if hasattr(window, "apply_theme"):
+        window.apply_theme(HIGH_CONTRAST)
+    _thicken(window, saved, big)
+    groups = getattr(getattr(window, "controls", None), "groups", {})
+    for name in ADVANCED_GROUPS:
+        box = groups.get(name)
+        if box is not None and box.isVisibleTo(window.controls):
+            box.setVisible(False)
+            saved.hidden_groups.append(box)
+    window.showFullScreen()
+    # Once the full-screen geometry has arrived (asynchronous on most window systems).
+    QTimer.singleShot(150, lambda: is_presenting(window) and _widen_docks(window, saved))
+
+
+def _widen_docks(window, saved: _Saved) -> None:
+    """Docks as wide as their contents in the larger type (the controls would be cut off)."""
+    from PySide6.QtWidgets import QDockWidget
+
+    screen = window.screen()
+    limit = int(0.25 * (screen.availableGeometry().width() if screen is not None else 1920))
+    docks, widths = [], []
+    for dock in window.findChildren(QDockWidget):
+        if dock.isVisible() and dock.widget() is not None:
+            saved.dock_widths.append((dock, dock.width()))
+            inner = dock.widget()
+            content = inner.widget() if hasattr(inner, "widget") and callable(inner.widget) else inner
+            wanted = max(dock.width(), int(dock.width() * FONT_SCALE * 0.9),
+                         content.sizeHint().width() + 24 if content is not None else 0)
+            docks.append(dock)
+            widths.append(max(dock.width(), min(wanted, limit)))
+    if docks:
+        window.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
+
+
+def leave(window) -> None:
+    """Back to the normal window: every change of `enter` undone."""
+    saved = getattr(window, "_presentation", None)
+    if saved is None:
+        return
+    window._presentation = None
+    QApplication.instance().setFont(saved.font)
+    if hasattr(window, "apply_theme"):
+        window.apply_theme(saved.theme)
+    for item, pen in saved.pens:
+        item.setPen(pen)
+    for axis, font in saved.axis_fonts:
+        axis.setStyle(tickFont=font)
+    for box in saved.hidden_groups:
+        box.setVisible(True)
+    window.setWindowState(saved.window_state)
+    if saved.dock_widths:
+        window.resizeDocks([d for d, _ in saved.dock_widths], [w for _, w in saved.dock_widths],
+                           Qt.Orientation.Horizontal)
+    if not saved.window_state & Qt.WindowState.WindowFullScreen:
+        window.showNormal() if not saved.window_state & Qt.WindowState.WindowMaximized else window.showMaximized()
+
+
+def toggle(window, on: bool | None = None) -> None:
+    on = not is_presenting(window) if on is None else on
+    enter(window) if on else leave(window)
+
+
+def _thicken(window, saved: _Saved, font: QFont) -> None:
+    """Thicker curves and larger tick labels in every pyqtgraph plot of the window."""
+    tick_font = QFont(font)
+    for view in window.findChildren(pg.GraphicsView):
+        scene = view.scene()
+        if scene is None:
+            continue
+        for item in scene.items():
+            if isinstance(item, pg.PlotDataItem):
+                pen = item.opts.get("pen")
+                if pen is None:
+                    continue
+                pen = pg.mkPen(pen)
+                saved.pens.append((item, pg.mkPen(pen)))
+                if pen.style() != Qt.PenStyle.NoPen:
+                    pen.setWidthF(max(pen.widthF(), 1.0) * LINE_SCALE)
+                    item.setPen(pen)
+            elif isinstance(item, pg.AxisItem):
+                saved.axis_fonts.append((item, item.style.get("tickFont")))
+                item.setStyle(tickFont=tick_font)
+
+
+# --------------------------------------------------------------------------- shortcut overlay
+def shortcut_rows(window) -> list[tuple[str, str, str]]:
+    """(group, action text, keys) for every action of `window` with a shortcut, menus in order."""
+    rows, seen = [], set()
+    menus = [(m.title().replace("&", ""), m) for m in _menus(window)]
+    groups = [(title, menu.actions()) for title, menu in menus] + [("Other", window.actions())]
+    for title, actions in groups:
+        for action in actions:
+            keys = _keys(action)
+            if keys and id(action) not in seen:   # a standard key may be empty on this platform
+                seen.add(id(action))
+                rows.append((title, _text(action), keys))
+    return rows
+
+
+def _menus(window):
+    bar = window.menuBar() if hasattr(window, "menuBar") else None
+    if bar is None:
+        return []
+    return [a.menu() for a in bar.actions() if a.menu() is not None]
+
+
+def _text(action: QAction) -> str:
+    return action.text().replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(".…")
+
+
+def _keys(action: QAction) -> str:
+    texts = (s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts())
+    return ", ".join(t for t in texts if t)
+
+
+class ShortcutOverlay(QWidget):
+    """A translucent sheet over the whole window listing every keyboard shortcut (``?`` to show)."""
+
+    def __init__(self, window: QWidget) -> None:
+        super().__init__(window)
+        self.setObjectName("shortcutOverlay")
+        self.window_ = window
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, False)
+        self.title = QLabel("Keyboard shortcuts", objectName="shortcutOverlayTitle")
+        self.grid = QGridLayout()
+        self.grid.setHorizontalSpacing(28)
+        self.grid.setVerticalSpacing(4)
+        hint = QLabel("Press any key or click to close", objectName="shortcutOverlayHint")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(48, 36, 48, 36)
+        layout.addWidget(self.title, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addSpacing(12)
+        centred = QHBoxLayout()
+        centred.addStretch(1)
+        centred.addLayout(self.grid)
+        centred.addStretch(1)
+        layout.addLayout(centred)
+        layout.addStretch(1)
+        layout.addWidget(hint, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.setStyleSheet("QLabel { color: white; background: transparent; }"
+                           "QLabel#shortcutOverlayTitle { font-size: 22pt; font-weight: 600; }"
+                           "QLabel[role='group'] { color: %s; font-weight: 600; padding-top: 8px; }"
+                           "QLabel[role='keys'] { font-family: monospace; font-weight: 600; }"
+                           "QLabel#shortcutOverlayHint { color: #BBBBBB; }" % OKABE_ITO["yellow"])
+        window.installEventFilter(self)
+        self.hide()
+
+    def show_overlay(self) -> None:
+        self._fill()
+        self.setGeometry(self.window_.rect())
+        self.raise_()
+        self.show()
+        self.setFocus()
+
+    def _fill(self) -> None:
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        lines: list[tuple[str, str, bool]] = []          # (text, keys, is a heading)
+        group = None
+        for title, text, keys in shortcut_rows(self.window_):
+            if title != group:
+                group = title
+                lines.append((title, "", True))
+            lines.append((text, keys, False))
+        half = (len(lines) + 1) // 2                      # two columns of (keys, action)
+        if half < len(lines) and lines[half - 1][2]:       # never end a column on a heading
+            half += 1
+        for index, (text, keys, heading) in enumerate(lines):
+            column, line = (0, index) if index < half else (3, index - half)
+            if heading:
+                label = QLabel(text)
+                label.setProperty("role", "group")
+                self.grid.addWidget(label, line, column + 1)
+                continue
+            key = QLabel(keys)
+            key.setProperty("role", "keys")
+            self.grid.addWidget(key, line, column, Qt.AlignmentFlag.AlignRight)
+            self.grid.addWidget(QLabel(text), line, column + 1)
+        self.grid.setColumnMinimumWidth(2, 64)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(0, 0, 0, 232))
+        painter.end()
+
+    def keyPressEvent(self, event) -> None:
+        self.hide()
+        event.accept()
+
+    def mousePressEvent(self, event) -> None:
+        self.hide()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.window_ and event.type() == QEvent.Type.Resize and self.isVisible():
+            self.setGeometry(self.window_.rect())
+        return False
+
+
+# --------------------------------------------------------------------------- main window hook
+def install_into(window) -> tuple[QAction, QAction]:
+    """Add ``presentationAction`` (F11, checkable) and ``shortcutOverlayAction`` (?) to the window's
+    View menu (or the window alone if it has none). Returns both actions."""
+    present = QAction("&Presentation mode", window, objectName="presentationAction")
+    present.setCheckable(True)
+    present.setShortcut(QKeySequence("F11"))
+    present.setStatusTip("Full screen, large type, high contrast, advanced controls hidden (F11)")
+    present.toggled.connect(lambda on: toggle(window, on))
+    overlay = ShortcutOverlay(window)
+    show_keys = QAction("Keyboard shortcuts &overlay", window, objectName="shortcutOverlayAction")
+    show_keys.setShortcut(QKeySequence("?"))
+    show_keys.triggered.connect(overlay.show_overlay)
+    menu = getattr(window, "view_menu", None)
+    for action in (present, show_keys):
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if menu is not None:
+            menu.addAction(action)
+        window.addAction(action)
+    window.presentation_action = present
+    window.shortcut_overlay = overlay
+    return present, show_keys

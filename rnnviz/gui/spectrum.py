@@ -1,0 +1,165 @@
+"""The spectrum of W_H: why the backward product shrinks or grows.
+
+Left: the eigenvalues λ of W_H in the complex plane with the unit circle. All inside the circle
+(spectral radius ρ < 1) and the product of many W_H factors shrinks: vanishing; any outside and it
+can grow: exploding. Right: the largest singular value σ_max = ‖W_H‖₂ (which bounds one backward
+step's stretch, times max f') and ρ over the iterations, with the line 1 they are measured against.
+For an LSTM the matrix is the candidate block W_g (`model.recurrent_matrix()`).
+
+Only the newest snapshot of each batch is used: the worker has already computed its spectrum.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
+
+#: Points of σ_max / ρ history kept; when full, every other old point is dropped (bounded memory).
+HISTORY = 4000
+
+
+class SpectrumPlot(QWidget):
+    """Eigenvalues of W_H in the complex plane, and σ_max(W_H), ρ(W_H) over iterations."""
+
+    tab = "Gradients"
+
+    def __init__(self, parent: QWidget | None = None, *, theme: Theme = LIGHT) -> None:
+        super().__init__(parent)
+        self.setObjectName("spectrumPlot")
+        self._iterations = np.zeros(HISTORY)
+        self._sigma = np.zeros(HISTORY)
+        self._rho = np.zeros(HISTORY)
+        self._n = 0
+        self._radius = 1.2
+        self._eigenvalues = np.zeros(0, complex)
+
+        self.title = QLabel(" ", objectName="spectrumTitle")
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.plane = self.graphics.addPlot(row=0, col=0)
+        self.plane.setMenuEnabled(False)
+        self.plane.hideButtons()
+        self.plane.setAspectLocked(True)
+        self.plane.setMouseEnabled(x=False, y=False)
+        self.plane.setLabel("bottom", "Re λ")
+        self.plane.setLabel("left", "Im λ")
+        # thin axes through 0 instead of a grid: a grid makes the axes span the plot and repaint every frame
+        self.zero_lines = [pg.InfiniteLine(pos=0.0, angle=angle) for angle in (0, 90)]
+        for line in self.zero_lines:
+            self.plane.addItem(line)
+        angle = np.linspace(0, 2 * np.pi, 256)
+        self.circle = pg.PlotCurveItem(np.cos(angle), np.sin(angle))
+        self.plane.addItem(self.circle)
+        # a module-level tip function: a bound method here makes a cycle that crashes Qt's garbage collection
+        self.points = pg.ScatterPlotItem(size=7, hoverable=True, tip=_eigenvalue_tip, hoverSize=10)
+        self.plane.addItem(self.points)
+
+        self.history = self.graphics.addPlot(row=0, col=1)
+        self.history.setMenuEnabled(False)
+        self.history.hideButtons()
+        self.history.setLogMode(x=False, y=True)
+        self.history.setLabel("bottom", "iteration")
+        legend = self.history.addLegend(offset=(-8, -30), labelTextSize="8pt", labelTextColor=theme.text)
+        legend.setZValue(20)
+        self.sigma_curve = self.history.plot([], [], name="σ_max(W_H) = ‖W_H‖₂")
+        self.rho_curve = self.history.plot([], [], name="ρ(W_H) = max |λ|")
+        self.one = pg.InfiniteLine(pos=0.0, angle=0)          # log10(1) = 0 in log mode
+        self.history.addItem(self.one)
+        self.graphics.ci.layout.setColumnStretchFactor(0, 1)
+        self.graphics.ci.layout.setColumnStretchFactor(1, 1)
+        self.readout = QLabel(" ", objectName="spectrumReadout")
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.title)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.readout)
+        self.apply_theme(theme)
+        self._set_range(1.2)
+
+    # ------------------------------------------------------------------ view contract
+    def restart(self, snapshot) -> None:
+        self._n = 0
+        self._radius = 1.2
+        self._set_range(1.2)
+        self.show_snapshots((snapshot,))
+
+    def show_snapshots(self, snapshots: tuple) -> None:
+        if not snapshots:
+            return
+        snap = snapshots[-1]
+        values = np.asarray(snap.eigenvalues)
+        finite = values[np.isfinite(values)]
+        self._eigenvalues = finite
+        self.points.setData(finite.real, finite.imag)
+        if finite.size:
+            radius = float(np.abs(finite).max())
+            if radius * 1.1 > self._radius:
+                self._radius = radius * 1.15
+                self._set_range(self._radius)
+        sigma, rho = float(snap.max_singular), float(snap.spectral_radius)
+        self._append(snap.iteration, sigma, rho)
+        matrix = "W_g, the LSTM's candidate block of W_H" if snap.settings.arch == "lstm" else "W_H"
+        title = f"Eigenvalues of {matrix} (H = {len(values)}) and the unit circle"
+        if title != self.title.text():
+            self.title.setText(title)
+        verdict = ("all inside the circle: long products of W_H shrink" if rho < 1 else
+                   "outside the circle: long products of W_H can grow") if math.isfinite(rho) else "not finite"
+        self.readout.setText(f"iteration {snap.iteration}: ρ = {rho:.4g}, σ_max = {sigma:.4g} ({verdict})")
+
+    # ------------------------------------------------------------------ accessors
+    def n_points(self) -> int:
+        """Eigenvalues drawn (H for a finite W_H)."""
+        return len(self.points.data)
+
+    def history_data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        n = self._n
+        return self._iterations[:n].copy(), self._sigma[:n].copy(), self._rho[:n].copy()
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.graphics.setBackground(theme.base)
+        point = OKABE_ITO["blue"] if not theme.dark else OKABE_ITO["sky"]
+        self.points.setBrush(pg.mkBrush(point))
+        self.points.setPen(pg.mkPen(theme.base, width=0.5))
+        self.circle.setPen(pg.mkPen(theme.muted, width=1.5, style=Qt.PenStyle.DashLine))
+        self.sigma_curve.setPen(pg.mkPen(point, width=2))
+        self.rho_curve.setPen(pg.mkPen(OKABE_ITO["orange"], width=2))
+        self.one.setPen(pg.mkPen(theme.muted, width=1, style=Qt.PenStyle.DashLine))
+        for line in self.zero_lines:
+            line.setPen(pg.mkPen(theme.muted, width=0.5))
+        for plot in (self.plane, self.history):
+            for name in ("left", "bottom"):
+                plot.getAxis(name).setPen(theme.muted)
+                plot.getAxis(name).setTextPen(theme.text)
+            if plot.legend is not None:
+                plot.legend.setLabelTextColor(theme.text)
+
+    # ------------------------------------------------------------------ internals
+    def _set_range(self, radius: float) -> None:
+        self.plane.setRange(xRange=(-radius, radius), yRange=(-radius, radius), padding=0)
+
+    def _append(self, iteration: int, sigma: float, rho: float) -> None:
+        if self._n == HISTORY:                          # keep every other old point
+            half = HISTORY // 2
+            for array in (self._iterations, self._sigma, self._rho):
+                array[:half] = array[:HISTORY:2]
+            self._n = half
+        i = self._n
+        self._iterations[i], self._sigma[i], self._rho[i] = iteration, sigma, rho
+        self._n += 1
+        x = self._iterations[:self._n]
+        for curve, y in ((self.sigma_curve, self._sigma[:self._n]), (self.rho_curve, self._rho[:self._n])):
+            keep = np.isfinite(y) & (y > 0)
+            curve.setData(x[keep], y[keep])
+
+
+def _eigenvalue_tip(x: float, y: float, data) -> str:
+    return f"λ = {x:.4g} {'+' if y >= 0 else '−'} {abs(y):.4g}i\n|λ| = {math.hypot(x, y):.4g}"

@@ -1,0 +1,492 @@
+"""The BPTT stepper: pause training, take one example of the batch, and walk through BPTT frame by frame.
+
+2T+1 frames: the forward pass one step at a time, the loss, then the backward pass from t = T down
+to 1 (see `rnnviz.bptt_frames`). Each frame highlights its step in the stepper's own unrolled
+diagram, prints the formulas with the real numbers, and adds its point to a log plot of ‖δ_t‖,
+the running product ‖J_T ⋯ J_t‖ and each step's contribution to dL/dW_H.
+
+Talking to the main window (which owns the worker):
+    inspect_requested  → the window pauses training and calls worker.inspect();
+                         it connects worker.inspected to `load(inspection)`.
+    finished           → the user left the stepper; the window resumes training if it was playing.
+The frames are computed once per inspection, off the GUI thread (`loaded` is emitted when ready);
+moving to another frame only formats numbers and recolours (a few milliseconds).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFontDatabase, QKeyEvent
+from PySide6.QtWidgets import (QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
+                               QSlider, QSpinBox, QSplitter, QStyle, QVBoxLayout, QWidget)
+
+from threadpoolctl import threadpool_limits
+
+from rnnviz.bptt_frames import BACKWARD, FORWARD, LOSS, BPTTFrames
+from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
+from rnnviz.gui.unrolled_view import UnrolledView, readout_of
+
+log = logging.getLogger(__name__)
+
+#: Keys the stepper answers wherever the focus is inside it (they win over window shortcuts).
+KEYS = {Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Space}
+
+INTRO = ("Pause training and step through BPTT on the current batch: forward, loss, backward, "
+         "with the real numbers (keys ← → Home End Space).")
+
+
+class _Superseded(Exception):
+    """A newer inspection or example replaced the one being computed."""
+
+
+class BPTTStepper(QWidget):
+    """Frame-by-frame backpropagation through time for one example of the current batch."""
+
+    tab = "Unrolled network"
+    inspect_requested = Signal()     # please pause training and send worker.inspect() → load()
+    finished = Signal()              # the user left: resume the normal training view
+    loaded = Signal()                # frames for a new inspection (or example) are ready
+    frame_changed = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None, *, theme: Theme = LIGHT) -> None:
+        super().__init__(parent)
+        self.setObjectName("bpttStepper")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.theme = theme
+        self.frames: BPTTFrames | None = None
+        self.inspection = None
+        self.index = 0
+        self._texts: dict[int, str] = {}
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bptt-frames")
+        self._pending: Future | None = None
+        self._generation = 0
+        self._progress = 0.0
+        self._n_computing = 0
+        self._poll = QTimer(self, interval=15)
+        self._poll.timeout.connect(self._check_pending)
+        self._play = QTimer(self)
+        self._play.timeout.connect(self._advance)
+
+        self._build_widgets()
+        self._set_enabled(False)
+        self.apply_theme(theme)
+        for widget in [self, *self.findChildren(QWidget)]:
+            widget.installEventFilter(self)
+
+    # ------------------------------------------------------------------ widgets
+    def _button(self, name: str, text: str, tip: str, slot, icon=None) -> QPushButton:
+        button = QPushButton(text, objectName=name)
+        button.setToolTip(tip)
+        if icon is not None:
+            button.setIcon(self.style().standardIcon(icon))
+        button.clicked.connect(slot)
+        return button
+
+    def _build_widgets(self) -> None:
+        sp = QStyle.StandardPixmap
+        self.inspect_button = self._button(
+            "inspectButton", "Step through BPTT", "Pause training and step through the forward and backward "
+            "pass of the current batch", self.inspect_requested.emit)
+        self.example_spin = QSpinBox(objectName="exampleSpin")
+        self.example_spin.setRange(1, 1)
+        self.example_spin.setPrefix("example ")
+        self.example_spin.setToolTip("Which sequence of the batch to follow (the running sum is the whole batch's)")
+        self.example_spin.valueChanged.connect(self._example_changed)
+        self.leave_button = self._button("leaveStepperButton", "Back to training",
+                                         "Leave the stepper and resume training", self.leave)
+        self.frame_label = QLabel(" ", objectName="frameLabel")
+        self.frame_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+        self.diagram = UnrolledView(theme=self.theme, object_name="stepperDiagram", live=False)
+
+        self.first_button = self._button("firstFrameButton", "", "First frame (Home)", self.first, sp.SP_MediaSkipBackward)
+        self.prev_button = self._button("prevFrameButton", "", "Previous frame (←)", self.previous, sp.SP_MediaSeekBackward)
+        self.play_button = self._button("playFramesButton", "", "Play / pause the frames (Space)", self.toggle_play,
+                                        sp.SP_MediaPlay)
+        self.play_button.setCheckable(True)
+        self.next_button = self._button("nextFrameButton", "", "Next frame (→)", self.next, sp.SP_MediaSeekForward)
+        self.last_button = self._button("lastFrameButton", "", "Last frame (End)", self.last, sp.SP_MediaSkipForward)
+        self.slider = QSlider(Qt.Orientation.Horizontal, objectName="frameSlider")
+        self.slider.setToolTip("Frames 1..T forward, the loss, then T..1 backward")
+        self.slider.valueChanged.connect(self.go_to)
+        self.speed_spin = QDoubleSpinBox(objectName="frameSpeedSpin")
+        self.speed_spin.setRange(0.5, 60.0)
+        self.speed_spin.setValue(6.0)
+        self.speed_spin.setSuffix(" frames/s")
+        self.speed_spin.setDecimals(1)
+        self.speed_spin.setToolTip("Playback speed")
+        self.speed_spin.valueChanged.connect(self._speed_changed)
+
+        self.formula = QLabel("", objectName="formulaPanel")
+        self.formula.setTextFormat(Qt.TextFormat.RichText)
+        self.formula.setWordWrap(True)
+        self.formula.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.formula.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.formula.setMargin(6)
+        # in a scroll area, so a longer line never resizes its neighbours (and forces a full repaint)
+        self.formula_scroll = QScrollArea(objectName="formulaScroll")
+        self.formula_scroll.setWidget(self.formula)
+        self.formula_scroll.setWidgetResizable(True)
+        self.formula_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.formula_scroll.setMinimumHeight(14 * self.fontMetrics().height())
+
+        self.plot_widget = pg.PlotWidget(objectName="stepperPlot")
+        plot = self.plot_widget.getPlotItem()
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setLogMode(x=False, y=True)
+        plot.setLabel("bottom", "time step t")
+        plot.setLabel("left", "norm (log)")
+        # no grid: the axes would then span the plot and be repainted with every frame
+        self.delta_curve = plot.plot([], [], pen=pg.mkPen(OKABE_ITO["blue"], width=2),
+                                     symbol="o", symbolSize=4, symbolBrush=OKABE_ITO["blue"], symbolPen=None)
+        self.product_curve = plot.plot([], [], pen=pg.mkPen(OKABE_ITO["vermillion"], width=2))
+        self.contribution_curve = plot.plot([], [], pen=pg.mkPen(OKABE_ITO["green"], width=2,
+                                                                  style=Qt.PenStyle.DashLine))
+        self.plot_legend = QLabel(objectName="stepperPlotLegend")
+        self.plot_legend.setWordWrap(True)
+        self.plot_legend.setText(
+            f"<span style='color:{OKABE_ITO['blue']}'>●━</span> ‖δ_t‖ this example &nbsp; "
+            f"<span style='color:{OKABE_ITO['vermillion']}'>━━</span> ‖J_T ⋯ J_t‖₂ running product &nbsp; "
+            f"<span style='color:{OKABE_ITO['green']}'>╍╍</span> ‖h_(t−1)ᵀ δa_t‖_F contribution (batch)")
+        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(OKABE_ITO["orange"], width=1.5))
+        plot.addItem(self.cursor)
+
+        header = QHBoxLayout()
+        header.addWidget(self.inspect_button)
+        header.addWidget(self.example_spin)
+        header.addWidget(self.frame_label, 1)
+        header.addWidget(self.leave_button)
+        controls = QHBoxLayout()
+        for widget in (self.first_button, self.prev_button, self.play_button, self.next_button, self.last_button):
+            controls.addWidget(widget)
+        controls.addWidget(self.slider, 1)
+        controls.addWidget(self.speed_spin)
+        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower.addWidget(self.formula_scroll)
+        plot_box = QWidget()
+        box = QVBoxLayout(plot_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(self.plot_legend)
+        box.addWidget(self.plot_widget, 1)
+        lower.addWidget(plot_box)
+        lower.setStretchFactor(0, 3)
+        lower.setStretchFactor(1, 2)
+        lower.setSizes([660, 440])             # kept in proportion when the window resizes
+        self.body = QSplitter(Qt.Orientation.Vertical)
+        self.body.addWidget(self.diagram)
+        self.body.addWidget(lower)
+        self.body.setStretchFactor(0, 3)
+        self.body.setStretchFactor(1, 2)
+        self.body.setSizes([450, 330])
+        self.intro = QLabel(INTRO, objectName="stepperIntro")
+        self.intro.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.intro.setToolTip(INTRO)
+        self.panel = QWidget(objectName="stepperPanel")       # shown while frames are loaded
+        inner = QVBoxLayout(self.panel)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addLayout(controls)
+        inner.addWidget(self.body, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        header.insertWidget(1, self.intro, 1)
+        layout.addLayout(header)
+        layout.addWidget(self.panel, 1)
+        self._header = header
+        self._hidden_siblings: list[QWidget] = []
+        self._set_open(False)
+
+    def _set_open(self, open_: bool) -> None:
+        """Collapsed to one bar until frames are loaded. Open, it has the tab to itself: the other
+        views sharing its splitter (the live diagram, paused meanwhile) hide until it closes."""
+        self.panel.setVisible(open_)
+        self.intro.setVisible(not open_)
+        self.leave_button.setVisible(open_)
+        self.example_spin.setVisible(open_)
+        self.frame_label.setVisible(open_)
+        margins = self.layout().contentsMargins()
+        bar = self._header.sizeHint().height() + margins.top() + margins.bottom()
+        self.setMaximumHeight(16_777_215 if open_ else bar)      # closed: just the bar
+        splitter = self.parentWidget()
+        if not isinstance(splitter, QSplitter):
+            return
+        if open_ and not self._hidden_siblings:
+            self._hidden_siblings = [w for i in range(splitter.count())
+                                     if (w := splitter.widget(i)) is not self and w.isVisibleTo(splitter)]
+            for widget in self._hidden_siblings:
+                widget.hide()
+        elif not open_:
+            for widget in self._hidden_siblings:
+                widget.show()
+            self._hidden_siblings = []
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for widget in (self.first_button, self.prev_button, self.play_button, self.next_button,
+                       self.last_button, self.slider, self.example_spin, self.leave_button, self.body):
+            widget.setEnabled(enabled)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.diagram.apply_theme(theme)
+        self.plot_widget.setBackground(theme.base)
+        for name in ("left", "bottom"):
+            axis = self.plot_widget.getPlotItem().getAxis(name)
+            axis.setPen(theme.muted)
+            axis.setTextPen(theme.text)
+        self.formula.setStyleSheet(f"QLabel#formulaPanel {{ background: {theme.base}; color: {theme.text}; "
+                                   f"border: 1px solid {theme.muted}; border-radius: 4px; }}")
+        self._texts.clear()
+        if self.frames is not None:
+            self._show(self.index)
+
+    # ------------------------------------------------------------------ view contract
+    def show_snapshots(self, snapshots: tuple) -> None:
+        """Training snapshots do not change the frames (they show the inspected batch)."""
+
+    def restart(self, snapshot) -> None:
+        """A new run: the inspected model no longer exists, so drop its frames."""
+        self.stop_playing()
+        self._generation += 1                # cancels a computation under way
+        self._pending = None
+        self.frames = self.inspection = None
+        self._texts.clear()
+        self._set_enabled(False)
+        self._set_open(False)
+        self.frame_label.setText(" ")
+        self.formula.setText("")
+        self.diagram.highlight(None)
+        for curve in (self.delta_curve, self.product_curve, self.contribution_curve):
+            curve.setData([], [])
+
+    # ------------------------------------------------------------------ loading
+    def load(self, inspection, example: int = 0) -> None:
+        """Compute the frames of `inspection` for one example (off the GUI thread); `loaded` follows."""
+        self.stop_playing()
+        self.inspection = inspection
+        batch = inspection.x.shape[1]
+        self.example_spin.blockSignals(True)
+        self.example_spin.setRange(1, batch)
+        self.example_spin.setValue(min(example, batch - 1) + 1)
+        self.example_spin.blockSignals(False)
+        self._generation += 1
+        self._progress = 0.0
+        self._n_computing = 2 * inspection.x.shape[0] + 1
+        self.frame_label.setText(f"Computing {self._n_computing} frames…")
+        self._pending = self._executor.submit(self._compute, inspection, min(example, batch - 1), self._generation)
+        self._poll.start()
+
+    def _compute(self, inspection, example: int, generation: int) -> BPTTFrames:
+        """In the executor's thread. BLAS on one thread: on two busy cores a multi-threaded BLAS
+        made the Jacobians' SVDs ten times slower. A newer `load` cancels this one."""
+        def progress(fraction: float) -> None:
+            if generation != self._generation:
+                raise _Superseded
+            self._progress = fraction
+
+        with threadpool_limits(limits=1):
+            return BPTTFrames(inspection, example, progress=progress)
+
+    def _check_pending(self) -> None:
+        future = self._pending
+        if future is None:
+            self._poll.stop()
+            return
+        if not future.done():
+            self.frame_label.setText(f"Computing {self._n_computing} frames… {100 * self._progress:.0f} %")
+            return
+        self._poll.stop()
+        self._pending = None
+        try:
+            frames = future.result()
+        except _Superseded:
+            return
+        except Exception as exc:  # e.g. a diverged batch: say so, never a traceback
+            log.debug("frames failed", exc_info=True)
+            self.frame_label.setText("Could not compute the frames")
+            self.formula.setText(html.escape(f"The BPTT frames could not be computed for this batch: {exc}"))
+            return
+        self.set_frames(frames)
+
+    def set_frames(self, frames: BPTTFrames, index: int = 0) -> None:
+        """Show precomputed frames (`load` calls this when they are ready)."""
+        self.frames = frames
+        self._texts.clear()
+        T = frames.T
+        settings = frames.inspection.settings
+        self.diagram.set_structure(T, frames.arch, frames.skip, readout_of(settings), frames.labels)
+        self.diagram.fix_levels(frames.hidden_rms, frames.delta_norm)
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, frames.n_frames - 1)
+        self.slider.setPageStep(max(1, T // 10))
+        self.slider.blockSignals(False)
+        plot = self.plot_widget.getPlotItem()
+        plot.setXRange(0.5, T + 0.5, padding=0.02)
+        finite = np.concatenate([frames.delta_norm, frames.product_norm, frames.contribution_norm_batch])
+        finite = finite[np.isfinite(finite) & (finite > 0)]
+        if finite.size:                 # at least two decades, so the log axis labels only powers of ten
+            low, high = np.log10(finite.min()), np.log10(finite.max())
+            middle, half = 0.5 * (low + high), max(0.5 * (high - low), 1.0)
+            plot.setYRange(middle - half, middle + half, padding=0.08)
+        self._set_enabled(True)
+        self._set_open(True)
+        self.index = -1
+        self.go_to(index)
+        self.loaded.emit()
+
+    def _example_changed(self, value: int) -> None:
+        if self.inspection is not None:
+            self.load(self.inspection, value - 1)
+
+    # ------------------------------------------------------------------ navigation
+    @property
+    def n_frames(self) -> int:
+        return self.frames.n_frames if self.frames is not None else 0
+
+    def go_to(self, index: int) -> None:
+        if self.frames is None:
+            return
+        index = max(0, min(int(index), self.frames.n_frames - 1))
+        if index == self.index:
+            return
+        self.index = index
+        if self.slider.value() != index:
+            self.slider.blockSignals(True)
+            self.slider.setValue(index)
+            self.slider.blockSignals(False)
+        self._show(index)
+        self.frame_changed.emit(index)
+
+    def first(self) -> None:
+        self.go_to(0)
+
+    def last(self) -> None:
+        self.go_to(self.n_frames - 1)
+
+    def next(self) -> None:
+        self.go_to(self.index + 1)
+
+    def previous(self) -> None:
+        self.go_to(self.index - 1)
+
+    def toggle_play(self) -> None:
+        if self._play.isActive():
+            self.stop_playing()
+        elif self.frames is not None:
+            if self.index >= self.n_frames - 1:
+                self.go_to(0)
+            self._play.start(int(1000 / self.speed_spin.value()))
+            self._set_play_icon(True)
+
+    def stop_playing(self) -> None:
+        self._play.stop()
+        self._set_play_icon(False)
+
+    @property
+    def playing(self) -> bool:
+        return self._play.isActive()
+
+    def leave(self) -> None:
+        """Back to training: collapse to the bar and let the window resume training."""
+        self.stop_playing()
+        self._set_open(False)
+        self.finished.emit()
+
+    def _set_play_icon(self, playing: bool) -> None:
+        sp = QStyle.StandardPixmap
+        self.play_button.setChecked(playing)
+        self.play_button.setIcon(self.style().standardIcon(sp.SP_MediaPause if playing else sp.SP_MediaPlay))
+
+    def _advance(self) -> None:
+        if self.index >= self.n_frames - 1:
+            self.stop_playing()
+        else:
+            self.next()
+
+    def _speed_changed(self, value: float) -> None:
+        if self._play.isActive():
+            self._play.setInterval(int(1000 / value))
+
+    # ------------------------------------------------------------------ keys
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if (kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) and self.frames is not None
+                and self.panel.isVisible()):
+            key = event.key()
+            if key in KEYS and not (isinstance(watched, QSpinBox | QDoubleSpinBox) and key != Qt.Key.Key_Space):
+                if kind == QEvent.Type.ShortcutOverride:
+                    event.accept()      # we handle it: window shortcuts (e.g. Space = play training) must not fire
+                    return True
+                self._key(key)
+                return True
+        return super().eventFilter(watched, event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in KEYS and self.frames is not None and self.panel.isVisible():
+            self._key(event.key())
+        else:
+            super().keyPressEvent(event)
+
+    def _key(self, key) -> None:
+        {Qt.Key.Key_Left: self.previous, Qt.Key.Key_Right: self.next, Qt.Key.Key_Home: self.first,
+         Qt.Key.Key_End: self.last, Qt.Key.Key_Space: self.toggle_play}[key]()
+
+    # ------------------------------------------------------------------ drawing a frame
+    def _show(self, index: int) -> None:
+        frames = self.frames
+        frame = frames.frame(index)
+        kind, t, T = frame.kind, frame.step, frames.T
+        steps = np.arange(1, T + 1)
+        if kind == FORWARD:
+            hidden_shown, grad_shown, where = steps <= t, np.zeros(T, bool), f"forward, t = {t}"
+        elif kind == LOSS:
+            hidden_shown, grad_shown, where = np.ones(T, bool), np.zeros(T, bool), "the loss"
+        else:
+            hidden_shown, grad_shown, where = np.ones(T, bool), steps >= t, f"backward, t = {t}"
+        self.diagram.set_values(frames.hidden_rms, frames.delta_norm, hidden_shown=hidden_shown, grad_shown=grad_shown)
+        self.diagram.highlight(t, kind)
+        self.frame_label.setText(f"Frame {index + 1} of {frames.n_frames}: {where}")
+        text = self._texts.get(index)
+        if text is None:
+            text = self._texts[index] = self._html(frame)
+        self.formula.setText(text)
+        self.cursor.setValue(t)
+        if kind == BACKWARD:
+            shown = steps >= t
+            x = steps[shown]
+            for curve, values in ((self.delta_curve, frames.delta_norm), (self.product_curve, frames.product_norm),
+                                  (self.contribution_curve, frames.contribution_norm_batch)):
+                y = values[shown]
+                keep = np.isfinite(y) & (y > 0)
+                curve.setData(x[keep], y[keep])
+        else:
+            for curve in (self.delta_curve, self.product_curve, self.contribution_curve):
+                curve.setData([], [])
+
+    def _html(self, frame) -> str:
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family()
+        done = OKABE_ITO["green"] if not self.theme.dark else "#3FC3A0"
+        rows = []
+        for line in frame.lines:
+            text = html.escape(line)
+            if line.startswith("= dL/dW_H"):
+                text = f"<span style='color:{done}; font-weight:bold'>{text}</span>"
+            elif not line.startswith(" "):
+                text = f"<b>{text}</b>"
+            rows.append(text)
+        return (f"<div style='font-size:11pt'><b>{html.escape(frame.title)}</b></div>"
+                f"<div style='font-family:\"{mono}\"; white-space:pre'>{'<br>'.join(rows)}</div>")
+
+    def closeEvent(self, event) -> None:
+        self.stop_playing()
+        self._generation += 1
+        self._poll.stop()
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        super().closeEvent(event)

@@ -1,0 +1,515 @@
+"""The memory horizon: how far back a network can remember, as one number (no Qt).
+
+    The memory horizon of a configuration is the largest lag at which it reaches the target
+    accuracy on held-out data within the training budget. Each lag of the grid is trained from
+    scratch on several seeds; a lag counts as remembered when most seeds reach the target.
+
+`run_one` trains one (settings, lag, seed) run and stops it early once it reaches the target, diverges
+or has clearly failed (the rule is in ``resources/horizon.toml``). `Sweep` runs many of them in
+worker processes (one BLAS thread each, processes reused across runs) and yields each `RunResult`
+as it finishes, so a progress bar or a plot can fill in. `horizon` turns results into the number.
+``rnnviz horizon`` (`horizon_command`), the GUI's Horizon panel and ``rnnviz bench`` all use these.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+import tomllib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rnnviz import RESOURCES
+from rnnviz.settings import Settings, SettingsError
+
+CONFIG_PATH = RESOURCES / "horizon.toml"
+
+#: Tasks whose length knob is a lag between the cue and the question.
+LAG_TASKS = ("recall", "sentence")
+
+#: How a run ended.
+REACHED, DIVERGED, PLATEAU, BUDGET, CANCELLED = "reached", "diverged", "plateau", "budget", "cancelled"
+
+#: Seconds the collecting loop waits for a result before it looks at the cancel flag again.
+POLL_SECONDS = 0.1
+
+
+# ----------------------------------------------------------------------------- configuration
+@dataclass(frozen=True)
+class Architecture:
+    """One network the Horizon panel compares: a label and the settings it overrides."""
+
+    key: str
+    label: str
+    overrides: Mapping[str, object]
+    preset: str = ""   # the lesson preset whose recipe this is
+
+    def settings(self, base: Settings) -> Settings:
+        return base.replace(**self.overrides)
+
+    def describe(self) -> str:
+        recipe = ", ".join(f"{k}={v}" for k, v in self.overrides.items())
+        origin = f" (the recipe of the '{self.preset}' preset)" if self.preset else ""
+        return f"{self.label}: {recipe}{origin}"
+
+
+@dataclass(frozen=True)
+class EarlyStop:
+    """When a run has clearly failed (see ``[early_stop]`` in resources/horizon.toml)."""
+
+    min_fraction: float
+    patience_fraction: float
+    accuracy_margin: float
+    loss_margin: float
+
+
+@dataclass(frozen=True)
+class SweepDefaults:
+    lags: tuple[int, ...]
+    seeds: int
+    steps: int
+    target: float
+    eval_every: int
+    eval_batch: int
+
+
+@dataclass(frozen=True)
+class HorizonConfig:
+    definition: str
+    sweep: SweepDefaults
+    early_stop: EarlyStop
+    base: Mapping[str, object]
+    architectures: tuple[Architecture, ...]
+
+    def base_settings(self, **changes) -> Settings:
+        return Settings.from_dict({**self.base, **changes})
+
+    def architecture(self, key: str) -> Architecture:
+        for arch in self.architectures:
+            if arch.key == key:
+                return arch
+        raise KeyError(f"unknown architecture {key!r}; known: "
+                       f"{', '.join(a.key for a in self.architectures)}")
+
+
+def load_config(path: Path = CONFIG_PATH) -> HorizonConfig:
+    """Read the sweep's definition, defaults and architectures; a bad file names itself and the key."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        sweep = data["sweep"]
+        defaults = SweepDefaults(lags=tuple(int(v) for v in sweep["lags"]), seeds=int(sweep["seeds"]),
+                                 steps=int(sweep["steps"]), target=float(sweep["target"]),
+                                 eval_every=int(sweep["eval_every"]),
+                                 eval_batch=int(sweep["eval_batch"]))
+        early = EarlyStop(**{k: float(v) for k, v in data["early_stop"].items()})
+        base = dict(data["base"])
+        archs = tuple(Architecture(key=a["key"], label=a["label"], overrides=dict(a["settings"]),
+                                   preset=a.get("preset", "")) for a in data["architectures"])
+        base_settings = Settings.from_dict(base)
+        for arch in archs:
+            arch.settings(base_settings)
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise SettingsError(f"horizon configuration {path}: {type(exc).__name__}: {exc}") from None
+    return HorizonConfig(definition=" ".join(data["definition"].split()), sweep=defaults,
+                         early_stop=early, base=base, architectures=archs)
+
+
+CONFIG = load_config()
+ARCHITECTURES: tuple[Architecture, ...] = CONFIG.architectures
+DEFINITION: str = CONFIG.definition
+
+
+# ----------------------------------------------------------------------------- one run
+@dataclass(frozen=True)
+class RunResult:
+    """How one training run at one lag and seed ended.
+
+    `accuracy` and `loss` are from the last held-out evaluation of a finite model (for a run that
+    reached the target: the evaluation that reached it). `iterations` is where the run stopped;
+    `stopped` says why: reached, diverged, plateau (clearly failed), budget or cancelled.
+    """
+
+    arch: str
+    lag: int
+    seed: int
+    accuracy: float
+    loss: float
+    iterations: int
+    reached: bool
+    diverged: bool
+    stopped: str
+    seconds: float
+    chance: float
+
+    def as_dict(self) -> dict:
+        from rnnviz.training import json_number
+
+        record = asdict(self)
+        record["accuracy"], record["loss"] = json_number(self.accuracy), json_number(self.loss)
+        record["seconds"] = round(self.seconds, 3)
+        return record
+
+
+def _plateaued(history: list[tuple[int, float, float]], iteration: int, steps: int, chance: float,
+               rule: EarlyStop) -> bool:
+    """True when the run has clearly failed: past `min_fraction` of the budget, the last
+    `patience_fraction` of it stayed near chance accuracy and its loss stopped falling."""
+    if iteration < rule.min_fraction * steps:
+        return False
+    start = iteration - rule.patience_fraction * steps
+    before = [loss for it, _, loss in history if it <= start]
+    window = [(acc, loss) for it, acc, loss in history if it > start]
+    if not before or not window:
+        return False
+    near_chance = chance + rule.accuracy_margin * (1.0 - chance)
+    if any(acc >= near_chance for acc, _ in window):
+        return False
+    best_before, best_window = min(before), min(loss for _, loss in window)
+    return best_window >= best_before * (1.0 - rule.loss_margin)
+
+
+def run_one(settings: Settings, steps: int, target: float, eval_every: int | None = None, *,
+            label: str | None = None, eval_batch: int | None = None,
+            should_stop: Callable[[], bool] | None = None,
+            rule: EarlyStop = CONFIG.early_stop) -> RunResult:
+    """Train one run for at most `steps` iterations, evaluating on held-out data every `eval_every`.
+
+    Stops early when the held-out accuracy reaches `target` (reached), when the run diverges, or
+    when `_plateaued` says it has clearly failed; `should_stop()` (checked every iteration) cancels.
+    """
+    from rnnviz.session import Session
+
+    if settings.task not in LAG_TASKS:
+        raise SettingsError(f"task {settings.task!r} has no lag; the memory horizon needs one of "
+                            f"{', '.join(LAG_TASKS)}")
+    eval_every = eval_every or CONFIG.sweep.eval_every
+    eval_batch = eval_batch or CONFIG.sweep.eval_batch
+    start = time.perf_counter()
+    if should_stop is not None and should_stop():
+        return RunResult(arch=label or describe(settings), lag=settings.lag, seed=settings.seed,
+                         accuracy=math.nan, loss=math.nan, iterations=0, reached=False,
+                         diverged=False, stopped=CANCELLED, seconds=0.0, chance=math.nan)
+    session = Session(settings)
+    chance = session.task.chance
+    history: list[tuple[int, float, float]] = []
+    accuracy, loss, stopped = chance, math.log(1.0 / chance), BUDGET
+    for iteration in range(1, steps + 1):
+        if should_stop is not None and should_stop():
+            stopped = CANCELLED
+            break
+        if session.step().diverged:
+            stopped = DIVERGED
+            break
+        if iteration % eval_every and iteration != steps:
+            continue
+        evaluation = session.evaluate(eval_batch)
+        accuracy, loss = evaluation["accuracy"], evaluation["loss"]
+        history.append((iteration, accuracy, loss))
+        if accuracy >= target:
+            stopped = REACHED
+            break
+        if _plateaued(history, iteration, steps, chance, rule):
+            stopped = PLATEAU
+            break
+    return RunResult(arch=label or describe(settings), lag=settings.lag, seed=settings.seed,
+                     accuracy=float(accuracy), loss=float(loss), iterations=session.iteration,
+                     reached=stopped == REACHED, diverged=stopped == DIVERGED, stopped=stopped,
+                     seconds=time.perf_counter() - start, chance=float(chance))
+
+
+def describe(settings: Settings) -> str:
+    """A short label for a configuration, e.g. ``rnn/tanh xavier×0.5``."""
+    if settings.arch == "lstm":
+        return f"lstm forget_bias={settings.forget_bias:g}"
+    label = f"{settings.arch}/{settings.activation} {settings.init}×{settings.init_scale:g}"
+    return label + (f" k={settings.skip}" if settings.arch == "skip" else "")
+
+
+# ----------------------------------------------------------------------------- the sweep
+_stop_event = None  # the sweep's cancel flag, inside a worker process
+
+
+def _init_worker(stop_event) -> None:
+    """Worker process start: one BLAS thread (the processes already use every core), Ctrl-C left
+    to the parent (which cancels the sweep), and the shared cancel flag."""
+    global _stop_event
+    from threadpoolctl import threadpool_limits
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threadpool_limits(1)
+    _stop_event = stop_event
+
+
+def _run_job(settings: Settings, steps: int, target: float, eval_every: int, label: str,
+             eval_batch: int) -> RunResult:
+    should_stop = _stop_event.is_set if _stop_event is not None else None
+    return run_one(settings, steps, target, eval_every, label=label, eval_batch=eval_batch,
+                   should_stop=should_stop)
+
+
+def _process_context():
+    """forkserver where available: workers are forked from a clean server process, never from a
+    process that runs Qt or other threads; spawn elsewhere."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["rnnviz.horizon", "rnnviz.session"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+@dataclass(frozen=True)
+class Job:
+    label: str
+    settings: Settings
+
+
+class Sweep:
+    """Train every (configuration, lag, seed) in worker processes; `results()` yields each
+    `RunResult` as it finishes. `cancel()` (from any thread) stops running runs within an
+    iteration and drops the pending ones; `results()` then returns promptly."""
+
+    def __init__(self, configs: Mapping[str, Settings] | Iterable[tuple[str, Settings]],
+                 lags: Sequence[int], seeds: int | Sequence[int], steps: int,
+                 target: float = CONFIG.sweep.target, *, eval_every: int | None = None,
+                 eval_batch: int | None = None, max_workers: int | None = None) -> None:
+        pairs = list(configs.items() if isinstance(configs, Mapping) else configs)
+        seeds = range(seeds) if isinstance(seeds, int) else seeds
+        for label, settings in pairs:
+            if settings.task not in LAG_TASKS:
+                raise SettingsError(f"{label}: task {settings.task!r} has no lag; the memory "
+                                    f"horizon needs one of {', '.join(LAG_TASKS)}")
+        # Longest runs first: fewer idle workers at the end of the sweep.
+        self.jobs = sorted((Job(label, s.replace(lag=lag, seed=seed))
+                            for label, s in pairs for lag in lags for seed in seeds),
+                           key=lambda job: -job.settings.lag)
+        self.steps, self.target = steps, target
+        self.eval_every = eval_every or CONFIG.sweep.eval_every
+        self.eval_batch = eval_batch or CONFIG.sweep.eval_batch
+        self.max_workers = max(1, min(max_workers or os.cpu_count() or 1, len(self.jobs) or 1))
+        self._cancelled = threading.Event()
+        self._context = _process_context()
+        self._stop = self._context.Event()
+        self._futures: list[Future] = []
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.jobs)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+        self._halt()
+
+    def _halt(self) -> None:
+        """Tell running runs to stop and drop the pending ones."""
+        self._stop.set()
+        with self._lock:
+            for future in self._futures:
+                future.cancel()
+
+    def results(self) -> Iterator[RunResult]:
+        if not self.jobs or self.cancelled:
+            return
+        pool = ProcessPoolExecutor(max_workers=self.max_workers, mp_context=self._context,
+                                   initializer=_init_worker, initargs=(self._stop,))
+        try:
+            with self._lock:
+                self._futures = [pool.submit(_run_job, job.settings, self.steps, self.target,
+                                             self.eval_every, job.label, self.eval_batch)
+                                 for job in self.jobs]
+            pending = set(self._futures)
+            while pending and not self.cancelled:
+                done, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=self._futures.index):
+                    if future.cancelled():
+                        continue
+                    result = future.result()
+                    if result.stopped != CANCELLED and not self.cancelled:
+                        yield result
+        finally:
+            self._halt()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def sweep(configs, lags: Sequence[int], seeds: int | Sequence[int], steps: int,
+          target: float = CONFIG.sweep.target, **options) -> Iterator[RunResult]:
+    """`Sweep(...).results()`: every run's result as it finishes (see `Sweep`)."""
+    yield from Sweep(configs, lags, seeds, steps, target, **options).results()
+
+
+# ----------------------------------------------------------------------------- the number
+def remembered(results: Iterable[RunResult], target: float = CONFIG.sweep.target) -> dict[int, bool]:
+    """Per lag: did most seeds reach `target` (strict majority of the runs at that lag)?"""
+    votes: dict[int, list[bool]] = defaultdict(list)
+    for r in results:
+        votes[r.lag].append(not r.diverged and r.accuracy >= target)
+    return {lag: 2 * sum(v) > len(v) for lag, v in sorted(votes.items())}
+
+
+def horizon(results: Iterable[RunResult], target: float = CONFIG.sweep.target) -> int | None:
+    """The largest remembered lag of one configuration's results, or None if none is."""
+    lags = [lag for lag, ok in remembered(results, target).items() if ok]
+    return max(lags) if lags else None
+
+
+def horizons(results: Iterable[RunResult], target: float = CONFIG.sweep.target) -> dict[str, int | None]:
+    """`horizon` per configuration label, in order of first appearance."""
+    groups: dict[str, list[RunResult]] = defaultdict(list)
+    for r in results:
+        groups[r.arch].append(r)
+    return {label: horizon(rs, target) for label, rs in groups.items()}
+
+
+def gaps(results: Iterable[RunResult], target: float = CONFIG.sweep.target) -> list[int]:
+    """Lags not remembered although a longer one is: seed noise or a budget too tight to trust."""
+    votes = remembered(results, target)
+    best = horizon(results, target)
+    return [lag for lag, ok in votes.items() if not ok and best is not None and lag < best]
+
+
+# ----------------------------------------------------------------------------- command line
+def parse_lags(text: str) -> list[int]:
+    """``"5,10,20"`` → [5, 10, 20]; every lag a positive integer, each at most once."""
+    from rnnviz.cli import UsageError
+    from rnnviz.settings import FIELDS
+
+    parts = [p.strip() for p in text.split(",")]
+    if not text.strip() or any(not p for p in parts):
+        raise UsageError(f"--lags must be a comma-separated list of integers, e.g. 5,10,20; got {text!r}")
+    low, high = int(FIELDS["lag"].low), int(FIELDS["lag"].high)
+    lags = []
+    for part in parts:
+        try:
+            lag = int(part)
+        except ValueError:
+            raise UsageError(f"--lags: {part!r} is not an integer (e.g. --lags 5,10,20)") from None
+        if not low <= lag <= high:
+            raise UsageError(f"--lags: lag {lag} is out of range; each lag must be in [{low}, {high}]")
+        if lag in lags:
+            raise UsageError(f"--lags: lag {lag} is listed twice")
+        lags.append(lag)
+    return sorted(lags)
+
+
+def horizon_command(args) -> int:
+    from tqdm import tqdm
+
+    from rnnviz.cli import UsageError
+    from rnnviz.presets import preset_with_overrides
+
+    preset, settings = preset_with_overrides(args.preset, args.overrides)
+    if settings.task not in LAG_TASKS:
+        raise UsageError(f"the memory horizon needs a task with a lag ({' or '.join(LAG_TASKS)}); "
+                         f"preset {preset.name!r} uses task {settings.task!r} "
+                         f"(try --set task=recall)")
+    lags = parse_lags(args.lags)
+    if not 0.0 < args.target <= 1.0:
+        raise UsageError(f"--target must be an accuracy in (0, 1], got {args.target:g}")
+    seeds = [settings.seed + i for i in range(args.seeds)]
+    steps = args.steps or CONFIG.sweep.steps
+    run = Sweep({preset.name: settings}, lags, seeds, steps, args.target)
+    start = time.perf_counter()
+    results: list[RunResult] = []
+    bar = tqdm(total=len(run), unit="run", disable=not sys.stderr.isatty(), file=sys.stderr,
+               desc=f"horizon {preset.name}", leave=False)
+    with bar:
+        for result in run.results():
+            results.append(result)
+            bar.update(1)
+            bar.set_postfix(lag=result.lag, acc=f"{result.accuracy:.2f}", refresh=False)
+    seconds = time.perf_counter() - start
+    results.sort(key=lambda r: (r.lag, r.seed))
+    report = {
+        "preset": preset.name, "task": settings.task, "config": describe(settings),
+        "target": args.target, "steps": steps, "lags": lags, "seeds": seeds,
+        "runs": [r.as_dict() for r in results],
+        "remembered": {str(lag): ok for lag, ok in remembered(results, args.target).items()},
+        "horizon": horizon(results, args.target), "gaps": gaps(results, args.target),
+        "chance": results[0].chance if results else None,
+        "seconds": round(seconds, 3), "workers": run.max_workers, "definition": DEFINITION,
+        "settings": settings.as_dict(),
+    }
+    print(json.dumps(report) if args.json else horizon_table(report), flush=True)
+    return 0
+
+
+def horizon_table(report: dict) -> str:
+    """The sweep as text: a row per lag, the held-out accuracy of each seed (✓ = reached the target,
+    ✗ = diverged; the iteration where the run stopped in brackets), then the horizon."""
+    seeds, target = report["seeds"], report["target"]
+    cells = {(r["lag"], r["seed"]): r for r in report["runs"]}
+    lines = [f"memory horizon of preset {report['preset']} ({report['config']}, task {report['task']}): "
+             f"target {target:g} held-out accuracy, budget {report['steps']} iterations, "
+             f"{len(seeds)} seed{'s' * (len(seeds) != 1)}, chance {report['chance']:.3g}",
+             f"{'lag':>6}" + "".join(f"{'seed ' + str(s):>18}" for s in seeds) + "  remembered"]
+    for lag in report["lags"]:
+        row = f"{lag:>6}"
+        for seed in seeds:
+            r = cells.get((lag, seed))
+            if r is None:
+                row += f"{'-':>18}"
+                continue
+            mark = "✓" if r["reached"] else ("✗" if r["diverged"] else " ")
+            accuracy = r["accuracy"] if isinstance(r["accuracy"], float) else math.nan
+            row += f"{accuracy:>8.3f}{mark} ({r['iterations']:>5})"
+        row += "  " + ("yes" if report["remembered"].get(str(lag)) else "no")
+        lines.append(row)
+    value = report["horizon"]
+    lines.append(f"horizon: {value}" if value is not None
+                 else f"horizon: none (not remembered even at lag {report['lags'][0]})")
+    if report["gaps"]:
+        lines.append(f"  note: not remembered at lag {', '.join(map(str, report['gaps']))} although "
+                     "a longer lag is (seed noise, or a budget too tight to trust)")
+    lines.append(f"{len(report['runs'])} runs in {report['seconds']:.1f} s on {report['workers']} "
+                 f"worker process{'es' * (report['workers'] != 1)}")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- benchmark
+def default_configs(task: str = "recall", base: Settings | None = None,
+                    keys: Iterable[str] | None = None) -> dict[str, Settings]:
+    """The panel's architectures as {label: settings} on a base (default: horizon.toml's)."""
+    base = (base or CONFIG.base_settings()).replace(task=task)
+    chosen = [CONFIG.architecture(k) for k in keys] if keys is not None else ARCHITECTURES
+    return {arch.label: arch.settings(base) for arch in chosen}
+
+
+#: Quick bench: every architecture, a short grid, one seed, a quarter of the budget.
+QUICK_LAGS, QUICK_SEEDS, QUICK_BUDGET_FRACTION = (5, 20, 80), 1, 0.25
+
+
+def bench_horizon(quick: bool) -> dict:
+    """Wall time of the default sweep (5 architectures × 6 lags × 3 seeds on recall) in parallel
+    worker processes, with the horizons it measured."""
+    lags = QUICK_LAGS if quick else CONFIG.sweep.lags
+    seeds = QUICK_SEEDS if quick else CONFIG.sweep.seeds
+    steps = int(CONFIG.sweep.steps * (QUICK_BUDGET_FRACTION if quick else 1))
+    configs = default_configs("recall")
+    run = Sweep(configs, lags, seeds, steps)
+    start = time.perf_counter()
+    results = list(run.results())
+    wall = time.perf_counter() - start
+    report = {
+        "sweep": f"{len(configs)} architectures × {len(lags)} lags × {seeds} seeds, recall, "
+                 f"budget {steps} iterations",
+        "workers": run.max_workers, "runs": len(results), "wall_seconds": wall,
+        "run_seconds_total": sum(r.seconds for r in results),
+        "iterations_total": sum(r.iterations for r in results),
+        "stopped_early": sum(r.stopped in (REACHED, PLATEAU, DIVERGED) and r.iterations < steps
+                             for r in results),
+    }
+    for label, value in horizons(results).items():
+        report[f"horizon {label}"] = "none" if value is None else value
+    return report

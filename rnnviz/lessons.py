@@ -1,0 +1,142 @@
+"""Lessons: the lecture as an ordered walk through presets, one TOML file each (no Qt).
+
+``resources/lessons/NN-name.toml`` (taken in file-name order, so the number is the place in the
+lecture) holds::
+
+    title    = "Vanishing gradients: ..."        # shown as the lesson's heading
+    topic    = "Problem 1: long-term dependency" # the lecture section it belongs to
+    preset   = "vanishing"                       # a name in resources/presets/
+    view     = "gradients"                       # curves | diagram | stepper | gradients
+    intro    = "..."                             # the idea, in the lecture's words
+    do       = "..."                             # what to do
+    watch    = "..."                             # what to watch for
+    steps    = 300                               # optional: iterations the lesson needs (default: the preset's)
+    [settings]                                   # optional overrides of the preset's settings
+    lag = 8
+
+Every field is checked when loading; a bad file raises `LessonError` naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from rnnviz import RESOURCES
+from rnnviz.presets import PRESET_DIR, Preset, PresetError, load_preset
+from rnnviz.settings import Settings, SettingsError
+
+LESSON_DIR = RESOURCES / "lessons"
+
+#: Where a lesson points the window: the training curves, the unrolled diagram, the BPTT stepper,
+#: or the gradient views (contribution heatmap and spectrum).
+VIEWS = ("curves", "diagram", "stepper", "gradients")
+#: The main window's tab showing each view (see /work/spec/gui-api.md).
+VIEW_TABS = {"curves": "Training", "diagram": "Unrolled network", "stepper": "Unrolled network",
+             "gradients": "Gradients"}
+#: The `rnnviz record --view` that films each lesson view.
+RECORD_VIEWS = {"curves": "curves", "diagram": "diagram", "stepper": "stepper", "gradients": "window"}
+
+_TEXT_FIELDS = ("title", "topic", "preset", "view", "intro", "do", "watch")
+_REQUIRED = ("title", "preset", "view", "watch")
+
+
+class LessonError(ValueError):
+    """A lesson file is unreadable or invalid; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class Lesson:
+    number: int                       # 1-based place in the lecture
+    name: str                         # file stem, e.g. "02-vanishing"
+    title: str
+    topic: str
+    preset: str                       # preset name
+    view: str                         # one of VIEWS
+    intro: str
+    do: str
+    watch: str
+    overrides: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    settings: Settings = field(default_factory=Settings)  # the preset's settings with the overrides
+    steps: int = Preset.steps                             # iterations the lesson needs (video length)
+
+    @property
+    def tab(self) -> str:
+        """Title of the main window tab to show."""
+        return VIEW_TABS[self.view]
+
+    @property
+    def record_view(self) -> str:
+        """The ``rnnviz record --view`` that films this lesson."""
+        return RECORD_VIEWS[self.view]
+
+    def as_preset(self) -> Preset:
+        """The lesson as a preset (its settings, title and commentary), e.g. to save or to load."""
+        return Preset(self.preset, self.title, self.commentary, self.settings, self.steps)
+
+    @property
+    def commentary(self) -> str:
+        """Intro, what to do and what to watch for, as plain text paragraphs."""
+        parts = [self.intro, f"Do: {self.do}" if self.do else "", f"Watch: {self.watch}"]
+        return "\n\n".join(p for p in parts if p)
+
+    def set_arguments(self) -> list[str]:
+        """``--set key=value`` arguments that reproduce the overrides on the command line."""
+        args = []
+        for key, value in self.overrides.items():
+            args += ["--set", f"{key}={value}"]
+        return args
+
+
+def load_lessons(directory: Path = LESSON_DIR, preset_dir: Path = PRESET_DIR) -> list[Lesson]:
+    """All lessons in ``directory``, in file-name order."""
+    paths = sorted(Path(directory).glob("*.toml"))
+    if not paths:
+        raise LessonError(f"no lessons found in {directory}")
+    return [load_lesson(path, number, preset_dir) for number, path in enumerate(paths, start=1)]
+
+
+def load_lesson(path: Path, number: int = 1, preset_dir: Path = PRESET_DIR) -> Lesson:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LessonError(f"cannot read lesson {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LessonError(f"lesson {path} is not valid TOML: {exc}") from None
+
+    unknown = set(data) - set(_TEXT_FIELDS) - {"settings", "steps"}
+    if unknown:
+        raise LessonError(f"lesson {path}: unknown key {sorted(unknown)[0]!r} "
+                          f"(expected {', '.join(_TEXT_FIELDS)}, steps, [settings])")
+    steps = data.get("steps")
+    if steps is not None and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 1):
+        raise LessonError(f"lesson {path}: steps must be a positive integer, got {steps!r}")
+    for key in _REQUIRED:
+        if key not in data:
+            raise LessonError(f"lesson {path}: missing {key!r}")
+    for key in _TEXT_FIELDS:
+        if key in data and not isinstance(data[key], str):
+            raise LessonError(f"lesson {path}: {key} must be text, got {data[key]!r}")
+    text = {key: " ".join(data.get(key, "").split()) for key in _TEXT_FIELDS}
+    if not text["title"]:
+        raise LessonError(f"lesson {path}: title is empty")
+    if text["view"] not in VIEWS:
+        raise LessonError(f"lesson {path}: view = {text['view']!r} is not allowed; "
+                          f"view must be one of {', '.join(VIEWS)}")
+    overrides = data.get("settings", {})
+    if not isinstance(overrides, dict):
+        raise LessonError(f"lesson {path}: [settings] must be a table")
+    try:
+        preset = load_preset(text["preset"], preset_dir)
+    except PresetError as exc:
+        raise LessonError(f"lesson {path}: {exc}") from None
+    try:
+        settings = preset.settings.replace(**overrides)
+    except (SettingsError, TypeError) as exc:
+        raise LessonError(f"lesson {path}: [settings]: {exc}") from None
+    return Lesson(number=number, name=path.stem, overrides=MappingProxyType(dict(overrides)),
+                  settings=settings, steps=steps or preset.steps, **text)

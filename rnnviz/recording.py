@@ -1,0 +1,541 @@
+"""``rnnviz record``: render a training run offscreen, frame by frame, into an .mp4 or .gif.
+
+The run is driven here, in the main thread, with no worker thread and no timers: before frame k
+(k ≥ 1) the session trains exactly `iterations_per_frame` iterations, the views receive those
+snapshots, and the widget is painted and grabbed. Nothing depends on the wall clock, so the same
+preset and seed give the same frames, bit for bit.
+
+    frame 0      the freshly initialised model (iteration 0)
+    frame k      after k · iterations_per_frame iterations (training stops at a divergence; the
+                 remaining frames show the diverged state and its banner)
+
+``--view stepper`` instead trains `iterations_per_frame` iterations (default 0), inspects the
+batch and plays the BPTT stepper through its 2T+1 frames, each held for the same number of video
+frames (the video is lengthened if 2T+1 frames do not fit in --seconds).
+
+Everything the user typed is checked before any rendering: a bad --size, an unknown extension or
+an unwritable directory raise `UsageError` (exit code 2), and the video is written to a temporary
+file that only replaces --out when it is complete.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rnnviz.video import X264_PRESET, VideoWriter, check_output_path
+
+#: --view choices and what they film.
+VIEWS = ("window", "diagram", "curves", "stepper")
+#: Frame sides accepted by --size (pixels).
+MIN_SIDE, MAX_SIDE = 160, 3840
+#: The main window tab to show for a lesson's view when filming the whole window.
+BENCH_SIZE, BENCH_FPS = (1280, 720), 30
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    path: Path
+    frames: int
+    fps: int
+    size: tuple[int, int]
+    iterations: int
+    seconds: float           # wall-clock time of the frame loop: training, painting, encoding
+    diverged_at: int | None = None
+    train_seconds: float = 0.0   # the part of `seconds` spent training
+    paint_cpu_seconds: float = 0.0   # CPU time of the filming thread, training excluded (load-independent)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1280x720"`` → (1280, 720); anything else raises `UsageError`."""
+    from rnnviz.cli import UsageError
+
+    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text or "")
+    if not match:
+        raise UsageError(f"--size must be WIDTHxHEIGHT, e.g. 1280x720; got {text!r}")
+    width, height = int(match[1]), int(match[2])
+    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
+        raise UsageError(f"--size {width}x{height} is out of range; each side must be "
+                         f"{MIN_SIDE}..{MAX_SIDE} pixels")
+    return width, height
+
+
+def checked_output(path: str) -> Path:
+    """The --out path, or `UsageError` if a video cannot be written there (nothing is created)."""
+    from rnnviz.cli import UsageError
+
+    try:
+        return check_output_path(path)
+    except (ValueError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+# --------------------------------------------------------------------------- Qt setup
+def ensure_app():
+    """The QApplication; a new one renders offscreen (set before it exists): with no display there
+    is no other choice, and with one, no window flashes up and no HiDPI scaling changes the frames.
+    A QT_QPA_PLATFORM chosen by the user is kept when there is a display."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is not None:
+        return app
+    no_display = sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if no_display or "QT_QPA_PLATFORM" not in os.environ:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    _quiet_offscreen_warnings()
+    return QApplication(["rnnviz"])
+
+
+#: Messages the offscreen platform prints for every top-level widget; they mean nothing here.
+_HARMLESS = ("This plugin does not support",)
+
+
+def _quiet_offscreen_warnings() -> None:
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(_mode, _context, message: str) -> None:
+        if not message.startswith(_HARMLESS):
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(handler)
+
+
+def grab_rgb(widget) -> np.ndarray:
+    """Paint `widget` now and return its pixels as an (H, W, 3) uint8 RGB array (a copy)."""
+    from PySide6.QtGui import QImage
+
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    width, height, stride = image.width(), image.height(), image.bytesPerLine()
+    pixels = np.frombuffer(image.constBits(), np.uint8, count=stride * height).reshape(height, stride)
+    return pixels[:, : width * 3].reshape(height, width, 3).copy()
+
+
+class Camera:
+    """Films one widget: `frame()` brings it up to date and paints it into a reused RGBX image.
+
+    Cheaper than ``widget.grab()`` (no pixmap, no format conversion: the encoder thread converts
+    RGBX to yuv420p), and deterministic: no timer runs. Before each frame, posted layout requests
+    are delivered and every view's flush method (`FLUSH_METHODS`) runs, so the frame shows exactly
+    the snapshots fed so far, whatever the wall clock says. Repaint requests are *not* delivered:
+    the only painting is the frame's own.
+    """
+
+    def __init__(self, widget, size: tuple[int, int]) -> None:
+        from PySide6.QtGui import QImage
+
+        self.widget = widget
+        self.size = size
+        self.image = QImage(size[0], size[1], QImage.Format.Format_RGBX8888)
+        self._flushes = None
+
+    def settle(self) -> None:
+        from PySide6.QtCore import QCoreApplication, QEvent
+        from PySide6.QtWidgets import QWidget
+
+        layout = QEvent.Type.LayoutRequest
+        QCoreApplication.sendPostedEvents(None, layout)
+        if self._flushes is None:   # looked up once: getattr on hundreds of widgets costs ms
+            self._flushes = [getattr(w, name) for w in [self.widget, *self.widget.findChildren(QWidget)]
+                             for name in FLUSH_METHODS if callable(getattr(w, name, None))]
+        for flush in self._flushes:
+            flush()
+        QCoreApplication.sendPostedEvents(None, layout)
+
+    def frame(self) -> np.ndarray:
+        """The widget's pixels now, (H, W, 4) RGBX; a view of the reused image, valid until the next call."""
+        from PySide6.QtGui import QColor
+
+        self.settle()
+        image = self.image
+        image.fill(QColor("white"))
+        self.widget.render(image)
+        width, height = self.size
+        stride = image.bytesPerLine()
+        pixels = np.frombuffer(image.constBits(), np.uint8, count=stride * height).reshape(height, stride)
+        return pixels[:, : width * 4].reshape(height, width, 4)
+
+
+#: Methods by which timer-driven views bring their display up to date at once (views redraw from a
+#: display-rate timer in the app; a recording has no event loop and calls these before each frame).
+FLUSH_METHODS = ("redraw", "refresh", "_update_iteration_label")
+
+
+def settle(widget) -> None:
+    """`Camera.settle` for a widget filmed once (tests, screenshots)."""
+    Camera(widget, (1, 1)).settle()
+
+
+# --------------------------------------------------------------------------- what is filmed
+class Target:
+    """A widget to film and the views in it that receive snapshots."""
+
+    def __init__(self, widget, views: list) -> None:
+        self.widget = widget
+        self.views = views
+
+    def restart(self, snapshot) -> None:
+        for view in self.views:
+            view.restart(snapshot)
+
+    def show_snapshots(self, snapshots: tuple) -> None:
+        for view in self.views:
+            view.show_snapshots(snapshots)
+
+    def close(self) -> None:
+        self.widget.close()
+        self.widget.deleteLater()
+
+
+class WindowTarget(Target):
+    """The whole main window, its own worker stopped: the recorder feeds it instead.
+
+    Uses the window's snapshot handlers (`_on_restarted`, `_on_snapshots`, `_on_state`) so the
+    banner, status bar and every tab behave exactly as in the app. The window's settings store is a
+    throw-away file, so neither the user's saved layout nor their settings change the video.
+    """
+
+    def __init__(self, tab: str | None = None, preset=None) -> None:
+        from PySide6.QtCore import QSettings
+
+        from rnnviz.gui.main_window import MainWindow
+
+        self._store_dir = tempfile.TemporaryDirectory(prefix="rnnviz-record-")
+        store = QSettings(str(Path(self._store_dir.name) / "record.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(settings_store=store)
+        window.worker.stop()
+        from PySide6.QtCore import QCoreApplication
+
+        QCoreApplication.sendPostedEvents()  # the stopped worker's last signals, before ours
+        speed_timer = getattr(window, "_speed_timer", None)
+        if speed_timer is not None:
+            speed_timer.stop()          # it measures wall-clock speed: not reproducible
+        super().__init__(window, [])
+        self.window = window
+        self.preset = preset
+        if tab:
+            self.show_tab(tab)
+
+    def show_tab(self, title: str) -> None:
+        tabs = self.window.tabs
+        for index in range(tabs.count()):
+            if tabs.tabText(index) == title:
+                tabs.setCurrentIndex(index)
+                return
+
+    def restart(self, snapshot) -> None:
+        controls = self.window.controls
+        controls.set_settings(snapshot.settings)   # the panel shows what is being trained
+        p = self.preset
+        if p is not None:
+            listed = p.settings == snapshot.settings and controls.preset_combo.findData(p.name) >= 0
+            controls.show_preset(p.name if listed else None, p.title, p.commentary)
+        self.window._on_restarted(snapshot)
+        self.window._on_state("playing")
+
+    def show_snapshots(self, snapshots: tuple) -> None:
+        self.window._on_snapshots(snapshots)
+        if snapshots[-1].diverged:
+            self.window._on_state("diverged")
+
+    def set_speed_text(self, text: str) -> None:
+        label = getattr(self.window, "speed_label", None)
+        if label is not None:
+            label.setText(text)
+
+    def close(self) -> None:
+        self.window.close()
+        self.window.deleteLater()
+        self._store_dir.cleanup()
+
+
+def make_target(view: str, tab: str | None = None, preset=None) -> Target:
+    """The widget for --view: the main window, the unrolled diagram, the curves, or the stepper.
+
+    Views filmed on their own get a header: the preset's (or lesson's) title and, for training
+    views, the live numbers (loss, accuracy, ‖g‖, spectral radius), so every frame says what it shows."""
+    if view == "window":
+        return WindowTarget(tab, preset)
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+
+    from rnnviz.gui.live_numbers import LiveNumbers
+
+    if view == "curves":
+        from rnnviz.gui.curves import TrainingCurves
+
+        views = [TrainingCurves()]
+    elif view == "diagram":
+        from rnnviz.gui.unrolled_view import UnrolledView
+
+        views = [UnrolledView()]
+    elif view == "stepper":
+        from rnnviz.gui.stepper import BPTTStepper
+
+        views = [BPTTStepper()]
+    elif view == "gradients":   # the Gradients tab's views on their own (Python API only)
+        from rnnviz.gui.heatmap import ContributionHeatmap
+        from rnnviz.gui.spectrum import SpectrumPlot
+
+        views = [ContributionHeatmap(), SpectrumPlot()]
+    else:
+        raise ValueError(f"view = {view!r}; view must be one of {', '.join(VIEWS)}")
+    widget = QWidget(objectName=f"record{view.capitalize()}")
+    layout = QVBoxLayout(widget)
+    layout.setContentsMargins(6, 4, 6, 4)
+    layout.setSpacing(4)
+    if preset is not None:
+        title = QLabel(objectName="recordTitle")
+        title.setTextFormat(Qt.TextFormat.RichText)
+        title.setText(f"<span style='font-size: large; font-weight: 600'>{_escape(preset.title)}</span>")
+        layout.addWidget(title)
+    if view != "stepper":
+        numbers = LiveNumbers()
+        layout.addWidget(numbers)
+        views = [numbers, *views]
+    if len(views) > 2:
+        body = QSplitter(Qt.Orientation.Vertical)
+        for v in views[1:]:
+            body.addWidget(v)
+        layout.addWidget(body, 1)
+    else:
+        layout.addWidget(views[-1], 1)
+    return Target(widget, views)
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def _prepare(widget, size: tuple[int, int]) -> None:
+    from PySide6.QtCore import Qt
+
+    widget.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+    widget.resize(*size)
+    widget.show()
+    widget.resize(*size)
+    settle(widget)
+
+
+# --------------------------------------------------------------------------- recording
+def default_iterations_per_frame(steps: int, frames: int) -> int:
+    """Spread a preset's iteration budget over the video's frames (at least one per frame)."""
+    return max(1, round(steps / max(1, frames - 1)))
+
+
+def record(settings, out: str | os.PathLike, *, seconds: float = 10.0, fps: int = 30,
+           size: tuple[int, int] = (1280, 720), view: str = "window",
+           iterations_per_frame: int = 1, tab: str | None = None, preset=None,
+           progress: bool = False, label: str = "record") -> RecordResult:
+    """Train `settings` and film it (see the module doc). Raises ValueError/OSError on a bad `out`.
+
+    tab: the main window tab to show (view "window"); preset: the `Preset` whose title and
+    commentary the window's preset panel shows (its settings may differ by overrides)."""
+    from threadpoolctl import threadpool_limits
+
+    from rnnviz.session import Session
+
+    path = check_output_path(out)
+    if view not in VIEWS + ("gradients",):
+        raise ValueError(f"view = {view!r}; view must be one of {', '.join(VIEWS)}")
+    frames = max(1, round(seconds * fps))
+    ensure_app()
+    with threadpool_limits(1):     # one core trains and paints, the other encodes
+        session = Session(settings)
+        target = make_target(view, tab, preset)
+        try:
+            _prepare(target.widget, size)
+            if view == "stepper":
+                return _record_stepper(session, target, path, frames, fps, size, iterations_per_frame,
+                                       progress, label)
+            return _record_training(session, target, path, frames, fps, size, iterations_per_frame,
+                                    progress, label)
+        finally:
+            target.close()
+
+
+def warm(snapshot) -> None:
+    """Compute the snapshot's spectrum before the views see it, as the app's worker does
+    (views show spectra only of snapshots that have them, to keep eigvals off the GUI thread)."""
+    snapshot.eigenvalues
+    snapshot.max_singular
+
+
+def _progress_bar(total: int, enabled: bool, label: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="frame", desc=label, disable=not enabled, file=sys.stderr, leave=False)
+
+
+def _record_training(session, target, path, frames, fps, size, per_frame, progress,
+                     label) -> RecordResult:
+    start = time.perf_counter()
+    camera = Camera(target.widget, size)
+    target.restart(session.snapshot())
+    for view in target.views:
+        if hasattr(view, "show_all"):   # the diagram: every step in view, not only the last ones
+            view.show_all()
+    if isinstance(target, WindowTarget):
+        target.set_speed_text(f"{per_frame * fps:,} it/s")
+    train = train_cpu = 0.0
+    cpu_start = time.thread_time()
+    with VideoWriter(path, fps, size) as video, _progress_bar(frames, progress, label) as bar:
+        for k in range(frames):
+            if k > 0 and not session.diverged:
+                tick, tick_cpu = time.perf_counter(), time.thread_time()
+                snaps = tuple(session.run(per_frame))
+                train += time.perf_counter() - tick
+                train_cpu += time.thread_time() - tick_cpu
+                warm(snaps[-1])
+                target.show_snapshots(snaps)
+            video.write(camera.frame())
+            bar.update(1)
+    snap = session.snapshot()
+    paint_cpu = time.thread_time() - cpu_start - train_cpu
+    return RecordResult(path, frames, fps, size, snap.iteration, time.perf_counter() - start,
+                        snap.diverged_at, train, paint_cpu)
+
+
+def _record_stepper(session, target, path, frames, fps, size, warmup, progress,
+                    label) -> RecordResult:
+    from rnnviz.bptt_frames import BPTTFrames
+
+    for _ in session.run(warmup):
+        pass
+    stepper = target.views[-1]
+    snapshot = session.snapshot()
+    stepper.restart(snapshot)
+    inspection = session.inspect()
+    stepper.inspection = inspection
+    bptt = BPTTFrames(inspection, 0)
+    stepper.set_frames(bptt)
+    count = bptt.n_frames
+    hold = max(1, frames // count)
+    total = max(frames, count * hold)
+    camera = Camera(target.widget, size)
+    start = time.perf_counter()
+    with VideoWriter(path, fps, size) as video, _progress_bar(total, progress, label) as bar:
+        for k in range(total):
+            index = min(k // hold, count - 1)
+            if index != stepper.index or k == 0:
+                stepper.go_to(index)
+            video.write(camera.frame())
+            bar.update(1)
+    return RecordResult(path, total, fps, size, snapshot.iteration, time.perf_counter() - start,
+                        snapshot.diverged_at)
+
+
+# --------------------------------------------------------------------------- lessons
+def lesson_view(lesson) -> tuple[str, str | None]:
+    """(view, tab) that films a lesson: the main window on the lesson's tab, or the BPTT stepper.
+    While the window has no tab of that name, the lesson's views on their own."""
+    if lesson.view == "stepper":
+        return "stepper", None
+    from rnnviz.gui import main_window
+
+    tabs = {"Training"} | {getattr(v, "tab", "") for v in getattr(main_window, "EXTRA_VIEWS", [])}
+    if lesson.tab in tabs:
+        return "window", lesson.tab
+    return {"curves": "curves", "diagram": "diagram", "gradients": "gradients"}[lesson.view], None
+
+
+def record_lessons(directory: str | os.PathLike, *, seconds: float = 10.0, fps: int = 30,
+                   size: tuple[int, int] = (1280, 720), suffix: str = ".mp4",
+                   progress: bool = False) -> list[RecordResult]:
+    """One video per lesson, ``NN-name.mp4`` in `directory`, each spreading the lesson's iteration
+    budget over its frames (the stepper lesson plays its 2T+1 frames on the initial weights)."""
+    from rnnviz.lessons import load_lessons
+
+    results = []
+    for lesson in load_lessons():
+        view, tab = lesson_view(lesson)
+        frames = max(1, round(seconds * fps))
+        per_frame = 0 if view == "stepper" else default_iterations_per_frame(lesson.steps, frames)
+        results.append(record(lesson.settings, Path(directory) / f"{lesson.name}{suffix}", seconds=seconds,
+                              fps=fps, size=size, view=view, iterations_per_frame=per_frame, tab=tab,
+                              preset=lesson.as_preset(), progress=progress, label=lesson.name))
+    return results
+
+
+# --------------------------------------------------------------------------- CLI and bench
+def record_command(args) -> int:
+    """``rnnviz record``: check everything, then render (see the module doc)."""
+    from rnnviz.presets import preset_with_overrides
+
+    size = parse_size(args.size)
+    out = checked_output(args.out)
+    preset, settings = preset_with_overrides(args.preset, args.overrides)
+    frames = max(1, round(args.seconds * args.fps))
+    if args.view == "stepper":
+        per_frame = args.iterations_per_frame or 0
+    else:
+        per_frame = args.iterations_per_frame or default_iterations_per_frame(preset.steps, frames)
+    _terminate_cleanly()
+    try:
+        result = record(settings, out, seconds=args.seconds, fps=args.fps, size=size, view=args.view,
+                        iterations_per_frame=per_frame, preset=preset, progress=sys.stderr.isatty(),
+                        label=preset.name)
+    except (ValueError, OSError) as exc:   # e.g. the directory vanished meanwhile
+        from rnnviz.cli import UsageError
+
+        raise UsageError(str(exc)) from None
+    ended = f", diverged at iteration {result.diverged_at}" if result.diverged_at is not None else ""
+    print(f"wrote {result.path}: {result.frames} frames ({result.frames / result.fps:.1f} s at "
+          f"{result.fps} fps, {size[0]}x{size[1]}), {result.iterations} iterations{ended}, "
+          f"rendered in {result.seconds:.1f} s")
+    return 0
+
+
+def _terminate_cleanly() -> None:
+    """SIGTERM (e.g. `kill`, a CI timeout) unwinds like Ctrl+C, so the partial video is deleted."""
+    import signal
+
+    def interrupted(_signum, _frame):
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, interrupted)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
+
+
+def bench_record(quick: bool) -> dict:
+    """Frames per second filming the main window at 1280×720 for a 30 fps video (real time = 30):
+    with one training iteration per frame, and for painting + encoding alone (training excluded)."""
+    import os as _os
+
+    from rnnviz.presets import load_preset
+
+    settings = load_preset("vanishing").settings
+    frames = 60 if quick else 150
+    with tempfile.TemporaryDirectory(prefix="rnnviz-bench-") as directory:
+        out = Path(directory) / "bench.mp4"
+        cpu_start = time.process_time()
+        result = record(settings, out, seconds=frames / BENCH_FPS, fps=BENCH_FPS, size=BENCH_SIZE,
+                        view="window", iterations_per_frame=1)
+        process_cpu = time.process_time() - cpu_start
+        megabytes = out.stat().st_size / 1e6
+    total_fps = result.frames / result.seconds
+    render_fps = result.frames / max(1e-9, result.seconds - result.train_seconds)
+    return {"size": f"{BENCH_SIZE[0]}x{BENCH_SIZE[1]} main window, vanishing preset, libx264 {X264_PRESET}",
+            "frames": result.frames,
+            "render_encode_fps": render_fps,
+            "render_encode_real_time_factor": render_fps / BENCH_FPS,
+            "with_training_fps": total_fps,
+            "training_ms_per_frame": 1e3 * result.train_seconds / max(1, result.frames - 1),
+            # CPU time does not depend on what else the machine runs: painting (filming thread) and
+            # encoding (its own thread) each below 1000/30 = 33 ms a frame means real time on 2 cores.
+            "paint_cpu_ms_per_frame": 1e3 * result.paint_cpu_seconds / result.frames,
+            "process_cpu_ms_per_frame": 1e3 * process_cpu / result.frames,
+            "mb_per_minute": megabytes * 60 * BENCH_FPS / result.frames,
+            "load_average": _os.getloadavg()[0]}

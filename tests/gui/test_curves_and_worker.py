@@ -1,0 +1,229 @@
+"""The curves' bounded history, non-finite values, and the training loop without Qt."""
+
+import math
+import threading
+from types import SimpleNamespace
+
+import numpy as np
+
+from rnnviz.gui.curves import (History, TrainingCurves, decade_ticks, linear_range, log_range, nice_ceil,
+                               x_range)
+from rnnviz.gui.worker import Trainer, spectrum_ready
+from rnnviz.settings import Settings
+
+
+def rows(start, count, spike_at=None):
+    it = np.arange(start, start + count, dtype=float)
+    grad = np.ones(count)
+    if spike_at is not None and start <= spike_at < start + count:
+        grad[spike_at - start] = 1e9
+    return {"iteration": it, "loss": np.full(count, 2.0), "smoothed": np.full(count, 2.0),
+            "grad_before": grad, "grad_after": grad, "clipped": np.zeros(count)}
+
+
+def test_history_memory_is_bounded_and_spikes_survive_thinning():
+    h = History(capacity=1000)
+    for start in range(0, 200_000, 250):
+        h.append(rows(start, 250, spike_at=1234))
+        assert len(h) <= 1000
+    it = h.column("iteration")
+    assert it[0] == 0 and it[-1] == 199_999 and np.all(np.diff(it) > 0)
+    assert h.column("grad_before").max() == 1e9           # peak kept, not averaged away
+    assert np.all(h.column("loss") == 2.0)
+
+
+def test_axis_ranges_are_round_and_stable():
+    assert nice_ceil(3) == 5 and nice_ceil(0.7) == 1 and nice_ceil(100) == 100
+    assert x_range(0) == (0.0, 20.0) and x_range(120) == (0.0, 150.0) and x_range(3000) == (0.0, 4000.0)
+    assert log_range(0.02, 3.0) == (-2.0, 1.0) and log_range(1.2, 1.5) == (-1.0, 1.0)
+    major, _minor = decade_ticks(-3, 115)[0], decade_ticks(-3, 115)[1]
+    assert [label for _, label in major][:3] == ["1", "10²⁰", "10⁴⁰"]
+    assert [label for _, label in decade_ticks(-2, 1)[0]] == ["0.01", "0.1", "1", "10"]
+    lo, hi = linear_range(0.013, 1.42)
+    assert lo <= 0.013 and hi >= 1.42
+    assert linear_range(1.0, 1.0)[0] < 1.0 < linear_range(1.0, 1.0)[1]
+
+
+def snap(i, loss, grad, run=1, clipped=False, diverged=False):
+    return SimpleNamespace(run=run, iteration=i, loss=loss, grad_norm=grad,
+                           grad_norm_clipped=min(grad, 1.0) if clipped else grad, clipped=clipped,
+                           settings=Settings(), diverged=diverged, diverged_at=i if diverged else None)
+
+
+def test_curves_drop_non_finite_values_and_mark_the_divergence(qtbot):
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.resize(800, 500)
+    curves.show()
+    curves.restart(snap(0, 1.4, 2.0))
+    curves.show_snapshots((snap(1, 1.3, 5.0, clipped=True), snap(2, 6e100, 1e150),
+                           snap(3, math.nan, math.inf, diverged=True)))
+    curves.set_log_scale(True)
+    curves.redraw()
+    qtbot.wait(50)
+    for item in (curves.raw_curve, curves.smooth_curve, curves.before_curve, curves.after_curve):
+        x, y = item.getData()
+        assert len(x) == 3 and np.all(np.isfinite(y))
+    xs, ys = curves.clip_marks.xData, curves.clip_marks.yData   # the bar from ‖g‖ after to before
+    assert list(xs) == [1, 1] and sorted(ys) == [1.0, 5.0]
+    assert curves.diverged_lines[0].isVisible() and curves.diverged_lines[0].value() == 3
+    curves.restart(snap(0, 1.4, 2.0, run=2))
+    qtbot.waitUntil(lambda: not curves.diverged_lines[0].isVisible(), timeout=2000)   # next frame
+    assert len(curves.history) == 1
+
+
+def test_curves_ignore_snapshots_of_an_old_run(qtbot):
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.restart(snap(0, 1.0, 1.0, run=2))
+    curves.show_snapshots((snap(7, 1.0, 1.0, run=1),))
+    assert len(curves.history) == 1
+
+
+def events_until_stopped(trainer):
+    return list(trainer.events())
+
+
+def test_trainer_runs_queued_commands_in_order_without_qt():
+    trainer = Trainer(Settings(hidden=8, lag=4, batch=4), max_in_flight=None)
+    trainer.step()
+    trainer.step()
+    trainer.apply(Settings(hidden=8, lag=4, batch=4, lr=0.05))   # live
+    trainer.step()
+    trainer.apply(Settings(hidden=6, lag=4, batch=4, lr=0.05))   # structural: a new run
+    trainer.step()
+    trainer.stop()
+    events = events_until_stopped(trainer)
+    kinds = [k for k, _ in events]
+    assert kinds[0] == "restarted" and kinds.count("restarted") == 2
+    snaps = [s for k, p in events if k == "snapshots" for s in p]
+    assert [s.iteration for s in snaps] == [1, 2, 3, 1]
+    assert snaps[2].settings.lr == 0.05 and snaps[2].run == snaps[0].run
+    assert snaps[3].run == snaps[0].run + 1 and snaps[3].recurrent.shape == (6, 6)
+
+
+def test_trainer_plays_until_paused_and_stops_on_divergence():
+    trainer = Trainer(Settings(activation="relu", init="normal", init_scale=3.0, optimizer="sgd", lr=0.1,
+                               momentum=0.9, clip="none", hidden=32), max_in_flight=None)
+    trainer.play()
+    events = []
+    for kind, payload in trainer.events():
+        events.append((kind, payload))
+        if kind == "state" and payload == "diverged":
+            trainer.play()          # refused: still diverged
+            trainer.stop()
+    states = [p for k, p in events if k == "state"]
+    assert states[-2:] == ["diverged", "diverged"]
+    last = [s for k, p in events if k == "snapshots" for s in p][-1]
+    assert last.diverged
+
+
+def test_trainer_reports_engine_errors_instead_of_raising():
+    def broken(settings):
+        raise RuntimeError("no engine")
+
+    trainer = Trainer(Settings(), broken)
+    trainer.play()
+    trainer.stop()
+    events = events_until_stopped(trainer)
+    assert events[0][0] == "error" and "no engine" in events[0][1]
+
+
+def test_trainer_paces_to_the_requested_speed():
+    trainer = Trainer(Settings(hidden=8, lag=4, batch=4), max_in_flight=None)
+    trainer.set_speed(50)
+    trainer.play()
+    timer = threading.Timer(0.5, trainer.stop)
+    timer.start()
+    snaps = [s for k, p in trainer.events() if k == "snapshots" for s in p]
+    timer.join()
+    assert 10 <= len(snaps) <= 40            # ≈ 25 in half a second at 50 it/s
+
+
+def test_worker_thread_emits_coalesced_batches(qtbot):
+    from PySide6.QtCore import QObject, Slot
+
+    from rnnviz.gui.worker import TrainingWorker
+
+    worker = TrainingWorker(Settings(hidden=8, lag=4, batch=4))
+
+    class Receiver(QObject):  # a QObject in this thread: its slots run here, queued
+        batches, restarts = [], []
+
+        @Slot(object)
+        def snapshots(self, snaps):
+            self.batches.append(snaps)
+            worker.ack()
+
+        @Slot(object)
+        def restarted(self, snap):
+            self.restarts.append(snap)
+
+    receiver = Receiver()
+    worker.snapshots.connect(receiver.snapshots)
+    worker.restarted.connect(receiver.restarted)
+    worker.start()
+    try:
+        qtbot.waitUntil(lambda: bool(receiver.restarts), timeout=5000)
+        worker.set_speed(0)
+        worker.play()
+        qtbot.waitUntil(lambda: sum(len(b) for b in receiver.batches) > 200, timeout=10_000)
+    finally:
+        assert worker.stop()
+    sizes = [len(b) for b in receiver.batches]
+    assert max(sizes) > 1                     # coalesced, not one signal per iteration
+    its = [s.iteration for b in receiver.batches for s in b]
+    assert its == list(range(1, len(its) + 1))
+    # The spectrum of each batch's newest snapshot was computed in the worker (cheap at H = 8).
+    warmed = [spectrum_ready(b[-1]) for b in receiver.batches]
+    assert sum(warmed) >= len(warmed) / 2 and spectrum_ready(receiver.restarts[0])
+
+
+def test_queued_settings_changes_collapse_into_the_last_one():
+    from rnnviz.gui.worker import _coalesce
+
+    a, b, c = Settings(hidden=4), Settings(hidden=5), Settings(hidden=6)
+    commands = [("apply", (a, True)), ("step", None), ("apply", (b, True)), ("apply", (c, False))]
+    assert _coalesce(commands) == [("apply", (a, True)), ("step", None), ("apply", (c, True))]
+    assert _coalesce([("apply", (a, False))]) == [("apply", (a, False))]
+
+
+def test_a_failed_rebuild_reports_and_keeps_the_old_run():
+    from rnnviz.session import Session
+
+    class Fragile(Session):
+        def apply(self, settings):
+            if settings.hidden == 13:
+                raise ValueError("13 is unlucky")
+            return super().apply(settings)
+
+    trainer = Trainer(Settings(hidden=8, lag=4, batch=4), Fragile, max_in_flight=None)
+    trainer.apply(Settings(hidden=13, lag=4, batch=4))
+    trainer.step()
+    trainer.stop()
+    events = list(trainer.events())
+    assert any(k == "error" and "unlucky" in p for k, p in events)
+    snaps = [s for k, p in events if k == "snapshots" for s in p]
+    assert snaps[-1].settings.hidden == 8
+
+
+def test_hovering_a_plot_shows_the_values_under_the_crosshair(qtbot):
+    from PySide6.QtCore import QPointF
+
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.resize(800, 500)
+    curves.show()
+    curves.restart(snap(0, 1.4, 2.0))
+    curves.show_snapshots(tuple(snap(i, 1.0 / i, 0.5, clipped=False) for i in range(1, 30)))
+    curves.redraw()
+    qtbot.wait(20)
+    view = curves.loss_plot.getPlotItem().vb
+    curves._loss_cross._moved((view.mapViewToScene(QPointF(10.2, 0.0)),))
+    assert curves.loss_hover.text().startswith("iteration 10: loss 0.1")
+    assert curves._loss_cross.vline.isVisible()
+    view = curves.grad_plot.getPlotItem().vb
+    curves._grad_cross._moved((view.mapViewToScene(QPointF(3.0, 0.0)),))
+    assert curves.grad_hover.text().startswith("iteration 3: ‖g‖ 0.5")
+    curves._loss_cross._left()
+    assert not curves._loss_cross.vline.isVisible()

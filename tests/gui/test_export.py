@@ -1,0 +1,100 @@
+"""Plots to PNG/SVG, the metrics history to CSV, settings to a preset that loads back identically."""
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PySide6.QtGui import QImage
+
+from rnnviz.gui.export import (CSV_COLUMNS, ExportError, MetricsLog, read_metrics_csv, save_plot,
+                               save_settings_preset, settings_toml)
+from rnnviz.presets import load_preset
+from rnnviz.session import Session
+from rnnviz.settings import Settings
+
+pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
+
+
+@pytest.fixture
+def plot(qtbot):
+    widget = pg.PlotWidget(objectName="lossPlot")
+    qtbot.addWidget(widget)
+    widget.resize(400, 300)
+    widget.show()
+    widget.plot(np.arange(50), np.sin(np.arange(50) / 5))
+    return widget
+
+
+def test_plot_saves_as_png_and_svg(plot, tmp_path):
+    png = save_plot(plot, tmp_path / "loss.png")
+    image = QImage(str(png))
+    assert not image.isNull() and image.width() >= 400
+    svg = save_plot(plot, tmp_path / "loss.svg")
+    text = svg.read_text(encoding="utf-8")
+    assert "<svg" in text and "path" in text
+    from PySide6.QtSvg import QSvgRenderer
+
+    renderer = QSvgRenderer(str(svg))
+    assert renderer.isValid() and renderer.viewBox().width() == plot.width()
+    with pytest.raises(ExportError, match=r"use \.png or \.svg"):
+        save_plot(plot, tmp_path / "loss.jpg")
+    with pytest.raises(ExportError, match="does not exist"):
+        save_plot(plot, tmp_path / "missing" / "loss.png")
+
+
+def test_metrics_history_exports_to_csv(tmp_path):
+    session = Session(Settings(lag=3, hidden=4, batch=4))
+    log = MetricsLog()
+    log.restart(session.snapshot())
+    snaps = tuple(session.run(12))
+    log.show_snapshots(snaps[:5])
+    log.show_snapshots(snaps[5:])
+    log.show_snapshots(snaps[-1:])  # repeated (e.g. a diverged run): not a new row
+    path = log.write_csv(tmp_path / "metrics.csv")
+    header = path.read_text(encoding="utf-8").splitlines()[0]
+    assert header == ",".join(CSV_COLUMNS)
+    data = read_metrics_csv(path)
+    assert list(data["iteration"]) == list(range(13))
+    assert np.array_equal(data["loss"][1:], [s.loss for s in snaps])   # repr() keeps every digit
+    assert np.array_equal(data["grad_norm"][1:], [s.grad_norm for s in snaps])
+    with pytest.raises(ExportError, match="csv"):
+        log.write_csv(tmp_path / "metrics.txt")
+
+
+def test_metrics_memory_is_bounded():
+    log = MetricsLog(capacity=100)
+    session = Session(Settings(lag=2, hidden=2, batch=2))
+    log.restart(session.snapshot())
+    for _ in range(3):
+        log.show_snapshots(tuple(session.run(60)))
+    rows = log.rows()
+    assert len(rows) <= 100 and rows[-1][1] == 180 and rows[0][1] == 0
+    assert all(a[1] < b[1] for a, b in zip(rows, rows[1:]))
+
+
+def test_nonfinite_values_survive_the_round_trip(tmp_path):
+    session = Session(load_preset("exploding").settings)
+    log = MetricsLog()
+    log.restart(session.snapshot())
+    log.show_snapshots(tuple(session.run(50)))
+    data = read_metrics_csv(log.write_csv(tmp_path / "m.csv"))
+    assert not np.isfinite(data["loss"]).all() or not np.isfinite(data["grad_norm"]).all() \
+        or data["grad_norm"].max() > 1e6
+
+
+@pytest.mark.parametrize("changes", [
+    {}, {"lr": 0.00031, "clip_threshold": 0.37, "init_scale": 0.85, "momentum": 0.95},
+    {"arch": "lstm", "forget_bias": 3.0, "task": "adding", "seq_len": 77, "dtype": "float32"},
+])
+def test_settings_preset_loads_back_identically(tmp_path, changes):
+    settings = Settings().replace(**changes)
+    path = save_settings_preset(settings, tmp_path / "mine.toml", title="Mine", commentary="why")
+    preset = load_preset(path)
+    assert preset.settings == settings and preset.title == "Mine" and preset.commentary == "why"
+    copy = tmp_path / "copy.toml"
+    copy.write_text(settings_toml(settings), encoding="utf-8")
+    assert load_preset(copy).settings == settings
+    with pytest.raises(ExportError, match=r"\.toml"):
+        save_settings_preset(settings, tmp_path / "mine.txt")
+    assert math.isfinite(preset.settings.lr)

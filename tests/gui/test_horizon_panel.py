@@ -1,0 +1,98 @@
+"""The Horizon panel: a tiny sweep fills the plot and the table, Cancel stops it, the UI stays live."""
+
+import csv
+import time
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton
+
+from rnnviz.gui.horizon_panel import HorizonPanel
+from rnnviz.horizon import ARCHITECTURES
+
+# The offscreen platform warns that it cannot propagate size hints on show(): harmless there.
+pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
+
+
+@pytest.fixture
+def panel(qtbot):
+    widget = HorizonPanel()
+    qtbot.addWidget(widget)
+    widget.resize(1100, 650)
+    widget.show()
+    yield widget
+    widget.shutdown()
+
+
+def configure(panel, lags, steps, seeds=1, archs=("tanh", "lstm")):
+    panel.findChild(QLineEdit, "horizonLagsEdit").setText(lags)
+    panel.steps_spin.setValue(steps)
+    panel.seeds_spin.setValue(seeds)
+    for arch in ARCHITECTURES:
+        panel.findChild(QCheckBox, f"horizonArch_{arch.key}").setChecked(arch.key in archs)
+
+
+def test_builds_standalone_with_every_architecture_and_the_definition(panel):
+    assert panel.objectName() == "horizonPanel"
+    boxes = [panel.findChild(QCheckBox, f"horizonArch_{a.key}") for a in ARCHITECTURES]
+    assert all(b is not None and b.isChecked() and b.toolTip() for b in boxes)
+    assert "memory horizon" in panel.definition_label.text().lower()
+    assert panel.findChild(QPushButton, "horizonRunButton").isEnabled()
+    assert not panel.findChild(QPushButton, "horizonCancelButton").isEnabled()
+
+
+def test_run_button_needs_lags_and_an_architecture(panel):
+    configure(panel, "", 10)
+    assert not panel.run_button.isEnabled()
+    configure(panel, "2", 10, archs=())
+    assert not panel.run_button.isEnabled()
+
+
+def test_a_tiny_sweep_fills_plot_and_table_and_saves(panel, qtbot, tmp_path):
+    configure(panel, "2, 3", steps=20)
+    ticks = []
+    timer = QTimer(interval=20, timeout=lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    with qtbot.waitSignal(panel.sweepFinished, timeout=30_000) as finished:
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        assert panel.running and not panel.run_button.isEnabled()
+    timer.stop()
+    assert finished.args == [False]
+    assert len(panel.results) == 4 and panel.progress.value() == 4
+    gaps = [b - a for a, b in zip(ticks, ticks[1:])]
+    assert gaps and max(gaps) < 0.5, "the UI thread was blocked during the sweep"
+    for label in ("tanh RNN", "LSTM"):
+        x, y = panel.curves[label].xData, panel.curves[label].yData
+        assert list(x) == [2, 3] and all(0 <= v <= 1 for v in y)
+    assert panel.table.rowCount() == 2 and panel.table.item(0, 0).text() == "tanh RNN"
+    assert set(panel.horizons()) == {"tanh RNN", "LSTM"}
+    assert "Done" in panel.status_label.text() and panel.run_button.isEnabled()
+
+    panel.save_csv(tmp_path / "h.csv")
+    rows = list(csv.DictReader(open(tmp_path / "h.csv", encoding="utf-8")))
+    assert len(rows) == 4 and {"arch", "lag", "seed", "accuracy", "reached"} <= set(rows[0])
+    assert panel.save_png(tmp_path / "h.png") and (tmp_path / "h.png").stat().st_size > 1000
+
+
+def test_cancel_stops_a_long_sweep_promptly(panel, qtbot):
+    configure(panel, "60, 80", steps=100_000, seeds=3, archs=("tanh", "relu"))
+    panel.target_spin.setValue(1.0)
+    assert panel.start()
+    qtbot.wait(500)
+    assert panel.running and panel.cancel_button.isEnabled()
+    start = time.perf_counter()
+    with qtbot.waitSignal(panel.sweepFinished, timeout=10_000) as finished:
+        qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert finished.args == [True] and time.perf_counter() - start < 5.0
+    assert not panel.running and "Cancelled" in panel.status_label.text()
+    assert panel.run_button.isEnabled()
+
+
+def test_closing_mid_sweep_stops_cleanly(qtbot):
+    widget = HorizonPanel()
+    qtbot.addWidget(widget)
+    configure(widget, "60", steps=100_000, archs=("tanh",))
+    assert widget.start()
+    qtbot.wait(200)
+    widget.close()
+    assert not widget.running

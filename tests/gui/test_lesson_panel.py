@@ -1,0 +1,65 @@
+"""The lessons panel: navigation, the signal the window loads from, and the window hook."""
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QPushButton
+
+from rnnviz.gui.lesson_panel import LessonPanel, install_into
+from rnnviz.lessons import load_lessons
+
+pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
+
+
+@pytest.fixture
+def panel(qtbot):
+    widget = LessonPanel()
+    qtbot.addWidget(widget)
+    widget.resize(380, 520)
+    widget.show()
+    return widget
+
+
+def test_panel_walks_the_lessons_with_next_and_previous(qtbot, panel):
+    lessons = load_lessons()
+    assert panel.objectName() == "lessonPanel"
+    next_button = panel.findChild(QPushButton, "nextLessonButton")
+    prev_button = panel.findChild(QPushButton, "prevLessonButton")
+    assert panel.current == lessons[0] and not prev_button.isEnabled()
+    assert lessons[0].title in panel.title_label.text()
+    with qtbot.waitSignal(panel.lesson_chosen) as blocker:
+        qtbot.mouseClick(next_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == [lessons[1]]
+    assert lessons[1].title in panel.title_label.text() and "Watch for" in panel.commentary.text()
+    with qtbot.waitSignal(panel.lesson_chosen) as blocker:
+        qtbot.mouseClick(prev_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == [lessons[0]]
+    panel.go_to(len(lessons) - 1, start=False)
+    assert not next_button.isEnabled() and "LSTM" in panel.title_label.text()
+    with qtbot.assertNotEmitted(panel.lesson_chosen):
+        panel.next()
+
+
+def test_a_broken_lessons_folder_is_reported_in_the_panel(qtbot, tmp_path, monkeypatch):
+    (tmp_path / "01-bad.toml").write_text("title = ", encoding="utf-8")
+    monkeypatch.setattr("rnnviz.gui.lesson_panel.load_lessons", lambda: __import__(
+        "rnnviz.lessons", fromlist=["load_lessons"]).load_lessons(tmp_path))
+    widget = LessonPanel()
+    qtbot.addWidget(widget)
+    assert widget.current is None and "not valid TOML" in widget.commentary.text()
+    assert not widget.next_button.isEnabled()
+
+
+def test_install_into_the_main_window_loads_the_lesson(qtbot, tmp_path):
+    from rnnviz.gui.main_window import MainWindow
+
+    window = MainWindow(settings_store=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    panel = install_into(window)
+    assert window.findChild(LessonPanel, "lessonPanel") is panel
+    lesson = load_lessons()[5]   # exploding: the Training tab
+    panel.go_to(5)
+    assert window.controls.settings() == lesson.settings
+    assert window.tabs.tabText(window.tabs.currentIndex()) == lesson.tab
+    names = {a.objectName() for a in window.actions()}
+    assert {"lessonsAction", "nextLessonAction", "prevLessonAction"} <= names
+    window.close()

@@ -1,0 +1,297 @@
+"""The main window driven through its objectNames, as a user (or an outside test) would."""
+
+import math
+
+import pytest
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import (QAbstractButton, QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QMenuBar, QMessageBox,
+                               QSlider, QSpinBox, QTextBrowser, QWidget)
+
+from rnnviz.gui import MainWindow
+from rnnviz.settings import Settings
+
+CONTROL_NAMES = ["presetCombo", "presetNotes", "taskCombo", "seqLenSpin", "archCombo", "activationCombo",
+                 "hiddenSpin", "initCombo", "initScaleSpin", "optimizerCombo", "lrSpin", "lrSlider",
+                 "clipModeCombo", "clipSpin", "seedSpin", "speedSlider", "playButton", "stepButton",
+                 "resetButton"]
+WAIT_MS = 10_000
+
+
+def find(window, name, cls=QWidget):
+    widget = window.findChild(cls, name)
+    assert widget is not None, f"no widget named {name!r}"
+    return widget
+
+
+def iteration(window) -> int:
+    return int(find(window, "iterationLabel", QLabel).text().split()[-1])
+
+
+def state(window) -> str:
+    return find(window, "stateLabel", QLabel).text()
+
+
+@pytest.fixture
+def window(qtbot, settings_store):
+    w = MainWindow(settings_store=settings_store)
+    qtbot.addWidget(w)
+    w.resize(1280, 720)
+    w.show()
+    qtbot.waitUntil(lambda: w._latest is not None, timeout=WAIT_MS)
+    yield w
+    w.close()
+    assert not w.worker.is_running()
+
+
+class Recorder(QObject):
+    """Collects snapshots in the GUI thread (a slot of a QObject here runs here, queued)."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    @Slot(object)
+    def add(self, snaps):
+        self.seen.extend(snaps)
+
+
+def record_snapshots(window):
+    recorder = Recorder()
+    window.worker.snapshots.connect(recorder.add)
+    window._recorders = getattr(window, "_recorders", []) + [recorder]   # keep it alive
+    return recorder.seen
+
+
+def test_window_has_title_menus_status_bar_and_every_named_control(window):
+    assert window.windowTitle() == "rnnviz"
+    for name in CONTROL_NAMES + ["iterationLabel", "speedLabel", "stateLabel", "lossPlot", "gradPlot",
+                                 "divergenceBanner", "viewTabs", "numbersPanel"]:
+        find(window, name)
+    menus = [a.text().replace("&", "") for a in window.findChild(QMenuBar).actions()]
+    assert menus[:4] == ["File", "View", "Run", "Help"]
+    help_items = [a.text().replace("&", "") for a in window.help_menu.actions()]
+    assert any("About" in t for t in help_items) and any("Keyboard shortcuts" in t for t in help_items)
+    assert not find(window, "divergenceBanner").isVisible()
+    assert state(window) == "Paused" and iteration(window) == 0
+
+
+def test_every_control_explains_itself_and_ranges_come_from_the_settings(window):
+    from rnnviz.settings import FIELDS
+
+    for name in CONTROL_NAMES:
+        if name != "presetNotes":
+            assert find(window, name).toolTip(), f"{name} has no tooltip"
+    assert "τ/‖g‖" in find(window, "clipModeCombo").toolTip()
+    lr = find(window, "lrSpin", QDoubleSpinBox)
+    assert (lr.minimum(), lr.maximum()) == (FIELDS["lr"].low, FIELDS["lr"].high)
+    hidden = find(window, "hiddenSpin", QSpinBox)
+    assert (hidden.minimum(), hidden.maximum()) == (FIELDS["hidden"].low, FIELDS["hidden"].high)
+    arch = find(window, "archCombo", QComboBox)
+    assert [arch.itemData(i) for i in range(arch.count())] == list(FIELDS["arch"].choices)
+
+
+def test_lr_spin_is_log_scaled_and_refuses_bad_text(window):
+    lr = find(window, "lrSpin", QDoubleSpinBox)
+    lr.setValue(1e-3)
+    lr.stepBy(10)          # ten steps = one decade
+    assert lr.value() == pytest.approx(1e-2)
+    slider = find(window, "lrSlider", QSlider)
+    slider.setValue(slider.maximum())
+    assert lr.value() == pytest.approx(10.0)
+    assert lr.validate("abc", 0)[0].name == "Invalid"
+    assert lr.validate("1e-3", 0)[0].name == "Acceptable"
+    assert lr.validate("100", 0)[0].name != "Acceptable"
+
+
+def test_play_advances_the_iteration_label_and_pause_stops_it(qtbot, window):
+    qtbot.mouseClick(find(window, "playButton", QAbstractButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: iteration(window) >= 5, timeout=WAIT_MS)
+    assert state(window) == "Playing"
+    qtbot.mouseClick(find(window, "playButton", QAbstractButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: state(window) == "Paused", timeout=WAIT_MS)
+    qtbot.wait(150)
+    stopped_at = window._latest.iteration
+    qtbot.wait(200)
+    assert window._latest.iteration == stopped_at
+    assert len(window.curves.history) == stopped_at + 1   # iteration 0 and every one after
+
+
+def test_step_trains_exactly_one_iteration(qtbot, window):
+    seen = record_snapshots(window)
+    find(window, "stepButton", QAbstractButton).click()
+    qtbot.waitUntil(lambda: len(seen) == 1, timeout=WAIT_MS)
+    find(window, "stepButton", QAbstractButton).click()
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=WAIT_MS)
+    assert [s.iteration for s in seen] == [1, 2]
+    qtbot.waitUntil(lambda: iteration(window) == 2, timeout=WAIT_MS)
+
+
+def test_learning_rate_changes_mid_run_without_a_restart(qtbot, window):
+    seen = record_snapshots(window)
+    window.play()
+    qtbot.waitUntil(lambda: len(seen) >= 3, timeout=WAIT_MS)
+    run = seen[-1].run
+    find(window, "lrSpin", QDoubleSpinBox).setValue(0.02)
+    qtbot.waitUntil(lambda: seen[-1].settings.lr == 0.02, timeout=WAIT_MS)
+    window.pause()
+    changed = [s for s in seen if s.settings.lr == 0.02]
+    assert changed[0].run == run and changed[0].iteration > 1   # same run, continued
+    assert window.worker.trainer.session.optimizer.lr == 0.02
+
+
+def test_a_structural_change_restarts_the_run_and_says_so(qtbot, window):
+    window.play()
+    qtbot.waitUntil(lambda: window._latest.iteration >= 3, timeout=WAIT_MS)
+    old_run = window._run
+    find(window, "hiddenSpin", QSpinBox).setValue(16)
+    qtbot.waitUntil(lambda: window._run != old_run, timeout=WAIT_MS)
+    assert window._latest.settings.hidden == 16
+    assert "rebuilt" in window.statusBar().currentMessage()
+    assert window._latest.recurrent.shape == (16, 16)
+    window.pause()
+
+
+def test_exploding_preset_shows_the_banner_and_reset_clears_it(qtbot, window):
+    combo = find(window, "presetCombo", QComboBox)
+    index = combo.findData("exploding")
+    assert index >= 0
+    combo.setCurrentIndex(index)
+    combo.activated.emit(index)
+    notes = find(window, "presetNotes", QTextBrowser).toPlainText()
+    assert "Exploding" in notes
+    assert find(window, "clipModeCombo", QComboBox).currentData() == "none"
+    qtbot.waitUntil(lambda: window._latest.settings.clip == "none", timeout=WAIT_MS)
+    window.play()
+    banner = find(window, "divergenceBanner")
+    qtbot.waitUntil(banner.isVisible, timeout=WAIT_MS)
+    assert "Exploded at iteration" in banner.text() and "turn on clipping" in banner.text()
+    qtbot.waitUntil(lambda: state(window) == "Diverged", timeout=WAIT_MS)
+    assert not find(window, "playButton", QAbstractButton).isChecked()
+    # The curves kept the finite iterations before the explosion.
+    xs, ys = window.curves.raw_curve.getData()
+    assert len(xs) >= 1 and all(math.isfinite(y) for y in ys)
+    find(window, "resetButton", QAbstractButton).click()
+    qtbot.waitUntil(lambda: not banner.isVisible() and state(window) == "Paused", timeout=WAIT_MS)
+    assert window._latest.iteration == 0
+
+
+def test_closing_mid_run_stops_the_worker_cleanly(qtbot, settings_store):
+    w = MainWindow(settings_store=settings_store)
+    qtbot.addWidget(w)
+    w.show()
+    w.play()
+    qtbot.waitUntil(lambda: w._latest is not None and w._latest.iteration > 3, timeout=WAIT_MS)
+    w.close()
+    assert not w.worker.is_running()
+
+
+def test_an_invalid_preset_file_is_reported_and_the_app_keeps_working(qtbot, window, tmp_path):
+    bad = tmp_path / "broken.toml"
+    bad.write_text("title = \n[settings\n", encoding="utf-8")
+    errors = []
+    window.report_error = lambda message, title="": errors.append(message)
+    assert window.load_preset(bad) is False
+    assert errors and "not valid TOML" in errors[0]
+    seen = record_snapshots(window)
+    window.step()
+    qtbot.waitUntil(lambda: len(seen) == 1, timeout=WAIT_MS)
+
+
+def test_the_default_error_report_is_a_message_box_that_does_not_block(qtbot, window, tmp_path):
+    bad = tmp_path / "bad-value.toml"
+    bad.write_text('[settings]\nlr = -1\n', encoding="utf-8")
+    assert window.load_preset(bad) is False
+    box = window.findChild(QMessageBox, "errorBox")
+    qtbot.waitUntil(box.isVisible, timeout=WAIT_MS)
+    assert "lr" in box.text()
+    box.close()
+
+
+def test_settings_and_speed_persist_and_reset_to_defaults(qtbot, settings_store):
+    first = MainWindow(settings_store=settings_store)
+    qtbot.addWidget(first)
+    find(first, "lrSpin", QDoubleSpinBox).setValue(0.05)
+    find(first, "hiddenSpin", QSpinBox).setValue(24)
+    find(first, "speedSlider", QSlider).setValue(2)
+    first.close()
+    second = MainWindow(settings_store=settings_store)
+    qtbot.addWidget(second)
+    assert find(second, "lrSpin", QDoubleSpinBox).value() == pytest.approx(0.05)
+    assert find(second, "hiddenSpin", QSpinBox).value() == 24
+    assert find(second, "speedSlider", QSlider).value() == 2
+    assert second.controls.settings() == Settings(lr=0.05, hidden=24)
+    second.findChild(type(second.play_action), "resetDefaultsAction").trigger()
+    assert second.controls.settings() == Settings()
+    second.close()
+
+
+def test_keyboard_shortcuts(qtbot, window):
+    names = {a.objectName(): [k.toString() for k in a.shortcuts()] for a in window.actions()}
+    assert names["playAction"] == ["Space"]
+    assert set(names["stepAction"]) == {"S", "Right"}
+    assert set(names["resetAction"]) == {"R", "Ctrl+R"}
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
+    find(window, "viewTabs").setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    qtbot.waitUntil(lambda: window._latest.iteration == 1, timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: state(window) == "Playing", timeout=WAIT_MS)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: state(window) == "Paused", timeout=WAIT_MS)
+
+
+def test_log_scale_toggle_and_help_dialogs(qtbot, window):
+    assert window.curves.log_scale()            # the default: the loss spans decades
+    window.log_action.trigger()
+    assert not window.curves.log_scale() and not window.log_action.isChecked()
+    assert not window.curves.loss_plot.getPlotItem().ctrl.logYCheck.isChecked()
+    window.findChild(QCheckBox, "lossLogCheck").click()
+    assert window.curves.log_scale() and window.log_action.isChecked()
+    window.findChild(type(window.play_action), "shortcutsAction").trigger()
+    window.findChild(type(window.play_action), "aboutAction").trigger()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "aboutBox") is not None, timeout=WAIT_MS)
+    window.findChild(QMessageBox, "aboutBox").close()
+
+
+def test_dark_theme_switches_and_persists(qtbot, window, settings_store):
+    window.dark_action.trigger()
+    assert window._theme.dark
+    assert settings_store.value("theme") == "dark"
+    window.dark_action.trigger()
+    assert not window._theme.dark
+
+
+class DummyView(QLabel):
+    """A stand-in for the issue-5 views: the protocol EXTRA_VIEWS entries follow."""
+
+    tab = "Dummy"
+    inspect_requested = Signal()
+
+    def __init__(self):
+        super().__init__(objectName="dummyView")
+        self.restarts, self.snapshots, self.loaded = [], [], []
+
+    def restart(self, snapshot):
+        self.restarts.append(snapshot)
+
+    def show_snapshots(self, snaps):
+        self.snapshots.extend(snaps)
+
+    def load(self, inspection):
+        self.loaded.append(inspection)
+
+
+def test_extra_views_get_a_tab_snapshots_restarts_and_inspections(qtbot, settings_store, monkeypatch):
+    monkeypatch.setattr("rnnviz.gui.main_window.EXTRA_VIEWS", [DummyView])
+    w = MainWindow(settings_store=settings_store)
+    qtbot.addWidget(w)
+    view = find(w, "dummyView", DummyView)
+    assert [w.tabs.tabText(i) for i in range(w.tabs.count())] == ["Training", "Dummy"]
+    qtbot.waitUntil(lambda: len(view.restarts) == 1, timeout=WAIT_MS)
+    w.step()
+    qtbot.waitUntil(lambda: len(view.snapshots) == 1, timeout=WAIT_MS)
+    view.inspect_requested.emit()
+    qtbot.waitUntil(lambda: len(view.loaded) == 1, timeout=WAIT_MS)
+    assert view.loaded[0].settings == w._latest.settings
+    w.close()

@@ -1,0 +1,86 @@
+"""The gradient views and the unrolled diagram fed with real session snapshots."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from rnnviz.gui.heatmap import ContributionHeatmap
+from rnnviz.gui.spectrum import SpectrumPlot
+from rnnviz.gui.unrolled_view import UnrolledView
+from rnnviz.session import Session
+from rnnviz.settings import Settings
+
+pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
+
+
+def session(arch="rnn", lag=8, hidden=8, **changes):
+    return Session(Settings(task="recall", arch=arch, lag=lag, hidden=hidden, batch=4, skip=3, **changes))
+
+
+def view(qtbot, cls, size=(900, 400)):
+    widget = cls()
+    qtbot.addWidget(widget)
+    widget.resize(*size)
+    widget.show()
+    return widget
+
+
+def test_views_name_their_tab():
+    assert UnrolledView.tab == "Unrolled network"
+    assert ContributionHeatmap.tab == SpectrumPlot.tab == "Gradients"
+
+
+def test_heatmap_newest_row_is_the_snapshots_contribution_norms(qtbot):
+    heatmap = view(qtbot, ContributionHeatmap)
+    s = session()
+    heatmap.restart(s.snapshot())
+    for _ in range(3):
+        batch = tuple(s.run(4))
+        heatmap.show_snapshots(batch)
+        np.testing.assert_array_equal(heatmap.newest_row(), batch[-1].contribution_norms)
+    iterations, rows = heatmap.rows_in_order()
+    assert list(iterations) == list(range(13)) and rows.shape == (13, s.task.seq_len)
+    lo, hi = heatmap.scale.levels
+    assert hi > lo and heatmap.image.image.shape == (13, s.task.seq_len)
+
+
+def test_heatmap_keeps_a_bounded_ring_of_rows(qtbot):
+    heatmap = ContributionHeatmap(rows=5)
+    qtbot.addWidget(heatmap)
+    s = session()
+    heatmap.restart(s.snapshot())
+    snaps = tuple(s.run(12))
+    heatmap.show_snapshots(snaps)
+    iterations, _ = heatmap.rows_in_order()
+    assert list(iterations) == [8, 9, 10, 11, 12]
+    np.testing.assert_array_equal(heatmap.newest_row(), snaps[-1].contribution_norms)
+
+
+def test_spectrum_shows_one_point_per_eigenvalue(qtbot):
+    spectrum = view(qtbot, SpectrumPlot)
+    s = session(hidden=12)
+    spectrum.restart(s.snapshot())
+    spectrum.show_snapshots(tuple(s.run(3)))
+    assert spectrum.n_points() == 12
+    iterations, sigma, rho = spectrum.history_data()
+    assert list(iterations) == [0, 3] and (sigma >= rho - 1e-12).all()
+
+
+@pytest.mark.parametrize("arch", ["rnn", "skip", "lstm"])
+@pytest.mark.parametrize("T", [10, 200])
+def test_unrolled_view_builds_without_warnings(qtbot, arch, T):
+    diagram = view(qtbot, UnrolledView, (1200, 420))
+    s = session(arch, lag=T - 2, hidden=6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        diagram.restart(s.snapshot())
+        diagram.show_snapshots((s.step(),))
+        diagram.show_all()
+        diagram.grab()
+        diagram.highlight(T // 2, "backward")
+        diagram.grab()
+    assert diagram.diagram.T == T and diagram.diagram.arch == arch
+    assert all(c is not None for c in diagram.diagram.arrow_colours)
+    text = diagram.describe(T, 1.0)
+    assert f"step t = {T}" in text and "‖∂L/∂h" in text

@@ -1,0 +1,155 @@
+"""The memory-horizon sweep: the definition on synthetic results, early stopping, the CLI."""
+
+import json
+import threading
+import time
+
+import pytest
+
+from rnnviz import horizon as hz
+from rnnviz.cli import main
+from rnnviz.horizon import RunResult, Sweep, horizon, remembered, run_one
+from rnnviz.settings import Settings, SettingsError
+
+#: A configuration that learns a short lag within a few dozen iterations.
+EASY = Settings(task="recall", lag=2, arch="rnn", activation="tanh", hidden=16, batch=32,
+                optimizer="adam", lr=0.02, clip="norm", clip_threshold=1.0, seed=0)
+
+
+def result(lag, seed, accuracy, arch="a", diverged=False):
+    return RunResult(arch=arch, lag=lag, seed=seed, accuracy=accuracy, loss=0.5, iterations=100,
+                     reached=accuracy >= 0.9 and not diverged, diverged=diverged,
+                     stopped="reached" if accuracy >= 0.9 else "budget", seconds=0.1, chance=0.25)
+
+
+# ----------------------------------------------------------------------------- the definition
+def test_horizon_is_the_largest_lag_most_seeds_remember():
+    runs = [result(5, s, 1.0) for s in range(3)]
+    runs += [result(10, 0, 0.95), result(10, 1, 0.91), result(10, 2, 0.3)]   # 2 of 3: remembered
+    runs += [result(20, 0, 0.95), result(20, 1, 0.5), result(20, 2, 0.3)]    # 1 of 3: not
+    assert remembered(runs) == {5: True, 10: True, 20: False}
+    assert horizon(runs) == 10
+    assert horizon(runs, target=0.92) == 5 and horizon(runs, target=0.2) == 20
+
+
+def test_no_lag_remembered_gives_none_and_a_tie_is_not_a_majority():
+    assert horizon([result(5, 0, 0.3), result(5, 1, 0.2)]) is None
+    assert horizon([result(5, 0, 0.95), result(5, 1, 0.2)]) is None
+    assert horizon([]) is None
+
+
+def test_diverged_runs_never_count_and_gaps_are_reported():
+    runs = [result(5, 0, 0.95, diverged=True), result(10, 0, 0.95), result(20, 0, 0.97)]
+    assert remembered(runs) == {5: False, 10: True, 20: True}
+    assert horizon(runs) == 20 and hz.gaps(runs) == [5]
+
+
+def test_horizons_group_by_architecture():
+    runs = [result(5, 0, 1.0, "tanh"), result(10, 0, 0.3, "tanh"), result(10, 0, 1.0, "lstm")]
+    assert hz.horizons(runs) == {"tanh": 5, "lstm": 10}
+
+
+# ----------------------------------------------------------------------------- configuration
+def test_architectures_come_from_the_data_file_and_are_valid_settings():
+    keys = [a.key for a in hz.ARCHITECTURES]
+    assert keys == ["tanh", "relu", "irnn", "skip", "lstm"]
+    configs = hz.default_configs("sentence")
+    assert len(configs) == 5 and all(s.task == "sentence" for s in configs.values())
+    assert configs["LSTM"].arch == "lstm" and configs["IRNN"].init == "identity"
+    assert "memory horizon" in hz.DEFINITION and "held-out" in hz.DEFINITION
+
+
+def test_a_bad_config_file_names_itself(tmp_path):
+    path = tmp_path / "horizon.toml"
+    path.write_text(hz.CONFIG_PATH.read_text().replace('activation = "relu"', 'activation = "elu"'))
+    with pytest.raises(SettingsError, match="horizon.toml.*activation"):
+        hz.load_config(path)
+
+
+# ----------------------------------------------------------------------------- one run
+def test_run_one_stops_as_soon_as_it_reaches_the_target():
+    r = run_one(EASY, steps=1000, target=0.9, eval_every=10, label="easy")
+    assert r.reached and r.stopped == "reached" and not r.diverged
+    assert r.accuracy >= 0.9 and r.iterations < 1000 and r.iterations % 10 == 0
+    assert (r.arch, r.lag, r.seed, r.chance) == ("easy", 2, 0, 0.25)
+
+
+def test_run_one_stops_at_divergence():
+    exploding = Settings(task="recall", lag=20, activation="relu", init="normal", init_scale=3.0,
+                         optimizer="sgd", lr=0.1, momentum=0.9, clip="none", hidden=32)
+    r = run_one(exploding, steps=500, target=0.9, eval_every=50)
+    assert r.diverged and r.stopped == "diverged" and not r.reached and r.iterations < 50
+
+
+def test_run_one_can_be_cancelled():
+    r = run_one(EASY.replace(lag=40), steps=10_000, target=0.99, should_stop=lambda: True)
+    assert r.stopped == "cancelled" and r.iterations == 0
+
+
+def test_run_one_refuses_a_task_without_a_lag():
+    with pytest.raises(SettingsError, match="no lag"):
+        run_one(Settings(task="adding"), steps=10, target=0.9)
+
+
+RULE = hz.EarlyStop(min_fraction=0.5, patience_fraction=0.25, accuracy_margin=0.1, loss_margin=0.01)
+
+
+def test_plateau_rule_stops_only_a_flat_run_at_chance_late_in_the_budget():
+    flat = [(i, 0.26, 1.386) for i in range(50, 1001, 50)]
+    assert hz._plateaued(flat, 1000, 2000, 0.25, RULE)
+    assert not hz._plateaued(flat[:15], 750, 2000, 0.25, RULE)           # before half the budget
+    descending = [(i, 0.26, 1.386 - 0.0005 * i) for i in range(50, 1001, 50)]
+    assert not hz._plateaued(descending, 1000, 2000, 0.25, RULE)         # loss still falling
+    learning = flat[:-1] + [(1000, 0.4, 1.38)]
+    assert not hz._plateaued(learning, 1000, 2000, 0.25, RULE)           # above chance
+
+
+# ----------------------------------------------------------------------------- the sweep
+def test_sweep_yields_every_run_and_cancel_returns_promptly():
+    configs = {"easy": EASY, "lstm": EASY.replace(arch="lstm", lr=0.01)}
+    results = list(hz.sweep(configs, [2, 3], 2, steps=30, target=0.99, eval_every=10))
+    assert sorted((r.arch, r.lag, r.seed) for r in results) == sorted(
+        (a, lag, s) for a in configs for lag in (2, 3) for s in range(2))
+
+    slow = Sweep({"slow": EASY.replace(lag=60)}, [60], 4, steps=100_000, target=1.01, max_workers=2)
+    threading.Timer(1.0, slow.cancel).start()
+    start = time.perf_counter()
+    assert list(slow.results()) == []
+    assert time.perf_counter() - start < 6.0
+
+
+# ----------------------------------------------------------------------------- command line
+def test_horizon_json_reports_runs_and_horizon(capsys):
+    code = main(["horizon", "--preset", "vanishing", "--set", "hidden=8", "--lags", "3,2",
+                 "--seeds", "2", "--steps", "20", "--json"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    report = json.loads(out)
+    for key in ("preset", "task", "target", "steps", "lags", "seeds", "runs", "remembered",
+                "horizon", "seconds", "definition", "settings"):
+        assert key in report
+    assert report["lags"] == [2, 3] and report["seeds"] == [0, 1] and len(report["runs"]) == 4
+    assert set(report["runs"][0]) >= {"lag", "seed", "accuracy", "iterations", "reached", "diverged"}
+
+
+def test_horizon_table_shows_a_row_per_lag(capsys):
+    code = main(["horizon", "--preset", "vanishing", "--set", "hidden=8", "--lags", "2",
+                 "--seeds", "1", "--steps", "10"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and "horizon:" in out and any(line.split()[:1] == ["2"] for line in out.splitlines())
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--lags", "5,x"], "not an integer"),
+    (["--lags", ""], "comma-separated"),
+    (["--lags", "5,,10"], "comma-separated"),
+    (["--lags", "0,5"], "out of range"),
+    (["--lags", "5,5"], "twice"),
+    (["--target", "1.5"], "--target"),
+    (["--set", "task=adding"], "needs a task with a lag"),
+])
+def test_bad_horizon_input_exits_2_with_one_line(capsys, argv, words):
+    code = main(["horizon", "--preset", "vanishing", *argv])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert words in err and err.count("\n") == 1

@@ -1,0 +1,65 @@
+from pathlib import Path
+
+import pytest
+
+from rnnviz.lessons import VIEWS, LessonError, load_lesson, load_lessons
+from rnnviz.presets import load_preset
+
+LECTURE_ORDER = ["vanishing", "vanishing", "relu", "identity-init", "skip", "exploding", "clipping", "lstm"]
+
+
+def test_lessons_walk_the_lecture_in_order():
+    lessons = load_lessons()
+    assert [lesson.preset for lesson in lessons] == LECTURE_ORDER
+    assert [lesson.number for lesson in lessons] == list(range(1, len(lessons) + 1))
+    assert "BPTT" in lessons[0].title and "LSTM" in lessons[-1].title
+    for lesson in lessons:
+        assert lesson.view in VIEWS and lesson.tab and lesson.record_view
+        assert lesson.watch and lesson.do and lesson.intro
+        assert "\n" not in lesson.watch  # whitespace of the TOML's wrapped text is normalised
+
+
+def test_overrides_apply_on_top_of_the_preset():
+    bptt = load_lessons()[0]
+    base = load_preset("vanishing").settings
+    assert bptt.settings == base.replace(lag=8)
+    assert bptt.set_arguments() == ["--set", "lag=8"]
+    preset = bptt.as_preset()
+    assert preset.settings.lag == 8 and preset.title == bptt.title and "Watch:" in preset.commentary
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "01-x.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+GOOD = 'title = "T"\npreset = "vanishing"\nview = "curves"\nwatch = "w"\n'
+
+
+@pytest.mark.parametrize("text, words", [
+    (GOOD + 'colour = "red"\n', "unknown key 'colour'"),
+    ('title = "T"\nview = "curves"\nwatch = "w"\n', "missing 'preset'"),
+    (GOOD.replace('"curves"', '"movie"'), "view = 'movie' is not allowed"),
+    (GOOD.replace('"vanishing"', '"nope"'), "unknown preset 'nope'"),
+    (GOOD + "[settings]\nlag = -1\n", "lag = -1 is out of range"),
+    (GOOD + "[settings]\nwobble = 1\n", "unknown setting 'wobble'"),
+    (GOOD.replace('"T"', "3"), "title must be text"),
+    (GOOD + "steps = 0\n", "steps must be a positive integer"),
+    ("title = ", "not valid TOML"),
+])
+def test_bad_lesson_files_say_which_file_and_why(tmp_path, text, words):
+    path = _write(tmp_path, text)
+    with pytest.raises(LessonError) as info:
+        load_lesson(path)
+    assert words in str(info.value) and str(path) in str(info.value)
+
+
+def test_a_lesson_may_shorten_the_presets_budget():
+    lessons = load_lessons()
+    assert lessons[-1].steps == 300 and lessons[1].steps == load_preset("vanishing").steps
+
+
+def test_empty_directory_is_an_error(tmp_path):
+    with pytest.raises(LessonError, match="no lessons"):
+        load_lessons(tmp_path)
