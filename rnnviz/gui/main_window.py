@@ -22,10 +22,15 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QDockWid
                                QToolBar, QVBoxLayout, QWidget)
 
 from rnnviz import __version__
+from rnnviz.gui import compare, export, lesson_panel, presentation, recorder
 from rnnviz.gui.controls import DEFAULT_SPEED, ControlPanel, RunControls
 from rnnviz.gui.curves import TrainingCurves
+from rnnviz.gui.heatmap import ContributionHeatmap
 from rnnviz.gui.live_numbers import LiveNumbers
+from rnnviz.gui.spectrum import SpectrumPlot
+from rnnviz.gui.stepper import BPTTStepper
 from rnnviz.gui.theme import Theme, apply_to_application, get_theme
+from rnnviz.gui.unrolled_view import UnrolledView
 from rnnviz.gui.worker import DIVERGED, PLAYING, STOP_TIMEOUT, TrainingWorker
 from rnnviz.presets import PRESET_DIR, PresetError, preset_names
 from rnnviz.presets import load_preset as read_preset
@@ -33,7 +38,7 @@ from rnnviz.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
-#: View classes shown in tabs besides the Training tab (issue 5 fills this; see `_add_views`).
+#: View classes shown in tabs besides the Training tab (see `_add_views`).
 #:
 #: Each entry is a QWidget subclass that
 #:   - can be built with no arguments: ``View()``; it sets its own stable objectName;
@@ -50,7 +55,7 @@ log = logging.getLogger(__name__)
 #:     a ``finished`` signal resumes training if it was playing before.
 #: Views that use keys the window also binds (Space, →, S, R) while they have focus should accept
 #: the QEvent.ShortcutOverride for those keys.
-EXTRA_VIEWS: list[type] = []
+EXTRA_VIEWS: list[type] = [UnrolledView, BPTTStepper, ContributionHeatmap, SpectrumPlot]
 
 #: Status-bar notes stay this long (ms).
 NOTE_TIMEOUT_MS = 6000
@@ -182,6 +187,13 @@ class MainWindow(QMainWindow):
         kwargs = {"session_factory": session_factory} if session_factory is not None else {}
         self.worker = TrainingWorker(settings, **kwargs)
         self._connect()
+        # Teaching tools: each adds its dock, tab, actions or buttons (before the view state is
+        # restored, so their docks' places persist too).
+        lesson_panel.install_into(self)
+        recorder.install_into(self)
+        export.install_into(self)
+        compare.install_into(self)
+        presentation.install_into(self)
         self._restore_view_state()
         self.apply_theme(self._theme)
         self.worker.start()

@@ -141,6 +141,8 @@ class SpectrumPlot(QWidget):
                 plot.getAxis(name).setTextPen(theme.text)
             if plot.legend is not None:
                 plot.legend.setLabelTextColor(theme.text)
+                for _sample, label in plot.legend.items:       # labels already made keep their colour
+                    label.setText(label.text, color=theme.text)
 
     # ------------------------------------------------------------------ internals
     def _set_range(self, radius: float) -> None:

@@ -4,7 +4,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QPushButton
 
-from rnnviz.gui.lesson_panel import LessonPanel, install_into
+from rnnviz.gui.lesson_panel import LessonPanel
 from rnnviz.lessons import load_lessons
 
 pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
@@ -54,8 +54,8 @@ def test_install_into_the_main_window_loads_the_lesson(qtbot, tmp_path):
 
     window = MainWindow(settings_store=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
-    panel = install_into(window)
-    assert window.findChild(LessonPanel, "lessonPanel") is panel
+    panel = window.findChild(LessonPanel, "lessonPanel")
+    assert panel is window.lesson_panel
     lesson = load_lessons()[5]   # exploding: the Training tab
     panel.go_to(5)
     assert window.controls.settings() == lesson.settings

@@ -3,6 +3,7 @@
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QLabel
 
 from rnnviz.gui import presentation
@@ -27,7 +28,7 @@ def pens(window):
 
 
 def test_presentation_mode_toggles_and_restores(qtbot, window):
-    action, overlay_action = presentation.install_into(window)
+    action = window.findChild(QAction, "presentationAction")
     assert action.objectName() == "presentationAction" and action.shortcut().toString() == "F11"
     app = QApplication.instance()
     font_before, widths_before = app.font().pointSizeF(), pens(window)
@@ -45,7 +46,7 @@ def test_presentation_mode_toggles_and_restores(qtbot, window):
 
 
 def test_shortcut_overlay_lists_the_windows_shortcuts(qtbot, window):
-    _, overlay_action = presentation.install_into(window)
+    overlay_action = window.findChild(QAction, "shortcutOverlayAction")
     overlay_action.trigger()
     overlay = window.shortcut_overlay
     assert overlay.isVisible() and overlay.objectName() == "shortcutOverlay"

@@ -1,10 +1,8 @@
-"""Every teaching hook installed into the real main window together: names, menus, no clashes."""
+"""Every teaching hook, as the main window installs them together: names, menus, no clashes."""
 
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QPushButton, QTabWidget
-
-from rnnviz.gui import compare, export, lesson_panel, presentation, recorder
 
 pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
 
@@ -15,8 +13,6 @@ def window(qtbot, tmp_path):
 
     w = MainWindow(settings_store=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(w)
-    for hook in (lesson_panel, recorder, export, presentation, compare):
-        hook.install_into(w)
     w.resize(1280, 800)
     w.show()
     yield w

@@ -45,6 +45,26 @@ def test_heatmap_newest_row_is_the_snapshots_contribution_norms(qtbot):
     assert hi > lo and heatmap.image.image.shape == (13, s.task.seq_len)
 
 
+def test_hovering_shows_exact_values(qtbot):
+    from PySide6.QtCore import QPointF
+
+    heatmap = view(qtbot, ContributionHeatmap)
+    diagram = view(qtbot, UnrolledView, (1200, 420))
+    s = session()
+    heatmap.restart(s.snapshot())
+    diagram.restart(s.snapshot())
+    snap = s.step()
+    heatmap.show_snapshots((snap,))
+    diagram.show_snapshots((snap,))
+    qtbot.wait(50)
+    t = 5
+    heatmap._mouse_moved(heatmap.plot.getViewBox().mapViewToScene(QPointF(t, snap.iteration)))
+    assert f"{snap.contribution_norms[t - 1]:.4g}" in heatmap.hover_label.text()
+    diagram._mouse_moved(diagram.plot.getViewBox().mapViewToScene(QPointF(t, 1.0)))
+    assert f"{snap.dh_norms[t - 1]:.4g}" in diagram.hover_label.text()
+    assert f"{snap.hidden_rms[t - 1]:.4g}" in diagram.hover_label.text()
+
+
 def test_heatmap_keeps_a_bounded_ring_of_rows(qtbot):
     heatmap = ContributionHeatmap(rows=5)
     qtbot.addWidget(heatmap)
