@@ -14,13 +14,13 @@ import numbers
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .dtypes import check_dtype
 from .init import RECURRENT_INITS
 from .losses import LOSSES, READOUTS, loss_and_grad
 from .memory import keep_freed_memory
 from .trace import Trace
 
 ARCHS = ("rnn", "skip", "lstm")
-DTYPES = ("float64", "float32")
 #: k for arch "skip" when ``skip=None``: h_t also receives h_{t-4} W_S.
 DEFAULT_SKIP = 4
 
@@ -43,16 +43,6 @@ def _check_real(argument: str, value, low: float | None = None) -> float:
         bound = "a finite number" if low is None else f"a finite number >= {low}"
         raise ValueError(f"{argument} must be {bound}; got {value!r}")
     return float(value)
-
-
-def _check_dtype(dtype) -> np.dtype:
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        resolved = None
-    if resolved is None or resolved.name not in DTYPES:
-        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}; got {dtype!r}")
-    return resolved
 
 
 def build_model(arch: str, input_size: int, hidden_size: int, output_size: int, *,
@@ -82,7 +72,7 @@ def build_model(arch: str, input_size: int, hidden_size: int, output_size: int, 
         skip = _check_int("skip", skip, 2)
     forget_bias = _check_real("forget_bias", forget_bias)
     seed = _check_int("seed", seed, 0)
-    dtype = _check_dtype(dtype)
+    dtype = check_dtype(dtype)
     keep_freed_memory()
     if arch == "lstm":
         return LSTM(**sizes, init=init, init_scale=init_scale, forget_bias=forget_bias, seed=seed,

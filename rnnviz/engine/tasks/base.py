@@ -18,9 +18,9 @@ import numbers
 
 import numpy as np
 
+from ..dtypes import check_dtype
 from ..losses import accuracy as classification_accuracy
 
-DTYPES = ("float64", "float32")
 #: Longest sequence any task makes: beyond it a batch is a memory accident, not a lesson.
 MAX_LENGTH = 10_000
 
@@ -147,14 +147,3 @@ def check_number(argument: str, value, low: float, high: float) -> float:
             or not low <= value <= high):
         raise ValueError(f"{argument} must be a number in [{low:g}, {high:g}]; got {value!r}")
     return float(value)
-
-
-def check_dtype(dtype) -> np.dtype:
-    """float64 or float32 as an np.dtype; otherwise ValueError naming them."""
-    try:
-        resolved = np.dtype(dtype)
-    except TypeError:
-        resolved = None
-    if resolved is None or resolved.name not in DTYPES:
-        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}; got {dtype!r}")
-    return resolved
