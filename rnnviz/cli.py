@@ -4,6 +4,8 @@
     rnnviz presets              list the presets
     rnnviz train   --preset NAME [--set key=value ...] [--steps N] [--json]
     rnnviz record  --preset NAME --out demo.mp4 [--seconds S] [--fps F] [--size WxH] [--view V]
+    rnnviz record  --lesson NAME --out lesson.mp4 [...]     (a lesson's preset, settings and view)
+    rnnviz record  --all-lessons --out DIR [...]             (DIR/NN-name.mp4, one per lesson)
     rnnviz horizon --preset NAME [--lags 5,10,...] [--seeds 3] [--steps N] [--json]
     rnnviz bench   [--quick]
 
@@ -57,9 +59,15 @@ def _positive_float(text: str) -> float:
     return value
 
 
+PRESET_HELP = "preset name (see `rnnviz presets`) or path to a .toml file"
+
+
 def _add_run_options(parser: argparse.ArgumentParser, *, preset_required: bool = True) -> None:
-    parser.add_argument("--preset", required=preset_required, metavar="NAME",
-                        help="preset name (see `rnnviz presets`) or path to a .toml file")
+    parser.add_argument("--preset", required=preset_required, metavar="NAME", help=PRESET_HELP)
+    _add_set_option(parser)
+
+
+def _add_set_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], type=_assignment,
                         metavar="KEY=VALUE", help="override one setting, e.g. --set lr=0.01 (repeatable)")
 
@@ -81,14 +89,26 @@ def build_parser() -> argparse.ArgumentParser:
                        help="iterations between log lines (default 100)")
 
     record = sub.add_parser("record", help="render a run offscreen to an .mp4 or .gif")
-    _add_run_options(record)
-    record.add_argument("--out", required=True, help="output file (.mp4 or .gif)")
+    source = record.add_mutually_exclusive_group(required=True)
+    source.add_argument("--preset", metavar="NAME", help=PRESET_HELP)
+    source.add_argument("--lesson", metavar="NAME",
+                        help="a lesson: its file stem in resources/lessons (e.g. 02-vanishing) or its "
+                        "number; records its preset with its settings, on its view")
+    source.add_argument("--all-lessons", action="store_true",
+                        help="one .mp4 per lesson, NN-name.mp4 in the --out directory")
+    _add_set_option(record)
+    record.add_argument("--out", required=True,
+                        help="output file (.mp4 or .gif); with --all-lessons, a directory")
     record.add_argument("--seconds", type=_positive_float, default=10.0)
     record.add_argument("--fps", type=_positive_int, default=30)
     record.add_argument("--size", default="1280x720", metavar="WxH")
-    record.add_argument("--view", choices=("window", "diagram", "curves", "stepper"), default="window")
+    record.add_argument("--view", choices=("window", "diagram", "curves", "stepper"), default=None,
+                        help="what to film (default: window; a lesson's own view with --lesson)")
     record.add_argument("--iterations-per-frame", type=_positive_int, default=None, metavar="N",
-                        help="training iterations between frames (default: spread the preset's steps)")
+                        help="training iterations between frames (default: spread the preset's or lesson's "
+                        "steps over the video). With --view stepper: iterations trained before the batch "
+                        "is inspected (default 0, the initial weights); the video then plays the 2T+1 "
+                        "BPTT frames, each held equally long")
 
     horizon = sub.add_parser("horizon", help="measure the memory horizon: accuracy against lag")
     _add_run_options(horizon)

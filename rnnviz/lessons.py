@@ -99,6 +99,18 @@ def load_lessons(directory: Path = LESSON_DIR, preset_dir: Path = PRESET_DIR) ->
     return [load_lesson(path, number, preset_dir) for number, path in enumerate(paths, start=1)]
 
 
+def find_lesson(name: str, directory: Path = LESSON_DIR, preset_dir: Path = PRESET_DIR) -> Lesson:
+    """The lesson named by its file stem ("02-vanishing") or its number ("2", "02");
+    `LessonError` listing the lessons if there is none."""
+    lessons = load_lessons(directory, preset_dir)
+    text = str(name).strip()
+    for lesson in lessons:
+        if text == lesson.name or (text.isdigit() and int(text) == lesson.number):
+            return lesson
+    raise LessonError(f"unknown lesson {text!r}; lessons: {', '.join(l.name for l in lessons)} "
+                      f"(or their numbers 1..{len(lessons)})")
+
+
 def load_lesson(path: Path, number: int = 1, preset_dir: Path = PRESET_DIR) -> Lesson:
     path = Path(path)
     try:

@@ -13,6 +13,9 @@ preset and seed give the same frames, bit for bit.
 batch and plays the BPTT stepper through its 2T+1 frames, each held for the same number of video
 frames (the video is lengthened if 2T+1 frames do not fit in --seconds).
 
+``--lesson NAME`` films one lesson (its preset, settings and view: the main window on the lesson's
+tab, or the stepper), ``--all-lessons --out DIR`` every lesson, ``DIR/NN-name.mp4``.
+
 Everything the user typed is checked before any rendering: a bad --size, an unknown extension or
 an unwritable directory raise `UsageError` (exit code 2), and the video is written to a temporary
 file that only replaces --out when it is complete.
@@ -144,8 +147,12 @@ class Camera:
         layout = QEvent.Type.LayoutRequest
         QCoreApplication.sendPostedEvents(None, layout)
         if self._flushes is None:   # looked up once: getattr on hundreds of widgets costs ms
-            self._flushes = [getattr(w, name) for w in [self.widget, *self.widget.findChildren(QWidget)]
-                             for name in FLUSH_METHODS if callable(getattr(w, name, None))]
+            refresh = getattr(self.widget, "refresh", None)
+            if callable(refresh):   # the main window refreshes its own views (MainWindow.refresh)
+                self._flushes = [refresh]
+            else:
+                self._flushes = [getattr(w, name) for w in [self.widget, *self.widget.findChildren(QWidget)]
+                                 for name in FLUSH_METHODS if callable(getattr(w, name, None))]
         for flush in self._flushes:
             flush()
         QCoreApplication.sendPostedEvents(None, layout)
@@ -166,7 +173,8 @@ class Camera:
 
 #: Methods by which timer-driven views bring their display up to date at once (views redraw from a
 #: display-rate timer in the app; a recording has no event loop and calls these before each frame).
-FLUSH_METHODS = ("redraw", "refresh", "_update_iteration_label")
+#: A filmed widget with its own ``refresh`` (the main window) is trusted to refresh its children.
+FLUSH_METHODS = ("redraw", "refresh")
 
 
 def settle(widget) -> None:
@@ -196,33 +204,44 @@ class Target:
 
 
 class WindowTarget(Target):
-    """The whole main window, its own worker stopped: the recorder feeds it instead.
+    """The whole main window with no worker thread: the recorder feeds it instead.
 
-    Uses the window's snapshot handlers (`_on_restarted`, `_on_snapshots`, `_on_state`) so the
-    banner, status bar and every tab behave exactly as in the app. The window's settings store is a
-    throw-away file, so neither the user's saved layout nor their settings change the video.
+    Uses the window's feed API (`show_restart`, `show_snapshots`, `show_state`, `refresh`), the
+    methods its worker's signals are connected to, so the banner, status bar and every tab behave
+    exactly as in the app. The window's settings store is a throw-away file, so neither the user's
+    saved layout nor their settings change the video.
     """
 
-    def __init__(self, tab: str | None = None, preset=None) -> None:
+    def __init__(self, tab: str | None = None, preset=None, lesson=None) -> None:
         from PySide6.QtCore import QSettings
 
         from rnnviz.gui.main_window import MainWindow
 
         self._store_dir = tempfile.TemporaryDirectory(prefix="rnnviz-record-")
         store = QSettings(str(Path(self._store_dir.name) / "record.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(settings_store=store)
-        window.worker.stop()
+        window = MainWindow(settings_store=store, start_worker=False)
         from PySide6.QtCore import QCoreApplication
 
-        QCoreApplication.sendPostedEvents()  # the stopped worker's last signals, before ours
-        speed_timer = getattr(window, "_speed_timer", None)
-        if speed_timer is not None:
-            speed_timer.stop()          # it measures wall-clock speed: not reproducible
+        # Deliver what building the window posted (theme, palette and font changes, polish), so
+        # every recording starts from the same, settled window.
+        QCoreApplication.sendPostedEvents()
         super().__init__(window, [])
         self.window = window
         self.preset = preset
         if tab:
             self.show_tab(tab)
+        self.show_lesson(lesson)
+
+    def show_lesson(self, lesson) -> None:
+        """The lessons panel on `lesson` (not started: the recorder trains); hidden for a preset."""
+        panel = getattr(self.window, "lesson_panel", None)
+        if panel is None:
+            return
+        names = [each.name for each in panel.lessons]
+        if lesson is not None and lesson.name in names:
+            panel.go_to(names.index(lesson.name), start=False)
+        else:
+            self.window.lessons_dock.hide()
 
     def show_tab(self, title: str) -> None:
         tabs = self.window.tabs
@@ -238,13 +257,13 @@ class WindowTarget(Target):
         if p is not None:
             listed = p.settings == snapshot.settings and controls.preset_combo.findData(p.name) >= 0
             controls.show_preset(p.name if listed else None, p.title, p.commentary)
-        self.window._on_restarted(snapshot)
-        self.window._on_state("playing")
+        self.window.show_restart(snapshot)
+        self.window.show_state("playing")
 
     def show_snapshots(self, snapshots: tuple) -> None:
-        self.window._on_snapshots(snapshots)
+        self.window.show_snapshots(snapshots)
         if snapshots[-1].diverged:
-            self.window._on_state("diverged")
+            self.window.show_state("diverged")
 
     def set_speed_text(self, text: str) -> None:
         label = getattr(self.window, "speed_label", None)
@@ -257,13 +276,13 @@ class WindowTarget(Target):
         self._store_dir.cleanup()
 
 
-def make_target(view: str, tab: str | None = None, preset=None) -> Target:
+def make_target(view: str, tab: str | None = None, preset=None, lesson=None) -> Target:
     """The widget for --view: the main window, the unrolled diagram, the curves, or the stepper.
 
     Views filmed on their own get a header: the preset's (or lesson's) title and, for training
     views, the live numbers (loss, accuracy, ‖g‖, spectral radius), so every frame says what it shows."""
     if view == "window":
-        return WindowTarget(tab, preset)
+        return WindowTarget(tab, preset, lesson)
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
@@ -335,12 +354,13 @@ def default_iterations_per_frame(steps: int, frames: int) -> int:
 
 def record(settings, out: str | os.PathLike, *, seconds: float = 10.0, fps: int = 30,
            size: tuple[int, int] = (1280, 720), view: str = "window",
-           iterations_per_frame: int = 1, tab: str | None = None, preset=None,
+           iterations_per_frame: int = 1, tab: str | None = None, preset=None, lesson=None,
            progress: bool = False, label: str = "record") -> RecordResult:
     """Train `settings` and film it (see the module doc). Raises ValueError/OSError on a bad `out`.
 
     tab: the main window tab to show (view "window"); preset: the `Preset` whose title and
-    commentary the window's preset panel shows (its settings may differ by overrides)."""
+    commentary the window's preset panel shows (its settings may differ by overrides); lesson: the
+    `Lesson` the window's lessons panel shows (without one, that panel is hidden)."""
     from threadpoolctl import threadpool_limits
 
     from rnnviz.session import Session
@@ -352,7 +372,7 @@ def record(settings, out: str | os.PathLike, *, seconds: float = 10.0, fps: int 
     ensure_app()
     with threadpool_limits(1):     # one core trains and paints, the other encodes
         session = Session(settings)
-        target = make_target(view, tab, preset)
+        target = make_target(view, tab, preset, lesson)
         try:
             _prepare(target.widget, size)
             if view == "stepper":
@@ -449,51 +469,133 @@ def lesson_view(lesson) -> tuple[str, str | None]:
     return {"curves": "curves", "diagram": "diagram", "gradients": "gradients"}[lesson.view], None
 
 
+@dataclass(frozen=True)
+class Take:
+    """One video to render: what to train, where to write it and how to film it (`record`'s arguments)."""
+    settings: object            # Settings
+    out: Path
+    view: str
+    iterations_per_frame: int
+    tab: str | None = None
+    preset: object = None       # the Preset (or lesson as a preset) whose title and commentary are shown
+    label: str = "record"
+    lesson: object = None       # the Lesson, shown in the window's lessons panel
+
+
+def lesson_take(lesson, out: str | os.PathLike, frames: int, *, overrides=(), view: str | None = None,
+                iterations_per_frame: int | None = None) -> Take:
+    """How to film `lesson`: its settings (plus ``--set`` overrides), its view unless `view` is given,
+    and its iteration budget spread over `frames` (the stepper lesson: the initial weights)."""
+    if view is None:
+        view, tab = lesson_view(lesson)
+    else:
+        tab = lesson.tab if view == "window" else None
+    settings = lesson.settings.replace(**dict(overrides)) if overrides else lesson.settings
+    if iterations_per_frame is None:
+        iterations_per_frame = 0 if view == "stepper" else default_iterations_per_frame(lesson.steps, frames)
+    return Take(settings, Path(out), view, iterations_per_frame, tab, lesson.as_preset(), lesson.name, lesson)
+
+
+def record_take(take: Take, *, seconds: float, fps: int, size: tuple[int, int],
+                progress: bool = False) -> RecordResult:
+    return record(take.settings, take.out, seconds=seconds, fps=fps, size=size, view=take.view,
+                  iterations_per_frame=take.iterations_per_frame, tab=take.tab, preset=take.preset,
+                  lesson=take.lesson, progress=progress, label=take.label)
+
+
 def record_lessons(directory: str | os.PathLike, *, seconds: float = 10.0, fps: int = 30,
-                   size: tuple[int, int] = (1280, 720), suffix: str = ".mp4",
-                   progress: bool = False) -> list[RecordResult]:
-    """One video per lesson, ``NN-name.mp4`` in `directory`, each spreading the lesson's iteration
-    budget over its frames (the stepper lesson plays its 2T+1 frames on the initial weights)."""
+                   size: tuple[int, int] = (1280, 720), suffix: str = ".mp4", progress: bool = False,
+                   overrides=(), view: str | None = None,
+                   iterations_per_frame: int | None = None) -> list[RecordResult]:
+    """One video per lesson, ``NN-name.mp4`` in `directory` (see `lesson_take`)."""
     from rnnviz.lessons import load_lessons
 
-    results = []
-    for lesson in load_lessons():
-        view, tab = lesson_view(lesson)
-        frames = max(1, round(seconds * fps))
-        per_frame = 0 if view == "stepper" else default_iterations_per_frame(lesson.steps, frames)
-        results.append(record(lesson.settings, Path(directory) / f"{lesson.name}{suffix}", seconds=seconds,
-                              fps=fps, size=size, view=view, iterations_per_frame=per_frame, tab=tab,
-                              preset=lesson.as_preset(), progress=progress, label=lesson.name))
-    return results
+    frames = max(1, round(seconds * fps))
+    takes = [lesson_take(lesson, Path(directory) / f"{lesson.name}{suffix}", frames, overrides=overrides,
+                         view=view, iterations_per_frame=iterations_per_frame) for lesson in load_lessons()]
+    return [record_take(t, seconds=seconds, fps=fps, size=size, progress=progress) for t in takes]
 
 
 # --------------------------------------------------------------------------- CLI and bench
 def record_command(args) -> int:
-    """``rnnviz record``: check everything, then render (see the module doc)."""
+    """``rnnviz record``: check everything, then render (see the module doc).
+
+    Exactly one source: ``--preset NAME``, ``--lesson NAME`` (a lesson's preset, settings and view)
+    or ``--all-lessons`` (one video per lesson in the --out directory)."""
+    from rnnviz.cli import UsageError
     from rnnviz.presets import preset_with_overrides
 
     size = parse_size(args.size)
-    out = checked_output(args.out)
-    preset, settings = preset_with_overrides(args.preset, args.overrides)
     frames = max(1, round(args.seconds * args.fps))
-    if args.view == "stepper":
-        per_frame = args.iterations_per_frame or 0
+    lesson_args = dict(overrides=args.overrides, view=args.view, iterations_per_frame=args.iterations_per_frame)
+    if getattr(args, "all_lessons", False):
+        directory = _checked_directory(args.out)
+        takes = [lesson_take(lesson, directory / f"{lesson.name}.mp4", frames, **lesson_args)
+                 for lesson in _lessons()]
+    elif getattr(args, "lesson", None) is not None:
+        out = checked_output(args.out)
+        takes = [lesson_take(_lesson(args.lesson), out, frames, **lesson_args)]
     else:
-        per_frame = args.iterations_per_frame or default_iterations_per_frame(preset.steps, frames)
+        out = checked_output(args.out)
+        preset, settings = preset_with_overrides(args.preset, args.overrides)
+        view = args.view or "window"
+        if view == "stepper":
+            per_frame = args.iterations_per_frame or 0
+        else:
+            per_frame = args.iterations_per_frame or default_iterations_per_frame(preset.steps, frames)
+        takes = [Take(settings, out, view, per_frame, None, preset, preset.name)]
     _terminate_cleanly()
-    try:
-        result = record(settings, out, seconds=args.seconds, fps=args.fps, size=size, view=args.view,
-                        iterations_per_frame=per_frame, preset=preset, progress=sys.stderr.isatty(),
-                        label=preset.name)
-    except (ValueError, OSError) as exc:   # e.g. the directory vanished meanwhile
-        from rnnviz.cli import UsageError
-
-        raise UsageError(str(exc)) from None
-    ended = f", diverged at iteration {result.diverged_at}" if result.diverged_at is not None else ""
-    print(f"wrote {result.path}: {result.frames} frames ({result.frames / result.fps:.1f} s at "
-          f"{result.fps} fps, {size[0]}x{size[1]}), {result.iterations} iterations{ended}, "
-          f"rendered in {result.seconds:.1f} s")
+    for take in takes:
+        try:
+            take.out.parent.mkdir(exist_ok=True)    # --all-lessons: the directory, once checked
+            result = record_take(take, seconds=args.seconds, fps=args.fps, size=size,
+                                 progress=sys.stderr.isatty())
+        except (ValueError, OSError) as exc:   # e.g. the directory vanished meanwhile
+            raise UsageError(str(exc)) from None
+        ended = f", diverged at iteration {result.diverged_at}" if result.diverged_at is not None else ""
+        print(f"wrote {result.path}: {result.frames} frames ({result.frames / result.fps:.1f} s at "
+              f"{result.fps} fps, {size[0]}x{size[1]}), {result.iterations} iterations{ended}, "
+              f"rendered in {result.seconds:.1f} s", flush=True)
     return 0
+
+
+def _lessons() -> list:
+    from rnnviz.cli import UsageError
+    from rnnviz.lessons import LessonError, load_lessons
+
+    try:
+        return load_lessons()
+    except LessonError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _lesson(name: str):
+    from rnnviz.cli import UsageError
+    from rnnviz.lessons import LessonError, find_lesson
+
+    try:
+        return find_lesson(name)
+    except LessonError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _checked_directory(path: str) -> Path:
+    """--out for --all-lessons: an existing writable directory, or a new one in an existing directory
+    (created when rendering starts)."""
+    from rnnviz.cli import UsageError
+
+    directory = Path(path).expanduser()
+    if directory.suffix.lower() in (".mp4", ".gif"):
+        raise UsageError(f"--all-lessons writes one video per lesson into a directory; "
+                         f"--out {path!r} looks like a file")
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--all-lessons needs a directory for --out; {path!r} is a file")
+    existing = directory if directory.exists() else directory.parent
+    if not existing.is_dir():
+        raise UsageError(f"cannot record to {path!r}: directory {str(existing)!r} does not exist")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot record to {path!r}: directory {str(existing)!r} is not writable")
+    return directory
 
 
 def _terminate_cleanly() -> None:

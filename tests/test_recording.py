@@ -80,3 +80,76 @@ def test_cli_writes_the_video(capsys, tmp_path):
     printed, _ = capsys.readouterr()
     assert code == 0 and f"wrote {out}" in printed and "2 iterations" in printed
     assert len(decode(out)[1]) == 2
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--out", "{tmp}/x.mp4"], "one of the arguments --preset --lesson --all-lessons is required"),
+    (["--out", "{tmp}/x.mp4", "--preset", "vanishing", "--lesson", "2"], "not allowed with argument --preset"),
+    (["--out", "{tmp}/x.mp4", "--lesson", "2", "--all-lessons"], "not allowed with argument --lesson"),
+    (["--out", "{tmp}/x.mp4", "--lesson", "99"], "unknown lesson '99'; lessons: 01-bptt"),
+    (["--out", "{tmp}/x.mp4", "--lesson", "nope"], "unknown lesson 'nope'"),
+    (["--out", "{tmp}/x.mp4", "--all-lessons"], "into a directory"),
+    (["--out", "{tmp}/missing/videos", "--all-lessons"], "does not exist"),
+])
+def test_bad_lesson_arguments_exit_2_with_one_line_and_no_file(capsys, tmp_path, argv, words):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    with pytest.raises(SystemExit) as exit_info:
+        raise SystemExit(main(["record", *argv]))
+    _, err = capsys.readouterr()
+    assert exit_info.value.code == 2 and words in err and err.count("\n") == 1 and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def takes(monkeypatch):
+    """`record` calls made by the CLI, without rendering."""
+    import rnnviz.recording as recording
+
+    calls = []
+
+    def fake(settings, out, **kwargs):
+        calls.append(dict(kwargs, settings=settings, out=out))
+        return recording.RecordResult(out, 1, kwargs["fps"], kwargs["size"], 0, 0.0)
+
+    monkeypatch.setattr(recording, "record", fake)
+    return calls
+
+
+def test_lesson_by_number_or_name_records_its_settings_on_its_view(takes, tmp_path, capsys):
+    from rnnviz.lessons import find_lesson, load_lessons
+
+    lessons = {lesson.view: lesson for lesson in load_lessons()}
+    stepper, gradients = lessons["stepper"], lessons["gradients"]
+    assert find_lesson(str(stepper.number)) == find_lesson(f"{stepper.number:02d}") == stepper
+    assert main(["record", "--lesson", str(stepper.number), "--out", str(tmp_path / "a.mp4")]) == 0
+    assert main(["record", "--lesson", gradients.name, "--set", "seed=7", "--out", str(tmp_path / "b.mp4"),
+                 "--seconds", "2", "--fps", "10"]) == 0
+    a, b = takes
+    assert a["view"] == "stepper" and a["iterations_per_frame"] == 0 and a["settings"] == stepper.settings
+    assert b["view"] == "window" and b["tab"] == "Gradients" and b["preset"].title == gradients.title
+    assert b["settings"] == gradients.settings.replace(seed=7)
+    assert b["iterations_per_frame"] == max(1, round(gradients.steps / 19))
+    assert capsys.readouterr().out.count("wrote ") == 2
+
+
+def test_all_lessons_writes_one_mp4_per_lesson_into_a_new_directory(takes, tmp_path):
+    from rnnviz.lessons import load_lessons
+
+    out = tmp_path / "videos"
+    assert main(["record", "--all-lessons", "--out", str(out), "--iterations-per-frame", "3"]) == 0
+    lessons = load_lessons()
+    assert [t["out"] for t in takes] == [out / f"{lesson.name}.mp4" for lesson in lessons]
+    assert [t["settings"] for t in takes] == [lesson.settings for lesson in lessons]
+    assert all(t["iterations_per_frame"] == 3 for t in takes) and out.is_dir()
+
+
+def test_a_lesson_really_renders(qapp, tmp_path):
+    from rnnviz.lessons import load_lessons
+
+    curves = next(lesson for lesson in load_lessons() if lesson.view == "curves")
+    out = tmp_path / "lesson.mp4"
+    assert main(["record", "--lesson", curves.name, "--set", "hidden=4", "--set", "batch=4",
+                 "--out", str(out), "--seconds", "0.5", "--fps", "4", "--size", "320x240",
+                 "--iterations-per-frame", "1"]) == 0
+    (codec, _, width, height), frames = decode(out)
+    assert (codec, width, height) == ("h264", 320, 240) and len(frames) == 2

@@ -172,6 +172,9 @@ class ComparisonView(QWidget):
         for label, a, b in PAIRS:
             self.pair_combo.addItem(label, (a, b))
         self.pair_combo.activated.connect(lambda i: self.set_pair(*self.pair_combo.itemData(i)))
+        # Long labels must not set the window's minimum width (it has to fit 1280 px, e.g. a projector).
+        self.pair_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.pair_combo.setMinimumContentsLength(6)
         self.combo_a = QComboBox(objectName="comparePresetA")
         self.combo_b = QComboBox(objectName="comparePresetB")
         for combo in (self.combo_a, self.combo_b):
@@ -191,6 +194,7 @@ class ComparisonView(QWidget):
         self.reset_button.clicked.connect(lambda: self._worker().reset())
         self.iteration_label = QLabel("Iteration 0", objectName="compareIterationLabel")
         self.note = QLabel(objectName="compareNote")
+        self.note.setWordWrap(True)
         self.status = (QLabel(objectName="compareStatusA"), QLabel(objectName="compareStatusB"))
 
         top = QHBoxLayout()

@@ -57,6 +57,9 @@ class LessonPanel(QWidget):
 
         self.chooser = QComboBox(objectName="lessonCombo")
         self.chooser.setToolTip("Jump to any lesson of the lecture")
+        # Long titles must not widen the dock (the window has to fit 1280 px, e.g. a projector).
+        self.chooser.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.chooser.setMinimumContentsLength(16)
         for lesson in self.lessons:
             self.chooser.addItem(f"{lesson.number}. {lesson.title}")
         self.chooser.activated.connect(lambda i: self.go_to(i, start=True))

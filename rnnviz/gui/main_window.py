@@ -146,10 +146,18 @@ class MainWindow(QMainWindow):
     settings_store: where settings and geometry persist (default: QSettings("rnnviz", "rnnviz")).
     session_factory: Settings → Session, for tests and benchmarks (default: rnnviz.session.Session).
     preset_dir: where the preset chooser looks (default: resources/presets).
+    start_worker: False builds the window without starting the training thread or the status
+        timers; the caller then feeds it (offscreen recording drives a Session synchronously):
+
+            window.show_restart(session.snapshot()); window.show_state("playing")
+            window.show_snapshots(tuple(session.run(10)))
+            window.refresh()                  # labels and every view up to date, now
+
+    The worker's signals are connected to these same methods, so a fed window behaves as the app.
     """
 
     def __init__(self, *, settings_store: QSettings | None = None, session_factory=None,
-                 preset_dir: Path | None = None) -> None:
+                 preset_dir: Path | None = None, start_worker: bool = True) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("rnnviz")
@@ -186,7 +194,7 @@ class MainWindow(QMainWindow):
 
         kwargs = {"session_factory": session_factory} if session_factory is not None else {}
         self.worker = TrainingWorker(settings, **kwargs)
-        self._connect()
+        self._connect(start_timers=start_worker)
         # Teaching tools: each adds its dock, tab, actions or buttons (before the view state is
         # restored, so their docks' places persist too).
         lesson_panel.install_into(self)
@@ -196,8 +204,9 @@ class MainWindow(QMainWindow):
         presentation.install_into(self)
         self._restore_view_state()
         self.apply_theme(self._theme)
-        self.worker.start()
-        self.worker.set_speed(self.run_controls.speed())
+        if start_worker:
+            self.worker.start()
+            self.worker.set_speed(self.run_controls.speed())
 
     # ----------------------------------------------------------------- construction
     def _build_layout(self) -> None:
@@ -331,11 +340,11 @@ class MainWindow(QMainWindow):
                 presets.append((name, name))
         self.controls.set_presets(presets)
 
-    def _connect(self) -> None:
+    def _connect(self, start_timers: bool = True) -> None:
         w = self.worker
-        w.snapshots.connect(self._on_snapshots)
-        w.restarted.connect(self._on_restarted)
-        w.state_changed.connect(self._on_state)
+        w.snapshots.connect(self.show_snapshots)
+        w.restarted.connect(self.show_restart)
+        w.state_changed.connect(self.show_state)
         w.error.connect(self._on_worker_error)
         self.controls.settings_edited.connect(self._on_settings_edited)
         self.controls.preset_chosen.connect(self.load_preset)
@@ -346,7 +355,7 @@ class MainWindow(QMainWindow):
         rc.speed_changed.connect(self._on_speed)
         self.banner.reset_requested.connect(self.reset)
         self.curves.log_scale_changed.connect(self._on_log_scale)
-        w.inspected.connect(self._on_inspected)
+        w.inspected.connect(self.show_inspection)
         for view in self.views:
             if hasattr(view, "bind"):
                 view.bind(w)
@@ -360,11 +369,12 @@ class MainWindow(QMainWindow):
         self._label_timer = QTimer(self)
         self._label_timer.setInterval(LABEL_REFRESH_MS)
         self._label_timer.timeout.connect(self._update_iteration_label)
-        self._label_timer.start()
-        self._speed_timer = QTimer(self)  # wall-clock measurement: recordings stop this one
+        self._speed_timer = QTimer(self)  # wall-clock measurement: a fed window (recording) has none
         self._speed_timer.setInterval(SPEED_REFRESH_MS)
         self._speed_timer.timeout.connect(self._update_speed_label)
-        self._speed_timer.start()
+        if start_timers:
+            self._label_timer.start()
+            self._speed_timer.start()
 
     # ----------------------------------------------------------------- persistence
     def _stored_settings(self) -> Settings:
@@ -437,10 +447,14 @@ class MainWindow(QMainWindow):
         self.worker.pause()
         self.worker.inspect()
 
-    def _on_inspected(self, inspection) -> None:
+    def show_inspection(self, inspection) -> None:
+        """An Inspection of the current batch: the stepper loads it, and the live diagram writes
+        example 1's step labels (words, tokens) under x_t until the run restarts."""
         for view in self.views:
             if hasattr(view, "inspect_requested") and hasattr(view, "load"):
                 view.load(inspection)
+            elif hasattr(view, "set_labels"):
+                view.set_labels(inspection.step_labels)
 
     def _inspection_finished(self) -> None:
         """The user left the stepper: training resumes if it was playing before."""
@@ -555,8 +569,10 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
-    # ----------------------------------------------------------------- worker → UI
-    def _on_snapshots(self, snapshots: tuple) -> None:
+    # ----------------------------------------------------------------- worker → UI (the feed API)
+    def show_snapshots(self, snapshots: tuple) -> None:
+        """Snapshots of the current run, oldest first (others are ignored): every view gets them,
+        the banner appears at a divergence. Acknowledges the batch to the worker."""
         try:
             snaps = tuple(s for s in snapshots if s.run == self._run)
             if not snaps:
@@ -573,7 +589,8 @@ class MainWindow(QMainWindow):
         finally:
             self.worker.ack()
 
-    def _on_restarted(self, snapshot) -> None:
+    def show_restart(self, snapshot) -> None:
+        """A new run begins with `snapshot` (iteration 0): every view clears its history."""
         if self._resync_controls:
             self._resync_controls = False
             self._applied = snapshot.settings
@@ -587,7 +604,9 @@ class MainWindow(QMainWindow):
             view.restart(snapshot)
         self.iteration_label.setText(f"Iteration {snapshot.iteration}")
 
-    def _on_state(self, state: str) -> None:
+    def show_state(self, state: str) -> None:
+        """The training state, "playing" | "paused" | "diverged": the play button, the status bar
+        and the banner follow."""
         self._state = state
         self.run_controls.set_playing(state == PLAYING)
         self.state_label.setText(state.capitalize())
@@ -615,6 +634,18 @@ class MainWindow(QMainWindow):
     def _dark_toggled(self, on: bool) -> None:
         self.apply_theme(get_theme("dark" if on else "light"))
         self.store.setValue(KEY_THEME, self._theme.name)
+
+    def refresh(self) -> None:
+        """Bring the status bar and every view up to date now, rather than on their display-rate
+        timers (each view's ``redraw()`` or ``refresh()``, if it has one). The measured speed is
+        left alone: it is wall-clock, and a fed window sets ``speed_label`` itself."""
+        self._update_iteration_label()
+        for view in self.views:
+            for name in ("redraw", "refresh"):
+                method = getattr(view, name, None)
+                if callable(method):
+                    method()
+                    break
 
     def _update_iteration_label(self) -> None:
         """The status bar follows a few times a second, not per batch (each repaint costs GIL time)."""

@@ -16,6 +16,7 @@ frame only recolours it (`set_values`), so a redraw costs a few milliseconds eve
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -32,6 +33,7 @@ READOUT_ALL_TASKS = frozenset({"sine", "text"})
 
 Y_X, Y_H, Y_Y = 0.0, 1.0, 2.0          # rows of x_t, h_t, y_t in data coordinates
 Y_LABEL = -0.62                         # step labels under x_t
+LABEL_SOURCE = "example 1 of the inspected batch"   # what `set_labels` words are, by default
 Y_RANGE = (-0.95, 2.55)
 DETAIL_PX = 14.0                        # below this many pixels per step, steps are drawn as bands
 SHRINK_AFTER = 90                       # frames (1.5 s at 60 Hz) before the log colour range narrows to the data
@@ -370,6 +372,8 @@ class UnrolledView(QWidget):
         self._grad_shown: np.ndarray | None = None
         self._structure: tuple | None = None
         self._labels: list[str] | None = None
+        self._label_source = LABEL_SOURCE
+        self._name = ""
         self._iteration: int | None = None
         self._syncing = False
 
@@ -441,13 +445,18 @@ class UnrolledView(QWidget):
         self.apply_theme(theme)
 
     # ------------------------------------------------------------------ view contract
-    def set_labels(self, labels: list[str] | None) -> None:
-        """Words or tokens to write under x_t for the rest of the run (e.g. from an Inspection's
-        step_labels); the live snapshots carry none, since each batch has its own sequences."""
+    def set_labels(self, labels: list[str] | None, source: str = LABEL_SOURCE) -> None:
+        """Words or tokens to write under x_t for the rest of the run (e.g. an Inspection's
+        step_labels); the live snapshots carry none, since each batch has its own sequences.
+        The caption says where they come from (`source`): while training goes on, the colours are
+        newer batches' and the words are still those of one inspected example."""
         self._labels = list(labels) if labels else None
-        if self._structure is not None and (labels is None or len(labels) == self._structure[0]):
+        self._label_source = source
+        self._update_caption()
+        if self._structure is not None:     # labels of another length than T are not drawn
             T, arch, skip, readout, _ = self._structure
-            self.set_structure(T, arch, skip, readout, self._labels)
+            fits = self._labels if self._labels is not None and len(self._labels) == T else None
+            self.set_structure(T, arch, skip, readout, fits)
             self.set_values(self._hidden, self._grad, hidden_shown=self._hidden_shown, grad_shown=self._grad_shown)
 
     def restart(self, snapshot) -> None:
@@ -558,8 +567,16 @@ class UnrolledView(QWidget):
 
     # ------------------------------------------------------------------ internals
     def _update_caption(self) -> None:
-        self.caption.setText(f"<b>{self._name}</b> · W_H arrows: ‖∂L/∂h_t‖, the gradient flowing back "
-                             "(log scale; dark = vanished) · nodes: rms h_t")
+        text = (f"<b>{self._name}</b> · W_H arrows: ‖∂L/∂h_t‖, the gradient flowing back "
+                "(log scale; dark = vanished) · nodes: rms h_t")
+        tip = "Colours: the whole training batch, updated every iteration."
+        if self._labels and self.diagram.labels == self._labels:     # shown: their length is T
+            text += f" · words under x_t: {html.escape(self._label_source)}"
+            tip += (f"\nWords under x_t: {self._label_source}. Each batch has its own sequences, so "
+                    "they describe the batch inspected in the BPTT stepper, not the batch now coloured; "
+                    "they stay until the run restarts or the next inspection.")
+        self.caption.setText(text)
+        self.caption.setToolTip(tip)
 
     def _update_overview(self, nodes, arrows) -> None:
         T = self.diagram.T
