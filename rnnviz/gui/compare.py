@@ -232,6 +232,8 @@ class ComparisonView(QWidget):
             self.curves[key] = [item.plot(name="A", skipFiniteCheck=True), item.plot(name="B", skipFiniteCheck=True)]
         self.grad_plot.getPlotItem().setLogMode(y=True)
         self.loss_plot.getPlotItem().setLogMode(y=True)   # an exploded loss (1e100) and 0.01 on one axis
+        for plot in (self.grad_plot, self.loss_plot):
+            plot.getAxis("left").enableAutoSIPrefix(False)   # no "×1e+27" on a log axis
         self.acc_plot.getPlotItem().setYRange(0, 1.02, padding=0)
         self.chance_line = pg.InfiniteLine(angle=0, movable=False, label="chance",
                                            labelOpts={"position": 0.95})

@@ -63,6 +63,7 @@ class SpectrumPlot(QWidget):
         self.history.setMenuEnabled(False)
         self.history.hideButtons()
         self.history.setLogMode(x=False, y=True)
+        self.history.getAxis("left").enableAutoSIPrefix(False)
         self.history.setLabel("bottom", "iteration")
         legend = self.history.addLegend(offset=(-8, -30), labelTextSize="8pt", labelTextColor=theme.text)
         legend.setZValue(20)

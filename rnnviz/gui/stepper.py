@@ -142,6 +142,7 @@ class BPTTStepper(QWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setLogMode(x=False, y=True)
+        plot.getAxis("left").enableAutoSIPrefix(False)   # "×1e+27" on a log axis misleads
         plot.setLabel("bottom", "time step t")
         plot.setLabel("left", "norm (log)")
         # no grid: the axes would then span the plot and be repainted with every frame
