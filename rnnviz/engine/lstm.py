@@ -103,10 +103,12 @@ class LSTM(RecurrentModel):
             np.multiply(o[t - 1], tanh_c[t - 1], out=hidden[t])    # h_t = o ⊙ tanh(c_t)
         return {"hidden": hidden, "pre": pre, "cell": cell, "gates": gates, "tanh_c": tanh_c}
 
-    def _backward(self, fwd: dict[str, np.ndarray], dh: np.ndarray) -> dict[str, np.ndarray]:
+    def _backward(self, fwd: dict[str, np.ndarray], dh: np.ndarray, only_last: bool = False
+                  ) -> dict[str, np.ndarray]:
         """BPTT through the cell (formulas in the module docstring).
 
-        On entry dh[t−1] holds only what y_t sends to h_t; on exit the total ∂L/∂h_t.
+        On entry dh[t−1] holds only what y_t sends to h_t; on exit the total ∂L/∂h_t. With
+        ``only_last`` only y_T is scored: dh[-1] is set and dh[:-1] is uninitialised on entry.
         Returns {"da": δ (T, B, 4H), "dcell": ∂L/∂c_t (T, B, H)}.
         """
         gates, cell, tanh_c = fwd["gates"], fwd["cell"], fwd["tanh_c"]
@@ -141,7 +143,9 @@ class LSTM(RecurrentModel):
             np.multiply(ifg, dc[:, None, :], out=ifg)          # δ_i, δ_f, δ_g: ∂L/∂c_t through each gate
             np.multiply(delta[:, 3 * H:], dh[t - 1], out=delta[:, 3 * H:])  # δ_o: ∂L/∂h_t through o
             np.multiply(dc, f[t - 1], out=dc_next)             # handed to c_{t-1} through the forget gate
-            if t > 1:
+            if t > 1 and only_last:                            # y_{t-1} is not scored: h_{t-1} reaches L
+                np.matmul(delta, W_HT, out=dh[t - 2])          # only through a_t, ∂L/∂h_{t-1} = δ_t W_H^T
+            elif t > 1:
                 np.matmul(delta, W_HT, out=handed)             # δ_t W_H^T: handed to h_{t-1} ...
                 np.add(dh[t - 2], handed, out=dh[t - 2])       # ... joins what y_{t-1} sent to it
         return {"da": da, "dcell": dcell}

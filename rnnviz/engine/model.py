@@ -86,8 +86,10 @@ class RecurrentModel:
     """Base of RNN and LSTM: y_t = h_t W_O + b_O on top of a recurrence the subclass defines.
 
     Subclasses set ``params`` and implement ``_forward(x) -> dict`` (at least ``hidden`` (T+1, B, H)
-    and ``pre``), ``_backward(fwd, dh) -> dict`` (at least ``da``; it turns dh from the outputs'
-    direct ∂L/∂h_t into the total, in place), ``step``, ``initial_state`` and ``recurrent_matrix``.
+    and ``pre``), ``_backward(fwd, dh, only_last) -> dict`` (at least ``da``; it turns dh from the
+    outputs' direct ∂L/∂h_t into the total, in place; with ``only_last`` only dh[-1] is set on entry,
+    as no y_t but y_T is scored, and dh[:-1] is uninitialised), ``step``, ``initial_state`` and
+    ``recurrent_matrix``.
     """
 
     arch: str
@@ -127,13 +129,12 @@ class RecurrentModel:
                 y = y.reshape(T, B, self.output_size)
             L, dy = loss_and_grad(y, target, loss, readout)
             dy = dy.reshape(read.shape[0], self.output_size)
-            if readout == "last":                                   # only h_T feeds the loss directly
-                dh = np.zeros((T, B, H), self.dtype)
-                np.matmul(dy, W_O.T, out=dh[-1])
+            dh = np.empty((T, B, H), self.dtype)
+            if readout == "last":                                   # only h_T feeds the loss directly:
+                np.matmul(dy, W_O.T, out=dh[-1])                    #   dh[:-1] is left for _backward
             else:                                                   # every h_t feeds its own y_t
-                dh = np.empty((T, B, H), self.dtype)
                 np.matmul(dy, W_O.T, out=dh.reshape(T * B, H))
-            back = self._backward(fwd, dh)                          # dh becomes the total ∂L/∂h_t
+            back = self._backward(fwd, dh, only_last=readout == "last")  # dh becomes the total ∂L/∂h_t
             grads = self._weight_grads(x, hidden, back["da"])
             grads["W_O"] = read.T @ dy                              # Σ_t h_t^T ∂L/∂y_t
             grads["b_O"] = dy.sum(axis=0)

@@ -86,10 +86,12 @@ class RNN(RecurrentModel):
             f(a, out=hidden[t])                                    # h_t = f(a_t)
         return {"hidden": hidden, "pre": pre}
 
-    def _backward(self, fwd: dict[str, np.ndarray], dh: np.ndarray) -> dict[str, np.ndarray]:
+    def _backward(self, fwd: dict[str, np.ndarray], dh: np.ndarray, only_last: bool = False
+                  ) -> dict[str, np.ndarray]:
         """BPTT: δ_t = ∂L/∂h_t ⊙ f'(a_t); ∂L/∂h_{t-1} += δ_t W_H^T; ∂L/∂h_{t-k} += δ_t W_S^T.
 
-        On entry dh[t−1] holds only what y_t sends to h_t; on exit the total ∂L/∂h_t.
+        On entry dh[t−1] holds only what y_t sends to h_t; on exit the total ∂L/∂h_t. With
+        ``only_last`` only y_T is scored: dh[-1] is set and dh[:-1] is uninitialised on entry.
         Returns {"da": δ (T, B, H)}.
         """
         pre, hidden = fwd["pre"], fwd["hidden"]
@@ -97,12 +99,19 @@ class RNN(RecurrentModel):
         k = self.skip
         W_HT = self.params["W_H"].T
         W_ST = self.params["W_S"].T if k is not None else None
+        # Without skips and with y_T alone scored, h_{t-1} (t ≤ T) reaches L only through a_t, so
+        # ∂L/∂h_{t-1} = δ_t W_H^T exactly: write it in place instead of adding it to zeros.
+        overwrite = only_last and k is None
+        if only_last and not overwrite:
+            dh[:-1] = 0.0                                      # y_1..y_{T-1} send nothing
         da = self._f.derivative(pre, hidden[1:], out=np.empty_like(pre))   # f'(a_t) for every t at once
         handed = np.empty((B, H), self.dtype)                  # the gradient handed to an earlier h
         for t in reversed(range(1, T + 1)):
             delta = da[t - 1]
             np.multiply(dh[t - 1], delta, out=delta)           # δ_t = ∂L/∂h_t ⊙ f'(a_t): backprop through f'
-            if t > 1:
+            if t > 1 and overwrite:
+                np.matmul(delta, W_HT, out=dh[t - 2])          # δ_t W_H^T: all that reaches h_{t-1}
+            elif t > 1:
                 np.matmul(delta, W_HT, out=handed)             # δ_t W_H^T: δ handed to step t−1 ...
                 np.add(dh[t - 2], handed, out=dh[t - 2])       # ... joins what y_{t-1} sent to h_{t-1}
             if k is not None and t > k:
