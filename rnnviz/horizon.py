@@ -123,6 +123,14 @@ def load_config(path: Path = CONFIG_PATH) -> HorizonConfig:
                          early_stop=early, base=base, architectures=archs)
 
 
+def early_stop_text(config: HorizonConfig) -> str:
+    """The early-stopping rule in one sentence, with the configured numbers."""
+    rule = config.early_stop
+    return (f"A run stops early once it reaches the target, when it diverges, or when it has sat "
+            f"at chance with a flat loss for {rule.patience_fraction:.0%} of the budget, checked "
+            f"only after {rule.min_fraction:.0%} of it (plain RNNs can learn in one late jump).")
+
+
 CONFIG = load_config()
 ARCHITECTURES: tuple[Architecture, ...] = CONFIG.architectures
 DEFINITION: str = CONFIG.definition
@@ -147,8 +155,9 @@ class RunResult:
     reached: bool
     diverged: bool
     stopped: str
-    seconds: float
+    seconds: float          # wall-clock time of the run
     chance: float
+    cpu_seconds: float = 0.0  # CPU time of the run (below `seconds` when other work shares the cores)
 
     def as_dict(self) -> dict:
         from rnnviz.training import json_number
@@ -156,6 +165,7 @@ class RunResult:
         record = asdict(self)
         record["accuracy"], record["loss"] = json_number(self.accuracy), json_number(self.loss)
         record["seconds"] = round(self.seconds, 3)
+        record["cpu_seconds"] = round(self.cpu_seconds, 3)
         return record
 
 
@@ -193,7 +203,7 @@ def run_one(settings: Settings, steps: int, target: float, eval_every: int | Non
                             f"{', '.join(LAG_TASKS)}")
     eval_every = eval_every or CONFIG.sweep.eval_every
     eval_batch = eval_batch or CONFIG.sweep.eval_batch
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     if should_stop is not None and should_stop():
         return RunResult(arch=label or describe(settings), lag=settings.lag, seed=settings.seed,
                          accuracy=math.nan, loss=math.nan, iterations=0, reached=False,
@@ -223,7 +233,8 @@ def run_one(settings: Settings, steps: int, target: float, eval_every: int | Non
     return RunResult(arch=label or describe(settings), lag=settings.lag, seed=settings.seed,
                      accuracy=float(accuracy), loss=float(loss), iterations=session.iteration,
                      reached=stopped == REACHED, diverged=stopped == DIVERGED, stopped=stopped,
-                     seconds=time.perf_counter() - start, chance=float(chance))
+                     seconds=time.perf_counter() - start, chance=float(chance),
+                     cpu_seconds=time.process_time() - cpu_start)
 
 
 def describe(settings: Settings) -> str:
@@ -439,6 +450,7 @@ def horizon_command(args) -> int:
         "horizon": horizon(results, args.target), "gaps": gaps(results, args.target),
         "chance": results[0].chance if results else None,
         "seconds": round(seconds, 3), "workers": run.max_workers, "definition": DEFINITION,
+        "early_stop": early_stop_text(CONFIG),
         "settings": settings.as_dict(),
     }
     print(json.dumps(report) if args.json else horizon_table(report), flush=True)
@@ -467,7 +479,8 @@ def horizon_table(report: dict) -> str:
         row += "  " + ("yes" if report["remembered"].get(str(lag)) else "no")
         lines.append(row)
     value = report["horizon"]
-    lines.append(f"horizon: {value}" if value is not None
+    majority = f"the largest lag at which most seeds reach {target:g} held-out accuracy"
+    lines.append(f"horizon: {value} ({majority})" if value is not None
                  else f"horizon: none (not remembered even at lag {report['lags'][0]})")
     if report["gaps"]:
         lines.append(f"  note: not remembered at lag {', '.join(map(str, report['gaps']))} although "
@@ -506,10 +519,13 @@ def bench_horizon(quick: bool) -> dict:
                  f"budget {steps} iterations",
         "workers": run.max_workers, "runs": len(results), "wall_seconds": wall,
         "run_seconds_total": sum(r.seconds for r in results),
+        "run_cpu_seconds_total": sum(r.cpu_seconds for r in results),
         "iterations_total": sum(r.iterations for r in results),
         "stopped_early": sum(r.stopped in (REACHED, PLATEAU, DIVERGED) and r.iterations < steps
                              for r in results),
     }
-    for label, value in horizons(results).items():
+    found = horizons(results)
+    for label in configs:
+        value = found.get(label)
         report[f"horizon {label}"] = "none" if value is None else value
     return report

@@ -72,7 +72,7 @@ FIELDS: dict[str, Field] = {
                   "bit for bit.", low=0, high=2**31 - 1),
     "dtype": Field(str, "Floating-point precision. float32 underflows the tiny gradients the "
                    "vanishing lesson is about.", choices=("float64", "float32")),
-    "forget_bias": Field(float, "LSTM only: added to the forget gate's bias at init; σ(3) ≈ 0.95 "
+    "forget_bias": Field(float, "LSTM only: added to the forget gate's bias at init; σ(5) ≈ 0.993 "
                          "keeps the cell's memory open early in training.", low=-10.0, high=10.0),
 }
 

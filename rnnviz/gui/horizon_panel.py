@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 from rnnviz.horizon import (ARCHITECTURES, CONFIG, DEFINITION, LAG_TASKS, RunResult, Sweep,
-                            remembered)
+                            early_stop_text, horizon, remembered)
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 from rnnviz.settings import FIELDS, Settings
 
@@ -153,22 +153,27 @@ class HorizonPanel(QWidget):
         self.legend = item.addLegend(offset=(10, -10))
         self.target_line = pg.InfiniteLine(angle=0, movable=False, label="target {value:.0%}",
                                            labelOpts={"position": 0.97, "anchors": [(1, 1), (1, 1)]})
-        self.chance_line = pg.InfiniteLine(angle=0, movable=False, label="chance {value:.0%}",
-                                           labelOpts={"position": 0.97, "anchors": [(1, 0), (1, 0)]})
+        # The chance level is named in the legend, not on the line: failing curves lie on it.
+        self.chance_line = pg.InfiniteLine(angle=0, movable=False)
         self.chance_line.setVisible(False)
+        self.chance_sample = pg.PlotDataItem()   # the legend's sample of the chance line
         item.addItem(self.target_line, ignoreBounds=True)
         item.addItem(self.chance_line, ignoreBounds=True)
         self.target_line.setPos(self._target)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.seed_points: dict[str, pg.ScatterPlotItem] = {}
+        self.horizon_rings: dict[str, pg.ScatterPlotItem] = {}   # a ring on each curve's horizon
         for arch, colour in zip(ARCHITECTURES, LINE_COLOURS):
             curve = item.plot(name=arch.label, pen=_pen(OKABE_ITO[colour]), symbol="o",
                               symbolSize=8, symbolBrush=OKABE_ITO[colour], symbolPen=None)
             points = pg.ScatterPlotItem(size=5, pen=None,
                                         brush=pg.mkBrush(OKABE_ITO[colour] + "80"))
+            ring = pg.ScatterPlotItem(size=18, brush=None, pen=_pen(OKABE_ITO[colour], 2.0))
             item.addItem(points)
+            item.addItem(ring)
             self.curves[arch.label] = curve
             self.seed_points[arch.label] = points
+            self.horizon_rings[arch.label] = ring
         self._set_ranges(CONFIG.sweep.lags)
 
         self.table = QTableWidget(0, 4, objectName="horizonTable")
@@ -185,9 +190,8 @@ class HorizonPanel(QWidget):
                               "on held-out data within the budget).")
         self.definition_label = QLabel(objectName="horizonDefinition", wordWrap=True)
         self.definition_label.setText(
-            f"<b>Memory horizon.</b> {DEFINITION} Runs stop early once they reach the target, "
-            "diverge, or sit at chance with a flat loss for a quarter of the budget (after at "
-            "least half of it). Big dots: mean over seeds; small dots: single seeds.")
+            f"<b>Memory horizon.</b> {DEFINITION} {early_stop_text(CONFIG)} "
+            "Big dots: mean over seeds; small dots: single seeds; ring: the horizon.")
         self.definition_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.definition_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
@@ -240,8 +244,8 @@ class HorizonPanel(QWidget):
             axis.setTextPen(theme.text)
         self.target_line.setPen(_pen(theme.threshold, 1.5, Qt.PenStyle.DashLine))
         self.target_line.label.setColor(theme.threshold)
-        self.chance_line.setPen(_pen(theme.muted, 1.2, Qt.PenStyle.DotLine))
-        self.chance_line.label.setColor(theme.muted)
+        self.chance_line.setPen(_pen(theme.muted, 1.5, Qt.PenStyle.DotLine))
+        self.chance_sample.setPen(_pen(theme.muted, 1.5, Qt.PenStyle.DotLine))
         self.legend.setLabelTextColor(theme.text)
         self.legend.setBrush(pg.mkBrush(theme.base + "C0"))
 
@@ -412,6 +416,7 @@ class HorizonPanel(QWidget):
         for label, curve in self.curves.items():
             curve.setData([], [])
             self.seed_points[label].setData([], [])
+            self.horizon_rings[label].setData([], [])
             curve.setVisible(label in self._labels)
             self.seed_points[label].setVisible(label in self._labels)
             if label in self._labels:
@@ -435,8 +440,14 @@ class HorizonPanel(QWidget):
         self.seed_points[label].setData(
             [math.log10(r.lag) for r in runs],
             [r.accuracy if math.isfinite(r.accuracy) else r.chance for r in runs])
-        self.chance_line.setVisible(True)      # before setPos: a hidden line's label is not updated
-        self.chance_line.setPos(runs[0].chance)
+        best = horizon(runs, self._target)
+        self.horizon_rings[label].setData(
+            [] if best is None else [math.log10(best)],
+            [] if best is None else [float(np.mean(by_lag[best]))])
+        if not self.chance_line.isVisible():
+            self.chance_line.setPos(runs[0].chance)
+            self.chance_line.setVisible(True)
+            self.legend.addItem(self.chance_sample, f"chance ({runs[0].chance:.0%})")
 
     def _update_table(self) -> None:
         self.table.setRowCount(len(self._labels))
@@ -444,8 +455,8 @@ class HorizonPanel(QWidget):
             runs = [r for r in self.results if r.arch == label]
             votes = remembered(runs, self._target)
             kept = [lag for lag, ok in votes.items() if ok]
-            horizon = str(max(kept)) if kept else ("none" if runs else "…")
-            cells = (label, horizon, str(len(runs)), ", ".join(map(str, kept)) or "–")
+            shown = str(max(kept)) if kept else ("none" if runs else "…")
+            cells = (label, shown, str(len(runs)), ", ".join(map(str, kept)) or "–")
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column in (1, 2):
@@ -462,12 +473,8 @@ class HorizonPanel(QWidget):
 
     def horizons(self) -> dict[str, int | None]:
         """Each architecture's horizon from the results so far."""
-        out = {}
-        for label in self._labels:
-            kept = [lag for lag, ok in remembered([r for r in self.results if r.arch == label],
-                                                  self._target).items() if ok]
-            out[label] = max(kept) if kept else None
-        return out
+        return {label: horizon([r for r in self.results if r.arch == label], self._target)
+                for label in self._labels}
 
     # ----------------------------------------------------------------- saving
     def save_csv(self, path: str | Path) -> None:

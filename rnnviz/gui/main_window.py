@@ -26,6 +26,7 @@ from rnnviz.gui import compare, export, lesson_panel, presentation, recorder
 from rnnviz.gui.controls import DEFAULT_SPEED, ControlPanel, RunControls
 from rnnviz.gui.curves import TrainingCurves
 from rnnviz.gui.heatmap import ContributionHeatmap
+from rnnviz.gui.horizon_panel import HorizonPanel
 from rnnviz.gui.live_numbers import LiveNumbers
 from rnnviz.gui.spectrum import SpectrumPlot
 from rnnviz.gui.stepper import BPTTStepper
@@ -201,6 +202,7 @@ class MainWindow(QMainWindow):
         recorder.install_into(self)
         export.install_into(self)
         compare.install_into(self)
+        self._add_horizon_tab()
         presentation.install_into(self)
         self._restore_view_state()
         self.apply_theme(self._theme)
@@ -257,6 +259,16 @@ class MainWindow(QMainWindow):
                 self.tabs.addTab(splitters[title], title)
             splitters[title].addWidget(view)
             self.views.append(view)
+
+    def _add_horizon_tab(self) -> None:
+        """The memory-horizon sweep: its own runs in worker processes, not the training session."""
+        self.horizon_panel = HorizonPanel()
+        index = self.tabs.addTab(self.horizon_panel, "Memory horizon")
+        action = QAction("&Memory horizon", self, objectName="horizonAction")
+        action.setShortcut(QKeySequence("Ctrl+Shift+H"))
+        action.triggered.connect(lambda: self.tabs.setCurrentIndex(index))
+        self.view_menu.addAction(action)
+        self.addAction(action)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -526,6 +538,7 @@ class MainWindow(QMainWindow):
         if app is not None:
             apply_to_application(app, theme)
         self.banner.apply_theme(theme)
+        self.horizon_panel.apply_theme(theme)
         for view in self.views:
             if hasattr(view, "apply_theme"):
                 view.apply_theme(theme)
@@ -679,6 +692,7 @@ class MainWindow(QMainWindow):
             self.save_state()
         except Exception:  # never let saving keep the window open
             log.warning("could not save settings", exc_info=True)
+        self.horizon_panel.shutdown()
         if not self.worker.stop(STOP_TIMEOUT):
             log.warning("the training thread did not stop within %s s", STOP_TIMEOUT)
         if self._error_box is not None:
