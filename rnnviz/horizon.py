@@ -29,12 +29,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rnnviz import RESOURCES
-from rnnviz.settings import Settings, SettingsError
+from rnnviz.settings import LAG_TASKS, Settings, SettingsError
 
 CONFIG_PATH = RESOURCES / "horizon.toml"
 
-#: Tasks whose length knob is a lag between the cue and the question.
-LAG_TASKS = ("recall", "sentence")
 
 #: How a run ended.
 REACHED, DIVERGED, PLATEAU, BUDGET, CANCELLED = "reached", "diverged", "plateau", "budget", "cancelled"

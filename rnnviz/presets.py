@@ -32,7 +32,7 @@ class Preset:
 
 
 def preset_names(directory: Path = PRESET_DIR) -> list[str]:
-    return sorted(p.stem for p in directory.glob("*.toml"))
+    return sorted(p.stem for p in directory.glob("*.toml") if p.is_file())
 
 
 def load_preset(name_or_path: str | Path, directory: Path = PRESET_DIR) -> Preset:

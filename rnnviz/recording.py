@@ -112,16 +112,6 @@ def _quiet_offscreen_warnings() -> None:
     qInstallMessageHandler(handler)
 
 
-def grab_rgb(widget) -> np.ndarray:
-    """Paint `widget` now and return its pixels as an (H, W, 3) uint8 RGB array (a copy)."""
-    from PySide6.QtGui import QImage
-
-    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
-    width, height, stride = image.width(), image.height(), image.bytesPerLine()
-    pixels = np.frombuffer(image.constBits(), np.uint8, count=stride * height).reshape(height, stride)
-    return pixels[:, : width * 3].reshape(height, width, 3).copy()
-
-
 class Camera:
     """Films one widget: `frame()` brings it up to date and paints it into a reused RGBX image.
 
@@ -501,19 +491,6 @@ def record_take(take: Take, *, seconds: float, fps: int, size: tuple[int, int],
     return record(take.settings, take.out, seconds=seconds, fps=fps, size=size, view=take.view,
                   iterations_per_frame=take.iterations_per_frame, tab=take.tab, preset=take.preset,
                   lesson=take.lesson, progress=progress, label=take.label)
-
-
-def record_lessons(directory: str | os.PathLike, *, seconds: float = 10.0, fps: int = 30,
-                   size: tuple[int, int] = (1280, 720), suffix: str = ".mp4", progress: bool = False,
-                   overrides=(), view: str | None = None,
-                   iterations_per_frame: int | None = None) -> list[RecordResult]:
-    """One video per lesson, ``NN-name.mp4`` in `directory` (see `lesson_take`)."""
-    from rnnviz.lessons import load_lessons
-
-    frames = max(1, round(seconds * fps))
-    takes = [lesson_take(lesson, Path(directory) / f"{lesson.name}{suffix}", frames, overrides=overrides,
-                         view=view, iterations_per_frame=iterations_per_frame) for lesson in load_lessons()]
-    return [record_take(t, seconds=seconds, fps=fps, size=size, progress=progress) for t in takes]
 
 
 # --------------------------------------------------------------------------- CLI and bench

@@ -15,9 +15,10 @@ from typing import Mapping
 import numpy as np
 
 from rnnviz.engine import build_model, clip_gradients, make_optimizer, make_task
+from rnnviz.engine.clipping import global_norm
 from rnnviz.engine.losses import loss_and_grad
 from rnnviz.engine.trace import Trace
-from rnnviz.settings import LIVE, Settings
+from rnnviz.settings import Settings
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -115,7 +116,7 @@ class Session:
         self._max_grad_norm = 0.0
         self._batch = self.task.batch(s.batch)
         trace = self._forward_backward(self._batch)
-        self._last = self._snapshot(trace, grad_norm=_global_norm(trace.grads), clip=None)
+        self._last = self._snapshot(trace, grad_norm=global_norm(trace.grads), clip=None)
 
     def reset(self) -> Snapshot:
         """Start the run again from the same seed: it replays bit for bit."""
@@ -186,10 +187,8 @@ class Session:
                 cause = f"the weights {', '.join(bad)} became infinite or NaN after the update"
         self._iteration += 1
         self._clip_events += int(clip.clipped)
-        if math.isfinite(clip.norm_before):
+        if not math.isnan(clip.norm_before):   # a NaN norm is the divergence, not a size
             self._max_grad_norm = max(self._max_grad_norm, clip.norm_before)
-        else:
-            self._max_grad_norm = math.inf
         self._last = self._snapshot(trace, grad_norm=clip.norm_before, clip=clip, cause=cause)
         return self._last
 
@@ -239,15 +238,12 @@ class Session:
         x, target = self.task.eval_batch(batch_size)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             outputs, _ = self.model.forward(x, readout=self.task.readout)
-        accuracy = self.task.accuracy(outputs, target) if self.task.chance is not None else None
+        accuracy = None
+        if self.task.chance is not None and np.isfinite(outputs).all():   # argmax of NaN is no answer
+            accuracy = self.task.accuracy(outputs, target)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, _ = loss_and_grad(outputs, target, self.task.loss, self.task.readout)
         return {"loss": float(loss), "accuracy": accuracy}
-
-
-def _global_norm(grads: Mapping[str, np.ndarray]) -> float:
-    with np.errstate(over="ignore", invalid="ignore"):
-        return float(math.sqrt(sum(float(np.vdot(g, g)) for g in grads.values())))
 
 
 def _word(value: float) -> str:

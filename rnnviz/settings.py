@@ -31,7 +31,9 @@ class Field:
     def allowed(self) -> str:
         if self.choices is not None:
             return "one of " + ", ".join(self.choices)
-        return f"a {self.kind.__name__} in [{self.low:g}, {self.high:g}]"
+        if self.kind is int:
+            return f"an integer in [{int(self.low)}, {int(self.high)}]"
+        return f"a number in [{self.low:g}, {self.high:g}]"
 
 
 FIELDS: dict[str, Field] = {
@@ -76,6 +78,9 @@ FIELDS: dict[str, Field] = {
                          "keeps the cell's memory open early in training.", low=-10.0, high=10.0),
 }
 
+#: Tasks whose length knob is `lag` (distance between the cue and the question); the others use `seq_len`.
+LAG_TASKS = ("recall", "sentence")
+
 #: Changing one of these rebuilds the model and restarts the run; the others apply live.
 STRUCTURAL = frozenset({"task", "lag", "seq_len", "arch", "activation", "init", "init_scale", "skip",
                         "hidden", "batch", "seed", "dtype", "forget_bias"})
@@ -112,7 +117,7 @@ class Settings:
     @property
     def length(self) -> int:
         """The task's length knob: `lag` for recall-like tasks, `seq_len` otherwise."""
-        return self.lag if self.task in ("recall", "sentence") else self.seq_len
+        return self.lag if self.task in LAG_TASKS else self.seq_len
 
     def replace(self, **changes: Any) -> "Settings":
         unknown = set(changes) - set(FIELDS)
@@ -173,8 +178,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     if field.kind is str:
         return key, coerce(key, raw)
     try:
-        number = field.kind(raw) if field.kind is int else float(raw)
+        number = int(raw) if field.kind is int and raw.lstrip("+-").isdigit() else float(raw)
     except ValueError:
-        raise SettingsError(f"{key} = {raw!r} is not a {field.kind.__name__}; "
-                            f"{key} must be {field.allowed()}") from None
+        raise SettingsError(f"{key} = {raw!r} is not a number; {key} must be {field.allowed()}") from None
     return key, coerce(key, number)

@@ -10,7 +10,7 @@ import time
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from rnnviz.presets import load_preset, preset_names, preset_with_overrides
+from rnnviz.presets import PresetError, load_preset, preset_names, preset_with_overrides
 from rnnviz.session import Session, Snapshot
 
 
@@ -18,7 +18,11 @@ def list_presets_command() -> int:
     names = preset_names()
     width = max(map(len, names), default=0)
     for name in names:
-        print(f"{name:<{width}}  {load_preset(name).title}")
+        try:
+            title = load_preset(name).title
+        except PresetError as exc:   # one broken file must not hide the others
+            title = f"(invalid: {exc})"
+        print(f"{name:<{width}}  {title}")
     return 0
 
 

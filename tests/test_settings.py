@@ -39,10 +39,13 @@ def test_parse_assignment_types_values():
     assert parse_assignment("arch=lstm") == ("arch", "lstm")
     with pytest.raises(SettingsError, match="expected key=value"):
         parse_assignment("lr")
-    with pytest.raises(SettingsError, match="hidden = 'many' is not a int"):
+    with pytest.raises(SettingsError, match=r"hidden = 'many' is not a number; hidden must be an integer in \[1, 512\]"):
         parse_assignment("hidden=many")
     with pytest.raises(SettingsError, match="not finite"):
         parse_assignment("lr=inf")
+    assert parse_assignment("hidden=64.0") == ("hidden", 64)    # as a preset file would accept it
+    with pytest.raises(SettingsError, match="hidden = 2.5 is not an integer"):
+        parse_assignment("hidden=2.5")
 
 
 def test_ints_given_as_whole_floats_are_accepted():

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
                                QPushButton, QSizePolicy, QSlider, QSpinBox, QStyle, QTextBrowser,
                                QVBoxLayout, QWidget)
 
-from rnnviz.settings import FIELDS, Settings, SettingsError
+from rnnviz.settings import FIELDS, LAG_TASKS, Settings, SettingsError
 
 #: How choices are shown (the stored value is the key); unlisted choices show as they are.
 CHOICE_LABELS = {
@@ -29,8 +29,6 @@ CHOICE_LABELS = {
     "clip": {"none": "None", "value": "By value", "norm": "By norm"},
     "dtype": {"float64": "float64", "float32": "float32"},
 }
-#: Tasks whose length knob is `lag`; the others use `seq_len` (see Settings.length).
-LAG_TASKS = ("recall", "sentence")
 #: Slider positions per decade of a log-scaled value.
 LOG_SLIDER_STEPS_PER_DECADE = 20
 #: One arrow press on a log spin box multiplies the value by 10 ** LOG_SPIN_STEP.
@@ -75,8 +73,8 @@ class LogSpinBox(QDoubleSpinBox):
         return f"{value:.{LOG_SPIN_DIGITS}g}"
 
     def valueFromText(self, text: str) -> float:
-        try:
-            return float(text)
+        try:   # keep exactly what the field shows
+            return float(f"{float(text):.{LOG_SPIN_DIGITS}g}")
         except ValueError:
             return self.value()
 

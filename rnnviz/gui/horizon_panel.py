@@ -253,7 +253,7 @@ class HorizonPanel(QWidget):
     def lags(self) -> list[int]:
         """The lag grid typed in (sorted, duplicates and out-of-range values dropped)."""
         low, high = FIELDS["lag"].low, FIELDS["lag"].high
-        values = {int(p) for p in self.lags_edit.text().replace(" ", "").split(",") if p.isdigit()}
+        values = {int(p) for p in self.lags_edit.text().replace(" ", "").split(",") if p.isdecimal() and p.isascii()}
         return sorted(v for v in values if low <= v <= high)
 
     def selected_architectures(self):

@@ -18,6 +18,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from rnnviz.gui.worker import newest_with_spectrum
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 
 #: Points of σ_max / ρ history kept; when full, every other old point is dropped (bounded memory).
@@ -93,9 +94,9 @@ class SpectrumPlot(QWidget):
         self.show_snapshots((snapshot,))
 
     def show_snapshots(self, snapshots: tuple) -> None:
-        if not snapshots:
+        snap = newest_with_spectrum(snapshots)   # never compute eigenvalues on the GUI thread
+        if snap is None:
             return
-        snap = snapshots[-1]
         values = np.asarray(snap.eigenvalues)
         finite = values[np.isfinite(values)]
         self._eigenvalues = finite
