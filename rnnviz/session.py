@@ -202,7 +202,7 @@ class Session:
 
     def _snapshot(self, trace: Trace, *, grad_norm: float, clip, cause: str | None = None) -> Snapshot:
         accuracy = None
-        if self.task.chance is not None:
+        if self.task.chance is not None and np.isfinite(trace.outputs).all():
             accuracy = self.task.accuracy(trace.outputs, self._batch[1])
         with np.errstate(over="ignore", invalid="ignore"):
             param_norms = {k: float(np.linalg.norm(w)) for k, w in self.model.params.items()}
