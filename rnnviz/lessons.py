@@ -19,7 +19,6 @@ Every field is checked when loading; a bad file raises `LessonError` naming the 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -28,6 +27,7 @@ from typing import Any, Mapping
 from rnnviz import RESOURCES
 from rnnviz.presets import PRESET_DIR, Preset, PresetError, load_preset
 from rnnviz.settings import Settings, SettingsError
+from rnnviz.toml_files import read_toml
 
 LESSON_DIR = RESOURCES / "lessons"
 
@@ -113,12 +113,7 @@ def find_lesson(name: str, directory: Path = LESSON_DIR, preset_dir: Path = PRES
 
 def load_lesson(path: Path, number: int = 1, preset_dir: Path = PRESET_DIR) -> Lesson:
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LessonError(f"cannot read lesson {path}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise LessonError(f"lesson {path} is not valid TOML: {exc}") from None
+    data = read_toml(path, "lesson", LessonError)
 
     unknown = set(data) - set(_TEXT_FIELDS) - {"settings", "steps"}
     if unknown:

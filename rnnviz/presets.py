@@ -6,7 +6,6 @@ are `Settings` fields; missing keys take the defaults.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import tomli_w
 
 from rnnviz import RESOURCES
 from rnnviz.settings import Settings, SettingsError
+from rnnviz.toml_files import read_toml
 
 PRESET_DIR = RESOURCES / "presets"
 
@@ -43,13 +43,7 @@ def load_preset(name_or_path: str | Path, directory: Path = PRESET_DIR) -> Prese
         if not path.is_file():
             raise PresetError(f"unknown preset {str(name_or_path)!r}; "
                               f"available: {', '.join(preset_names(directory)) or 'none'}")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PresetError(f"cannot read preset {path}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PresetError(f"preset {path} is not valid TOML: {exc}") from None
-    return _parse(path, data)
+    return _parse(path, read_toml(path, "preset", PresetError))
 
 
 def _parse(path: Path, data: dict) -> Preset:
