@@ -1,11 +1,13 @@
 """GUI benchmarks for ``rnnviz bench``: training throughput with the window open, and how fast
 play/pause/step/reset respond while training runs at full speed. Functions return dicts of numbers.
 
-Targets (issue 4): throughput ratio GUI/headless ≥ 0.8; p99 response < 50 ms.
+Targets (issue 4): throughput ratio GUI/headless ≥ 0.8; p99 response < 50 ms. Issue 5: the unrolled
+diagram redraws at ≥ 30 fps while training at T = 100, H = 64.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -18,6 +20,9 @@ from rnnviz.settings import Settings
 
 THROUGHPUT_TARGET = 0.8
 LATENCY_TARGET_MS = 50.0
+DIAGRAM_FPS_TARGET = 30.0
+#: What the offscreen platform prints for every top-level window; `_quiet_offscreen` drops exactly it.
+OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints()"
 #: A command that got no answer within this long counts as this long (and fails the target).
 WAIT_TIMEOUT_S = 5.0
 #: How often a wait checks its condition (ms).
@@ -31,6 +36,29 @@ def _app():
     from PySide6.QtWidgets import QApplication
 
     return QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "rnnviz-bench"])
+
+
+@contextlib.contextmanager
+def _quiet_offscreen():
+    """Drop the offscreen plugin's propagateSizeHints() line (nothing else); restore the previous
+    Qt message handler afterwards."""
+    from PySide6.QtCore import QtMsgType, qFormatLogMessage, qInstallMessageHandler
+
+    previous = None
+
+    def handler(mode, context, message: str) -> None:
+        if message.strip() == OFFSCREEN_NOISE:
+            return
+        if previous is not None:
+            previous(mode, context, message)
+        elif mode != QtMsgType.QtDebugMsg or os.environ.get("QT_LOGGING_RULES"):
+            print(qFormatLogMessage(mode, context, message), file=sys.stderr)
+
+    previous = qInstallMessageHandler(handler)
+    try:
+        yield
+    finally:
+        qInstallMessageHandler(previous)
 
 
 def _wait(condition, timeout: float = WAIT_TIMEOUT_S) -> bool:
@@ -231,18 +259,84 @@ def latency(settings: Settings | None = None, repeats: int = 30, playing_for: fl
     return result
 
 
+class _FrameMeter:
+    """Counts the frames a view's QGraphicsView paints and times its paint events and data updates
+    (`update` names the view method that takes new data)."""
+
+    def __init__(self, view, update: str) -> None:
+        self.frames, self.paint_s, self.update_s = 0, 0.0, 0.0
+        graphics, owner = view.graphics, view
+        paint, set_values = graphics.paintEvent, getattr(view, update)
+
+        def timed_paint(event):
+            start = time.perf_counter()
+            paint(event)
+            self.paint_s += time.perf_counter() - start
+            self.frames += 1
+
+        def timed_update(*args, **kwargs):
+            start = time.perf_counter()
+            set_values(*args, **kwargs)
+            self.update_s += time.perf_counter() - start
+
+        graphics.paintEvent = timed_paint
+        setattr(owner, update, timed_update)
+
+    def reset(self) -> None:
+        self.frames, self.paint_s, self.update_s = 0, 0.0, 0.0
+
+
+def diagram_rate(settings: Settings | None = None, seconds: float = 4.0, warmup: float = 0.5) -> dict:
+    """Frames per second of the 'Unrolled network' tab actually painted while the worker trains at
+    full speed (T = 100, H = 64 by default), and what one frame costs (data update + paint).
+
+    `fps` is bounded by how often batches arrive (≤ the worker's display rate); `fps_possible` =
+    1 / (update + paint per frame) is what drawing alone would allow. Target: fps ≥ 30."""
+    from rnnviz.gui.unrolled_view import UnrolledView
+
+    settings = settings or Settings(lag=98, hidden=64)
+    with _Window(settings) as bench:
+        w = bench.window
+        view = w.findChild(UnrolledView, "unrolledView")
+        titles = [w.tabs.tabText(i) for i in range(w.tabs.count())]
+        w.tabs.setCurrentIndex(titles.index(UnrolledView.tab))
+        _idle(0.1)
+        meter = _FrameMeter(view, "set_values")
+        w.play()
+        _idle(warmup)
+        meter.reset()
+        first, start = len(bench.events), time.perf_counter()
+        _idle(seconds)
+        elapsed = time.perf_counter() - start
+        frames, paint_s, update_s = meter.frames, meter.paint_s, meter.update_s
+        w.pause()
+        _wait(lambda: w._state != "playing")
+        batches = [(t, p[-1].iteration) for kind, t, p in bench.events[first:] if kind == "snapshots"]
+    per_frame = (paint_s + update_s) / frames if frames else float("inf")
+    rate = ((batches[-1][1] - batches[0][1]) / (batches[-1][0] - batches[0][0])
+            if len(batches) >= 2 and batches[-1][0] > batches[0][0] else 0.0)
+    return {"fps": frames / elapsed, "fps_possible": 1.0 / per_frame if frames else 0.0,
+            "ms_per_frame": per_frame * 1000.0, "paint_ms": paint_s * 1000.0 / max(frames, 1),
+            "update_ms": update_s * 1000.0 / max(frames, 1), "batches_per_s": len(batches) / elapsed,
+            "train_it_per_s": rate, "target_fps": DIAGRAM_FPS_TARGET,
+            "hidden": settings.hidden, "length": settings.length}
+
+
 def run(quick: bool = False) -> dict:
     """Everything measured, nested: throughput and latency at the default settings and at T=100, H=64."""
     seconds, rounds = (2.4, 4) if quick else (8.0, 8)
     repeats = 10 if quick else 40
     default = Settings()
     large = Settings(lag=98, hidden=64)  # T = lag + 2 = 100, H = 64, as in the engine benchmark
-    return {
-        "throughput_default": throughput(default, seconds, rounds),
-        "throughput_T100_H64": throughput(large, seconds, rounds),
-        "latency_default": latency(default, repeats),
-        "latency_T100_H64": latency(large, repeats),
-    }
+    _app()
+    with _quiet_offscreen():
+        return {
+            "throughput_default": throughput(default, seconds, rounds),
+            "throughput_T100_H64": throughput(large, seconds, rounds),
+            "latency_default": latency(default, repeats),
+            "latency_T100_H64": latency(large, repeats),
+            "diagram_T100_H64": diagram_rate(large, 2.0 if quick else 4.0),
+        }
 
 
 def bench_gui(quick: bool = False) -> dict:
@@ -257,4 +351,9 @@ def bench_gui(quick: bool = False) -> dict:
         lat = results[f"latency_{case}"]
         for command in ("play", "pause", "step", "reset"):
             flat[f"{case}: {command} p99 ms (target < {LATENCY_TARGET_MS:g})"] = lat[command]["p99_ms"]
+    d = results["diagram_T100_H64"]
+    flat[f"T100_H64: unrolled diagram fps while training (target >= {DIAGRAM_FPS_TARGET:g})"] = d["fps"]
+    flat["T100_H64: unrolled diagram ms per frame (update + paint)"] = d["ms_per_frame"]
+    flat["T100_H64: unrolled diagram fps drawing alone would allow"] = d["fps_possible"]
+    flat["T100_H64: GUI it/s with the diagram shown"] = d["train_it_per_s"]
     return flat

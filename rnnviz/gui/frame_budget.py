@@ -49,3 +49,11 @@ class FrameBudget:
     def interval(self) -> float:
         """Seconds between frames at the current cost."""
         return min(max(self.cost / self.share, self.min_interval), self.max_interval)
+
+
+def in_hidden_tab(widget) -> bool:
+    """True if `widget` sits in a shown window but is not visible itself (a tab not current, a
+    collapsed splitter): it should keep its data up to date but draw nothing until `showEvent`.
+    A widget whose window is not shown (tests, offscreen recording) draws as usual."""
+    top = widget.window()
+    return top is not widget and top.isVisible() and not widget.isVisible()

@@ -16,6 +16,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from rnnviz.gui.colour_scale import ColourScale
+from rnnviz.gui.frame_budget import in_hidden_tab
 from rnnviz.gui.theme import LIGHT, Theme, colormap
 
 #: Iterations kept on screen.
@@ -29,6 +30,7 @@ class ContributionHeatmap(QWidget):
 
     def __init__(self, parent: QWidget | None = None, *, theme: Theme = LIGHT, rows: int = ROWS) -> None:
         super().__init__(parent)
+        self._stale = False
         self.setObjectName("contributionHeatmap")
         self.rows = rows
         self.scale = ColourScale(theme.colormap, log=True, min_span=3.0)
@@ -92,6 +94,18 @@ class ContributionHeatmap(QWidget):
             self._relog_all()
         else:
             self._log_rows(len(fresh))
+        if in_hidden_tab(self):          # a hidden tab keeps its rows and draws when shown
+            self._stale = True
+            return
+        self._redraw()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._redraw()
+
+    def redraw(self) -> None:
+        """Draw what was received now (also while hidden)."""
         self._redraw()
 
     # ------------------------------------------------------------------ accessors
@@ -140,6 +154,7 @@ class ContributionHeatmap(QWidget):
         self._log[:] = self._to_log(self._raw)
 
     def _redraw(self) -> None:
+        self._stale = False
         n, T = self._count, self._raw.shape[1]
         if n == 0 or T == 0:
             return

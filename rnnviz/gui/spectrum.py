@@ -18,6 +18,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from rnnviz.gui.frame_budget import in_hidden_tab
 from rnnviz.gui.worker import newest_with_spectrum
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 
@@ -32,6 +33,8 @@ class SpectrumPlot(QWidget):
 
     def __init__(self, parent: QWidget | None = None, *, theme: Theme = LIGHT) -> None:
         super().__init__(parent)
+        self._stale = self._range_stale = False
+        self._shown = None
         self.setObjectName("spectrumPlot")
         self._iterations = np.zeros(HISTORY)
         self._sigma = np.zeros(HISTORY)
@@ -90,6 +93,7 @@ class SpectrumPlot(QWidget):
     def restart(self, snapshot) -> None:
         self._n = 0
         self._radius = 1.2
+        self._range_stale = False
         self._set_range(1.2)
         self.show_snapshots((snapshot,))
 
@@ -100,16 +104,41 @@ class SpectrumPlot(QWidget):
         values = np.asarray(snap.eigenvalues)
         finite = values[np.isfinite(values)]
         self._eigenvalues = finite
-        self.points.setData(finite.real, finite.imag)
         if finite.size:
             radius = float(np.abs(finite).max())
             if radius * 1.1 > self._radius:
                 self._radius = radius * 1.15
-                self._set_range(self._radius)
+                self._range_stale = True
         sigma, rho = float(snap.max_singular), float(snap.spectral_radius)
         self._append(snap.iteration, sigma, rho)
+        self._shown = (snap, len(values), rho, sigma)
+        if in_hidden_tab(self):          # a hidden tab keeps its history and draws when shown
+            self._stale = True
+            return
+        self.redraw()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.redraw()
+
+    def redraw(self) -> None:
+        """Draw the newest spectrum and the σ/ρ history received so far."""
+        self._stale = False
+        if self._shown is None:
+            return
+        snap, H, rho, sigma = self._shown
+        finite = self._eigenvalues
+        self.points.setData(finite.real, finite.imag)
+        if self._range_stale:
+            self._range_stale = False
+            self._set_range(self._radius)
+        x = self._iterations[:self._n]
+        for curve, y in ((self.sigma_curve, self._sigma[:self._n]), (self.rho_curve, self._rho[:self._n])):
+            keep = np.isfinite(y) & (y > 0)
+            curve.setData(x[keep], y[keep])
         matrix = "W_g, the LSTM's candidate block of W_H" if snap.settings.arch == "lstm" else "W_H"
-        title = f"Eigenvalues of {matrix} (H = {len(values)}) and the unit circle"
+        title = f"Eigenvalues of {matrix} (H = {H}) and the unit circle"
         if title != self.title.text():
             self.title.setText(title)
         verdict = ("all inside the circle: long products of W_H shrink" if rho < 1 else
@@ -119,6 +148,8 @@ class SpectrumPlot(QWidget):
     # ------------------------------------------------------------------ accessors
     def n_points(self) -> int:
         """Eigenvalues drawn (H for a finite W_H)."""
+        if self._stale:
+            self.redraw()
         return len(self.points.data)
 
     def history_data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -159,10 +190,6 @@ class SpectrumPlot(QWidget):
         i = self._n
         self._iterations[i], self._sigma[i], self._rho[i] = iteration, sigma, rho
         self._n += 1
-        x = self._iterations[:self._n]
-        for curve, y in ((self.sigma_curve, self._sigma[:self._n]), (self.rho_curve, self._rho[:self._n])):
-            keep = np.isfinite(y) & (y > 0)
-            curve.setData(x[keep], y[keep])
 
 
 def _eigenvalue_tip(x: float, y: float, data) -> str:

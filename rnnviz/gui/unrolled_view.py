@@ -26,6 +26,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from rnnviz.gui.colour_scale import ColourScale
+from rnnviz.gui.frame_budget import in_hidden_tab
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme, colormap
 
 #: Tasks whose loss reads every step's output y_t (the others read only y_T). Mirrors the engine's tasks.
@@ -364,6 +365,7 @@ class UnrolledView(QWidget):
         instance passes False and sets fixed levels with `fix_levels`."""
         super().__init__(parent)
         self.setObjectName(object_name)
+        self._pending = None        # the newest snapshot received while in a hidden tab
         self.grad_scale = ColourScale(theme.colormap, log=True, shrink_after=SHRINK_AFTER if live else None)
         self.act_scale = ColourScale(theme.alt_colormap, log=False, initial=(0.0, 1.0))
         self._hidden: np.ndarray | None = None
@@ -468,7 +470,8 @@ class UnrolledView(QWidget):
         self.show_snapshots((snapshot,))
 
     def show_snapshots(self, snapshots: tuple) -> None:
-        """Recolour from the newest snapshot (the older ones in the batch are already history)."""
+        """Recolour from the newest snapshot (the older ones in the batch are already history).
+        In a hidden tab only the structure follows (cheap); the colours wait until it is shown."""
         if not snapshots:
             return
         snap = snapshots[-1]
@@ -477,7 +480,20 @@ class UnrolledView(QWidget):
         labels = self._labels if self._labels is not None and len(self._labels) == T else None
         self.set_structure(T, s.arch, s.skip, readout_of(s), labels)
         self._iteration = snap.iteration
+        if in_hidden_tab(self):
+            self._pending = snap
+            return
+        self._pending = None
         self.set_values(getattr(snap, "hidden_rms", None), snap.dh_norms)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Draw the newest snapshot received while hidden, if any."""
+        if self._pending is not None:
+            self.show_snapshots((self._pending,))
 
     # ------------------------------------------------------------------ API for the stepper and the window
     def set_structure(self, T: int, arch: str, skip: int | None, readout: str, labels=None) -> None:
