@@ -528,10 +528,14 @@ class TrainingCurves(QWidget):
         x = h.column("iteration")
         log_loss = self.log_scale()
         loss = _finite(x, h.column("loss"), log_loss)
-        self.raw_curve.setData(*loss)
-        self.smooth_curve.setData(*_finite(x, h.column("smoothed"), log_loss))
         before = _finite(x, h.column("grad_before"), True)
         after = _finite(x, h.column("grad_after"), True)
+        if self._follow:
+            # Ranges first: a range change makes every clipped/downsampled curve recompute what it
+            # shows, so setting them after setData would do that work twice.
+            self._follow_data(x, loss[1], np.concatenate([before[1], after[1]]), log_loss)
+        self.raw_curve.setData(*loss)
+        self.smooth_curve.setData(*_finite(x, h.column("smoothed"), log_loss))
         self.before_curve.setData(*before)
         self.after_curve.setData(*after)
         self.clip_marks.setData(*self._clip_bars(x))
@@ -544,8 +548,11 @@ class TrainingCurves(QWidget):
             line.setVisible(self._diverged_at is not None)
             if self._diverged_at is not None:
                 line.setValue(self._diverged_at)
-        if self._follow:
-            self._follow_data(x, loss[1], np.concatenate([before[1], after[1]]), log_loss)
+        for widget in (self.loss_plot, self.grad_plot):
+            # Apply a range change now rather than in the paint: pyqtgraph defers the view matrix to
+            # the scene's prepare-for-paint, and the geometry that changes then (curve bounds, line
+            # labels) schedules a second paint of the same frame.
+            widget.getPlotItem().vb.updateMatrix()
         if not self._loss_cross.vline.isVisible():
             self.loss_hover.setText(START_HINT if len(h) <= 1 else "")
         self.budget.spent(time.perf_counter() - start)
