@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rnnviz import RESOURCES
+from rnnviz.presets import PresetError, load_preset, preset_with_overrides
 from rnnviz.settings import LAG_TASKS, Settings, SettingsError
 
 CONFIG_PATH = RESOURCES / "horizon.toml"
@@ -99,6 +100,21 @@ class HorizonConfig:
                        f"{', '.join(a.key for a in self.architectures)}")
 
 
+#: The settings that make up a preset's training recipe; task, lengths, sizes and clipping come from
+#: the sweep's base instead.
+RECIPE_FIELDS = ("arch", "activation", "init", "init_scale", "skip", "forget_bias", "optimizer", "lr",
+                 "momentum")
+
+
+def preset_recipe(name: str) -> dict[str, object]:
+    """The recipe fields of a lesson preset, leaving out those its architecture or optimiser ignores."""
+    settings = load_preset(name).settings
+    ignored = {"skip"} if settings.arch != "skip" else set()
+    ignored |= {"forget_bias"} if settings.arch != "lstm" else {"activation", "init", "init_scale"}
+    ignored |= {"momentum"} if settings.optimizer != "sgd" else set()
+    return {k: getattr(settings, k) for k in RECIPE_FIELDS if k not in ignored}
+
+
 def load_config(path: Path = CONFIG_PATH) -> HorizonConfig:
     """Read the sweep's definition, defaults and architectures; a bad file names itself and the key."""
     try:
@@ -110,12 +126,12 @@ def load_config(path: Path = CONFIG_PATH) -> HorizonConfig:
                                  eval_batch=int(sweep["eval_batch"]))
         early = EarlyStop(**{k: float(v) for k, v in data["early_stop"].items()})
         base = dict(data["base"])
-        archs = tuple(Architecture(key=a["key"], label=a["label"], overrides=dict(a["settings"]),
-                                   preset=a.get("preset", "")) for a in data["architectures"])
+        archs = tuple(Architecture(key=a["key"], label=a["label"], overrides=preset_recipe(a["preset"]),
+                                   preset=a["preset"]) for a in data["architectures"])
         base_settings = Settings.from_dict(base)
         for arch in archs:
             arch.settings(base_settings)
-    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+    except (OSError, tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, PresetError) as exc:
         raise SettingsError(f"horizon configuration {path}: {type(exc).__name__}: {exc}") from None
     return HorizonConfig(definition=" ".join(data["definition"].split()), sweep=defaults,
                          early_stop=early, base=base, architectures=archs)
@@ -416,7 +432,6 @@ def horizon_command(args) -> int:
     from tqdm import tqdm
 
     from rnnviz.cli import UsageError
-    from rnnviz.presets import preset_with_overrides
 
     preset, settings = preset_with_overrides(args.preset, args.overrides)
     if settings.task not in LAG_TASKS:

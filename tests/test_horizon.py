@@ -61,9 +61,22 @@ def test_architectures_come_from_the_data_file_and_are_valid_settings():
 
 def test_a_bad_config_file_names_itself(tmp_path):
     path = tmp_path / "horizon.toml"
-    path.write_text(hz.CONFIG_PATH.read_text().replace('activation = "relu"', 'activation = "elu"'))
-    with pytest.raises(SettingsError, match="horizon.toml.*activation"):
+    path.write_text(hz.CONFIG_PATH.read_text().replace('dtype = "float64"', 'dtype = "float16"'))
+    with pytest.raises(SettingsError, match="horizon.toml.*dtype"):
         hz.load_config(path)
+    path.write_text(hz.CONFIG_PATH.read_text().replace('preset = "relu"', 'preset = "nope"'))
+    with pytest.raises(SettingsError, match="horizon.toml.*unknown preset 'nope'"):
+        hz.load_config(path)
+
+
+def test_architectures_take_their_recipe_from_the_lesson_presets():
+    from rnnviz.presets import load_preset
+
+    base = Settings.from_dict(hz.CONFIG.base)
+    for arch in hz.ARCHITECTURES:
+        preset = load_preset(arch.preset).settings
+        mine = arch.settings(base)
+        assert (mine.arch, mine.optimizer, mine.lr) == (preset.arch, preset.optimizer, preset.lr)
 
 
 # ----------------------------------------------------------------------------- one run
