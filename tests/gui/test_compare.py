@@ -1,13 +1,10 @@
 """Comparison mode: two runs on the same seed and data, stepped together by one worker."""
 
 import numpy as np
-import pytest
 
 from rnnviz.gui.compare import ComparisonView, PairSession, same_data
 from rnnviz.presets import load_preset
 from rnnviz.settings import Settings
-
-pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
 
 
 def test_pair_session_sees_the_same_batches():

@@ -13,8 +13,6 @@ from rnnviz.presets import load_preset
 from rnnviz.session import Session
 from rnnviz.settings import Settings
 
-pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
-
 
 @pytest.fixture
 def plot(qtbot):

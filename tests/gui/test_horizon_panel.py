@@ -10,9 +10,6 @@ from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton
 from rnnviz.gui.horizon_panel import HorizonPanel
 from rnnviz.horizon import ARCHITECTURES
 
-# The offscreen platform warns that it cannot propagate size hints on show(): harmless there.
-pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
-
 
 @pytest.fixture
 def panel(qtbot):

@@ -7,8 +7,6 @@ from PySide6.QtWidgets import QPushButton
 from rnnviz.gui.lesson_panel import LessonPanel
 from rnnviz.lessons import load_lessons
 
-pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
-
 
 @pytest.fixture
 def panel(qtbot):

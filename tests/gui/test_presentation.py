@@ -8,8 +8,6 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from rnnviz.gui import presentation
 
-pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
-
 
 @pytest.fixture
 def window(qtbot, tmp_path):

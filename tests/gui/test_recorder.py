@@ -7,8 +7,6 @@ import pytest
 
 from rnnviz.gui.recorder import Recorder
 
-pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
-
 
 @pytest.fixture
 def plot(qtbot):

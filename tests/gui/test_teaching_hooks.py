@@ -4,8 +4,6 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QPushButton, QTabWidget
 
-pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
-
 
 @pytest.fixture
 def window(qtbot, tmp_path):

@@ -11,8 +11,6 @@ from rnnviz.gui.unrolled_view import UnrolledView
 from rnnviz.session import Session
 from rnnviz.settings import Settings
 
-pytestmark = [pytest.mark.qt_log_level_fail("WARNING"), pytest.mark.qt_log_ignore("propagateSizeHints")]
-
 
 def session(arch="rnn", lag=8, hidden=8, **changes):
     return Session(Settings(task="recall", arch=arch, lag=lag, hidden=hidden, batch=4, skip=3, **changes))
