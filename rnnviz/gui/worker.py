@@ -33,6 +33,9 @@ MAX_IN_FLIGHT = 2
 MAX_PENDING = 4096
 #: Share of the worker's time it may spend computing spectra (eigenvalues, σ_max) for the views.
 WARM_SHARE = 0.05
+#: Spectra computed per second at most: the live numbers refresh 8 times a second and the spectrum
+#: plot moves smoothly at this rate; every batch (60 Hz) would cost training time for nothing.
+WARM_RATE = 15.0
 #: Seconds `TrainingWorker.stop` waits for the current iteration to finish.
 STOP_TIMEOUT = 10.0
 
@@ -153,7 +156,11 @@ class Trainer:
             for name, arg in commands:
                 if name == "stop":
                     return
-                if name in ("reset", "apply") or (name == "inspect" and pending):
+                if name == "reset":
+                    # The run is about to be discarded and its curves cleared: drawing its unsent
+                    # snapshots first would only compete with the rebuild for the GIL.
+                    pending = []
+                elif name == "apply" or (name == "inspect" and pending):
                     # The old run's snapshots go out before anything that changes or reads the run.
                     event = flush(force=True)
                     if event:
@@ -186,7 +193,6 @@ class Trainer:
                     yield "state", state
                 elif name == "reset":
                     snap = yield from self._guarded(self.session.reset)
-                    pending = []
                     state = PAUSED
                     if snap is not None:
                         yield "restarted", _warm(snap)
@@ -233,14 +239,14 @@ class Trainer:
                     yield event
 
     def _warm_within_budget(self, snapshot) -> None:
-        """Compute the spectrum of a batch's newest snapshot here, unless that would take more than
-        `WARM_SHARE` of the time (a large H): then only every so often."""
+        """Compute the spectrum of a batch's newest snapshot here, at most `WARM_RATE` times a
+        second, and less often if that would take more than `WARM_SHARE` of the time (a large H)."""
         now = time.perf_counter()
         if now < self._next_warm:
             return
         _warm(snapshot)
         cost = time.perf_counter() - now
-        self._next_warm = now + cost / WARM_SHARE
+        self._next_warm = now + max(cost / WARM_SHARE, 1.0 / WARM_RATE)
 
     def _gui_busy(self) -> bool:
         with self._lock:

@@ -2,13 +2,14 @@
 
 import math
 import threading
+import time
 from types import SimpleNamespace
 
 import numpy as np
 
 from rnnviz.gui.curves import (History, TrainingCurves, decade_ticks, linear_range, log_range, nice_ceil,
                                x_range)
-from rnnviz.gui.worker import Trainer, spectrum_ready
+from rnnviz.gui.worker import WARM_RATE, Trainer, spectrum_ready
 from rnnviz.settings import Settings
 
 
@@ -36,8 +37,10 @@ def test_axis_ranges_are_round_and_stable():
     assert nice_ceil(3) == 5 and nice_ceil(0.7) == 1 and nice_ceil(100) == 100
     assert x_range(0) == (0.0, 20.0) and x_range(120) == (0.0, 150.0) and x_range(3000) == (0.0, 4000.0)
     assert log_range(0.02, 3.0) == (-2.0, 1.0) and log_range(1.2, 1.5) == (-1.0, 1.0)
-    major, _minor = decade_ticks(-3, 115)[0], decade_ticks(-3, 115)[1]
+    major, minor = decade_ticks(-3, 115)
     assert [label for _, label in major][:3] == ["1", "10²⁰", "10⁴⁰"]
+    assert all(label == "" for _, label in minor)          # other decades: a tick, no crowded label
+    assert sorted(v for v, _ in major + minor) == [float(e) for e in range(-3, 116)]
     assert [label for _, label in decade_ticks(-2, 1)[0]] == ["0.01", "0.1", "1", "10"]
     lo, hi = linear_range(0.013, 1.42)
     assert lo <= 0.013 and hi >= 1.42
@@ -166,17 +169,21 @@ def test_worker_thread_emits_coalesced_batches(qtbot):
     try:
         qtbot.waitUntil(lambda: bool(receiver.restarts), timeout=5000)
         worker.set_speed(0)
+        started = time.perf_counter()
         worker.play()
         qtbot.waitUntil(lambda: sum(len(b) for b in receiver.batches) > 200, timeout=10_000)
+        elapsed = time.perf_counter() - started
     finally:
         assert worker.stop()
     sizes = [len(b) for b in receiver.batches]
     assert max(sizes) > 1                     # coalesced, not one signal per iteration
     its = [s.iteration for b in receiver.batches for s in b]
     assert its == list(range(1, len(its) + 1))
-    # The spectrum of each batch's newest snapshot was computed in the worker (cheap at H = 8).
+    # Spectra are computed in the worker, for a batch's newest snapshot, at most WARM_RATE a second.
     warmed = [spectrum_ready(b[-1]) for b in receiver.batches]
-    assert sum(warmed) >= len(warmed) / 2 and spectrum_ready(receiver.restarts[0])
+    assert spectrum_ready(receiver.restarts[0]) and any(warmed)
+    assert sum(warmed) <= WARM_RATE * elapsed + 2
+    assert not any(spectrum_ready(s) for b in receiver.batches for s in b[:-1])
 
 
 def test_queued_settings_changes_collapse_into_the_last_one():
@@ -227,3 +234,34 @@ def test_hovering_a_plot_shows_the_values_under_the_crosshair(qtbot):
     assert curves.grad_hover.text().startswith("iteration 3: ‖g‖ 0.5")
     curves._loss_cross._left()
     assert not curves._loss_cross.vline.isVisible()
+
+
+def test_a_reset_discards_the_old_runs_unsent_snapshots():
+    """Snapshots still waiting for the display when Reset arrives belong to a run about to be
+    cleared: they are dropped, not sent (sending them only delays the new run)."""
+    from rnnviz.session import Session
+
+    def factory(settings):
+        session = Session(settings)
+        step = session.step
+
+        def counted():
+            snap = step()
+            if snap.iteration == 5 and snap.run == 1:
+                trainer.reset()
+            return snap
+
+        session.step = counted
+        return session
+
+    trainer = Trainer(Settings(hidden=8, lag=4, batch=4), factory, max_emit_rate=1e-3, max_in_flight=None)
+    trainer.play()
+    events = []
+    for kind, payload in trainer.events():
+        events.append((kind, payload))
+        if kind == "restarted" and payload.run == 2:
+            trainer.stop()
+    kinds = [k for k, _ in events]
+    assert kinds.count("restarted") == 2
+    assert "snapshots" not in kinds
+    assert events[-1] == ("state", "paused")
