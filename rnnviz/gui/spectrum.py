@@ -16,6 +16,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from rnnviz.gui.frame_budget import in_hidden_tab
@@ -174,6 +175,9 @@ class SpectrumPlot(QWidget):
                 plot.getAxis(name).setTextPen(theme.text)
             if plot.legend is not None:
                 plot.legend.setLabelTextColor(theme.text)
+                # An opaque box: a curve passing under the legend must not cross its text.
+                plot.legend.setBrush(pg.mkBrush(QColor(theme.base)))
+                plot.legend.setPen(pg.mkPen(theme.muted, width=0.5))
                 for _sample, label in plot.legend.items:       # labels already made keep their colour
                     label.setText(label.text, color=theme.text)
 
