@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .fast_tanh import tanh
+
 
 @dataclass(frozen=True)
 class Activation:
@@ -91,7 +93,7 @@ def _linear_derivative(a, h, out=None):
 
 #: The activations a vanilla or skip RNN can use, by the names the settings and presets use.
 ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation("tanh", np.tanh, _tanh_derivative),
+    "tanh": Activation("tanh", tanh, _tanh_derivative),
     "relu": Activation("relu", _relu, _relu_derivative),
     "sigmoid": Activation("sigmoid", sigmoid, _sigmoid_derivative),
     "linear": Activation("linear", _linear, _linear_derivative),

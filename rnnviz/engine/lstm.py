@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import sigmoid
+from .fast_tanh import tanh
 from .init import recurrent_init, xavier
 from .model import RecurrentModel
 
@@ -94,12 +95,12 @@ class LSTM(RecurrentModel):
             np.matmul(hidden[t - 1], W_H, out=carry)               # h_{t-1} W_H
             np.add(a, carry, out=a)                                # a_t complete
             sigmoid(a[:, :2 * H], out=gate[:, :2 * H])             # i = σ(a_i), f = σ(a_f)
-            np.tanh(a[:, 2 * H:3 * H], out=gate[:, 2 * H:3 * H])   # g = tanh(a_g)
+            tanh(a[:, 2 * H:3 * H], out=gate[:, 2 * H:3 * H])      # g = tanh(a_g)
             sigmoid(a[:, 3 * H:], out=gate[:, 3 * H:])             # o = σ(a_o)
             np.multiply(f[t - 1], cell[t - 1], out=cell[t])        # c_t = f ⊙ c_{t-1}
             np.multiply(i[t - 1], g[t - 1], out=ig)                #     + i ⊙ g
             np.add(cell[t], ig, out=cell[t])
-            np.tanh(cell[t], out=tanh_c[t - 1])
+            tanh(cell[t], out=tanh_c[t - 1])
             np.multiply(o[t - 1], tanh_c[t - 1], out=hidden[t])    # h_t = o ⊙ tanh(c_t)
         return {"hidden": hidden, "pre": pre, "cell": cell, "gates": gates, "tanh_c": tanh_c}
 

@@ -18,7 +18,7 @@ from .dtypes import check_dtype
 from .init import RECURRENT_INITS
 from .losses import LOSSES, READOUTS, loss_and_grad
 from .memory import keep_freed_memory
-from .trace import Trace
+from .trace import Trace, terms_are_cheap
 
 ARCHS = ("rnn", "skip", "lstm")
 #: k for arch "skip" when ``skip=None``: h_t also receives h_{t-4} W_S.
@@ -135,13 +135,13 @@ class RecurrentModel:
             else:                                                   # every h_t feeds its own y_t
                 np.matmul(dy, W_O.T, out=dh.reshape(T * B, H))
             back = self._backward(fwd, dh, only_last=readout == "last")  # dh becomes the total ∂L/∂h_t
-            grads = self._weight_grads(x, hidden, back["da"])
+            grads, terms = self._weight_grads(x, hidden, back["da"])
             grads["W_O"] = read.T @ dy                              # Σ_t h_t^T ∂L/∂y_t
             grads["b_O"] = dy.sum(axis=0)
         return Trace(arch=self.arch, loss=L, outputs=y, grads={name: grads[name] for name in self.params},
                      inputs=x, hidden=hidden, pre=fwd["pre"], da=back["da"], dh=dh,
                      skip=getattr(self, "skip", None), cell=fwd.get("cell"), gates=fwd.get("gates"),
-                     dcell=back.get("dcell"))
+                     dcell=back.get("dcell"), terms=terms)
 
     def forward(self, x, readout: str = "last") -> tuple[np.ndarray, np.ndarray]:
         """(outputs, hidden) without gradients: y_T (B, O) or y_1..y_T (T, B, O), and h_0..h_T."""
@@ -152,16 +152,27 @@ class RecurrentModel:
             y = (hidden[-1] if readout == "last" else hidden[1:]) @ self.params["W_O"] + self.params["b_O"]
         return y, hidden
 
-    def _weight_grads(self, x: np.ndarray, hidden: np.ndarray, da: np.ndarray) -> dict[str, np.ndarray]:
+    def _weight_grads(self, x: np.ndarray, hidden: np.ndarray, da: np.ndarray
+                      ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """∂L/∂W_I = Σ_t x_t^T δ_t,  ∂L/∂W_H = Σ_t h_{t-1}^T δ_t,  ∂L/∂b = Σ_t Σ_batch δ_t.
 
-        The sums over t and over the batch are one GEMM each: stack all T·B rows.
+        Returns (grads, terms). The sums over t and over the batch are one GEMM each (stack all T·B
+        rows), except for W_H when its per-step terms are small (see `terms_are_cheap`): then the
+        terms h_{t-1}^T δ_t are computed (one batched GEMM, the same flops) and summed, the
+        lecture's sum written out, and returned in ``terms`` for the views, which show each
+        term's size.
         """
         T, B, n = da.shape
         delta = da.reshape(T * B, n)
-        return {"W_I": x.reshape(T * B, -1).T @ delta,
-                "W_H": hidden[:-1].reshape(T * B, -1).T @ delta,
-                "b": delta.sum(axis=0)}
+        grads = {"W_I": x.reshape(T * B, -1).T @ delta, "b": delta.sum(axis=0)}
+        h_prev = hidden[:-1]
+        terms = {}
+        if terms_are_cheap(B, h_prev.shape[2], n):
+            terms["W_H"] = np.matmul(h_prev.transpose(0, 2, 1), da)       # (T, H, n): h_{t-1}^T δ_t
+            grads["W_H"] = terms["W_H"].sum(axis=0)
+        else:
+            grads["W_H"] = h_prev.reshape(T * B, -1).T @ delta
+        return grads, terms
 
     # -- checks -----------------------------------------------------------------------------------
 

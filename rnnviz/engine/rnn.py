@@ -119,15 +119,16 @@ class RNN(RecurrentModel):
                 np.add(dh[t - k - 1], handed, out=dh[t - k - 1])  # ... to h_{t-k}, in one factor
         return {"da": da}
 
-    def _weight_grads(self, x: np.ndarray, hidden: np.ndarray, da: np.ndarray) -> dict[str, np.ndarray]:
+    def _weight_grads(self, x: np.ndarray, hidden: np.ndarray, da: np.ndarray
+                      ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """As ``RecurrentModel._weight_grads``, plus ∂L/∂W_S = Σ_{t>k} h_{t-k}^T δ_t for skip."""
-        grads = super()._weight_grads(x, hidden, da)
+        grads, terms = super()._weight_grads(x, hidden, da)
         k = self.skip
         if k is not None:
             T, B, H = da.shape
             reached = hidden[1:max(T + 1 - k, 1)]             # h_{t-k} for t = k+1..T (none if k ≥ T)
             grads["W_S"] = reached.reshape(-1, H).T @ da[k:].reshape(-1, H)
-        return grads
+        return grads, terms
 
     # -- one step at a time (sampling) ------------------------------------------------------------
 
