@@ -84,25 +84,32 @@ def torch_step(arch: str, B: int, H: int, T: int):
     return run
 
 
-def interleaved_best_ms(fns: dict[str, Callable[[], object]], repeat: int, number: int) -> dict[str, float]:
-    """Best of `repeat` timings of `number` calls of each function, in ms per call (best = least
-    disturbed). The functions take turns round by round, so that a slow patch of the machine
-    (another process, a frequency change) falls on all of them alike, not on one."""
+def interleaved_rounds(fns: dict[str, Callable[[], object]], rounds: int, number: int) -> dict[str, np.ndarray]:
+    """Seconds per call of each function in each of `rounds` rounds of `number` calls. The functions
+    take turns round by round, so that each round's timings were taken within milliseconds of each
+    other: on a machine whose speed drifts (a shared VM, another process) their ratios compare
+    like with like, where the best or mean of separate runs would not."""
     for fn in fns.values():
         fn()
     times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(repeat):
+    for _ in range(rounds):
         for name, fn in fns.items():
             start = time.perf_counter()
             for _ in range(number):
                 fn()
             times[name].append((time.perf_counter() - start) / number)
-    return {name: 1e3 * min(values) for name, values in times.items()}
+    return {name: np.array(values) for name, values in times.items()}
+
+
+def paired_ratio(numerator: np.ndarray, denominator: np.ndarray) -> float:
+    """Median over rounds of numerator / denominator timed in the same round."""
+    return float(np.median(numerator / denominator))
 
 
 def bench_engine(quick: bool) -> list[dict]:
+    """Per size: best ms per step, floor and torch; ratios are medians of same-round pairs."""
     rng = np.random.default_rng(0)
-    repeat, number = (4, 5) if quick else (10, 10)
+    rounds, number = (10, 2) if quick else (40, 3)
     rows = []
     for arch, gates in (("rnn", 1), ("lstm", 4)):
         for B, H, T in SIZES[:2] if quick else SIZES:
@@ -110,11 +117,11 @@ def bench_engine(quick: bool) -> list[dict]:
             torch_run = torch_step(arch, B, H, T)
             if torch_run is not None:
                 fns["torch"] = torch_run
-            ms = interleaved_best_ms(fns, repeat, number)
-            row = {"arch": arch, "B": B, "H": H, "T": T, "ms_per_step": ms["step"],
-                   "floor_ms": ms["floor"], "ratio_to_floor": ms["step"] / ms["floor"]}
-            if "torch" in ms:
-                row.update(torch_ms=ms["torch"], speedup_vs_torch=ms["torch"] / ms["step"])
+            t = interleaved_rounds(fns, rounds, number)
+            row = {"arch": arch, "B": B, "H": H, "T": T, "ms_per_step": 1e3 * t["step"].min(),
+                   "floor_ms": 1e3 * t["floor"].min(), "ratio_to_floor": paired_ratio(t["step"], t["floor"])}
+            if "torch" in t:
+                row.update(torch_ms=1e3 * t["torch"].min(), speedup_vs_torch=paired_ratio(t["torch"], t["step"]))
             rows.append(row)
     return rows
 
@@ -123,9 +130,9 @@ def bench_session(quick: bool) -> dict:
     """A full training step (batch, BPTT, clipping, Adam, snapshot) and memory over many steps."""
     settings = Settings(task="adding", seq_len=100, hidden=64, batch=32, arch="rnn")
     session = Session(settings)
-    ms = interleaved_best_ms({"step": session.step, "floor": matmul_floor(32, 64, 100, 1, np.random.default_rng(1))},
-                             4 if quick else 10, 5 if quick else 20)
-    step_ms, floor_ms = ms["step"], ms["floor"]
+    t = interleaved_rounds({"step": session.step, "floor": matmul_floor(32, 64, 100, 1, np.random.default_rng(1))},
+                           10 if quick else 40, 3)
+    step_ms, floor_ms = 1e3 * t["step"].min(), 1e3 * t["floor"].min()
     steps = 2_000 if quick else 20_000
     gc.collect()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -133,7 +140,7 @@ def bench_session(quick: bool) -> dict:
         session.step()
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"settings": "adding T=100 H=64 B=32 rnn/tanh adam", "ms_per_training_step": step_ms,
-            "floor_ms": floor_ms, "ratio_to_floor": step_ms / floor_ms,
+            "floor_ms": floor_ms, "ratio_to_floor": paired_ratio(t["step"], t["floor"]),
             "steps_for_memory": steps, "max_rss_growth_mb": (rss_after - rss_before) / 1024}
 
 
@@ -141,7 +148,8 @@ def _print_engine(rows: list[dict]) -> None:
     kernel = "compiled (numba)" if fast_tanh.COMPILED else "numpy's"
     print("engine: forward+backward incl. per-step contribution norms (float64, 1 BLAS thread, "
           f"{kernel} tanh)")
-    print("  targets at B=32 H=64 T=100 rnn: ×floor ≤ 1.5, speedup over torch ≥ 2")
+    print("  targets at B=32 H=64 T=100 rnn: ×floor ≤ 1.5, speedup over torch ≥ 2 (ratios: median of "
+          "same-round pairs; ms: best round)")
     print(f"  {'arch':<5}{'B':>4}{'H':>5}{'T':>5}{'ms/step':>10}{'floor ms':>10}{'×floor':>8}{'torch ms':>10}{'speedup':>9}")
     for r in rows:
         torch_part = (f"{r['torch_ms']:>10.2f}{r['speedup_vs_torch']:>8.2f}×" if "torch_ms" in r

@@ -57,3 +57,14 @@ def test_writes_into_out_and_falls_back_to_numpy_where_it_cannot_compile():
     single = a.astype(np.float32)                         # float32: numpy's (vectorised) tanh
     result = tanh(single)
     assert result.dtype == np.float32 and np.array_equal(result, np.tanh(single))
+
+
+def test_fused_rnn_step_finishes_a_applies_tanh_and_its_derivative():
+    rng = np.random.default_rng(2)
+    a, carry = rng.standard_normal((4, 6)) * 3, rng.standard_normal((4, 6))
+    expected_a = a + carry
+    h, d = np.empty_like(a), np.empty_like(a)
+    fast_tanh.tanh_step(a, carry, h, d)
+    assert np.array_equal(a, expected_a)                  # a_t completed in place
+    assert ulps(h, np.tanh(expected_a)).max() <= 2.0
+    np.testing.assert_allclose(d, 1.0 - h * h, rtol=0, atol=2.3e-16)   # tanh'(a) = 1 − h² (one FMA rounding)

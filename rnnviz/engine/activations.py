@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fast_tanh import tanh
+from .fast_tanh import tanh, tanh_step
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,9 @@ class Activation:
     name: str
     f: Callable[..., np.ndarray]
     derivative: Callable[..., np.ndarray]
+    #: ``fused_step(a, carry, h, d)``: a += carry; h = f(a); d = f'(a), in one compiled pass over
+    #: C-contiguous float64 arrays (one RNN time step), or None where there is no such kernel.
+    fused_step: Callable[..., None] | None = None
 
 
 def _tanh_derivative(a, h, out=None):
@@ -93,7 +96,7 @@ def _linear_derivative(a, h, out=None):
 
 #: The activations a vanilla or skip RNN can use, by the names the settings and presets use.
 ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation("tanh", tanh, _tanh_derivative),
+    "tanh": Activation("tanh", tanh, _tanh_derivative, tanh_step),
     "relu": Activation("relu", _relu, _relu_derivative),
     "sigmoid": Activation("sigmoid", sigmoid, _sigmoid_derivative),
     "linear": Activation("linear", _linear, _linear_derivative),

@@ -66,25 +66,37 @@ class RNN(RecurrentModel):
     # -- forward and backward through time --------------------------------------------------------
 
     def _forward(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        """a_t = x_t W_I + h_{t-1} W_H [+ h_{t-k} W_S] + b and h_t = f(a_t) for t = 1..T."""
+        """a_t = x_t W_I + h_{t-1} W_H [+ h_{t-k} W_S] + b and h_t = f(a_t) for t = 1..T.
+
+        Where the activation has a compiled ``fused_step`` (tanh in float64), each step's last
+        addition, f and f'(a_t) are one pass, and f' comes back as "fprime" for the backward pass.
+        """
         T, B, I = x.shape
         H, k, f = self.hidden_size, self.skip, self._f.f
+        fused = self._f.fused_step if self.dtype == np.float64 else None
         W_H, W_S = self.params["W_H"], self.params.get("W_S")
         pre = np.empty((T, B, H), self.dtype)                      # a_t at index t−1
         np.matmul(x.reshape(T * B, I), self.params["W_I"], out=pre.reshape(T * B, H))  # x_t W_I, all t
         pre += self.params["b"]                                    #   + b
         hidden = np.empty((T + 1, B, H), self.dtype)               # h_t at index t
         hidden[0] = 0.0                                            # h_0 = 0
+        fprime = np.empty((T, B, H), self.dtype) if fused else None  # f'(a_t) at index t−1
         carry = np.empty((B, H), self.dtype)
         for t in range(1, T + 1):
             a = pre[t - 1]
-            np.matmul(hidden[t - 1], W_H, out=carry)               # h_{t-1} W_H
-            np.add(a, carry, out=a)
             if k is not None and t > k:                            # h_{t-k} = 0 while t ≤ k
                 np.matmul(hidden[t - k], W_S, out=carry)           # h_{t-k} W_S
                 np.add(a, carry, out=a)
-            f(a, out=hidden[t])                                    # h_t = f(a_t)
-        return {"hidden": hidden, "pre": pre}
+            np.matmul(hidden[t - 1], W_H, out=carry)               # h_{t-1} W_H
+            if fused:
+                fused(a, carry, hidden[t], fprime[t - 1])          # a_t += h_{t-1} W_H; h_t = f(a_t); f'(a_t)
+            else:
+                np.add(a, carry, out=a)
+                f(a, out=hidden[t])                                # h_t = f(a_t)
+        out = {"hidden": hidden, "pre": pre}
+        if fused:
+            out["fprime"] = fprime
+        return out
 
     def _backward(self, fwd: dict[str, np.ndarray], dh: np.ndarray, only_last: bool = False
                   ) -> dict[str, np.ndarray]:
@@ -104,7 +116,9 @@ class RNN(RecurrentModel):
         overwrite = only_last and k is None
         if only_last and not overwrite:
             dh[:-1] = 0.0                                      # y_1..y_{T-1} send nothing
-        da = self._f.derivative(pre, hidden[1:], out=np.empty_like(pre))   # f'(a_t) for every t at once
+        da = fwd.get("fprime")                                 # f'(a_t) for every t, from the forward pass
+        if da is None:                                         # ... or computed now, all t at once
+            da = self._f.derivative(pre, hidden[1:], out=np.empty_like(pre))
         handed = np.empty((B, H), self.dtype)                  # the gradient handed to an earlier h
         for t in reversed(range(1, T + 1)):
             delta = da[t - 1]
