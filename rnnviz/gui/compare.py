@@ -22,6 +22,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QStyle, QVBoxLayout,
                                QWidget)
 
+from rnnviz.gui.curves import x_range
+from rnnviz.gui.lazy_tab import LazyTab
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 from rnnviz.gui.worker import PLAYING, TrainingWorker
 from rnnviz.presets import PresetError, load_preset, preset_names
@@ -166,6 +168,7 @@ class ComparisonView(QWidget):
         self._run: int | None = None
         self._dirty = False
         self._playing = False
+        self._x_bounds: tuple[float, float] | None = None
 
         self.pair_combo = QComboBox(objectName="comparePairCombo")
         self.pair_combo.setToolTip("A suggested comparison; or choose the two presets on the right")
@@ -228,6 +231,7 @@ class ComparisonView(QWidget):
             item.setMenuEnabled(False)
             item.hideButtons()
             item.setLabel("bottom", "iteration")
+            item.getAxis("bottom").enableAutoSIPrefix(False)
             self.legends[key] = item.addLegend(offset=(-10, 10))
             self.curves[key] = [item.plot(name="A", skipFiniteCheck=True), item.plot(name="B", skipFiniteCheck=True)]
         self.grad_plot.getPlotItem().setLogMode(y=True)
@@ -235,8 +239,9 @@ class ComparisonView(QWidget):
         for plot in (self.grad_plot, self.loss_plot):
             plot.getAxis("left").enableAutoSIPrefix(False)   # no "×1e+27" on a log axis
         self.acc_plot.getPlotItem().setYRange(0, 1.02, padding=0)
+        self._follow_x(0)
         self.chance_line = pg.InfiniteLine(angle=0, movable=False, label="chance",
-                                           labelOpts={"position": 0.95})
+                                           labelOpts={"position": 0.98, "anchors": [(1, 1), (1, 1)]})
         self.acc_plot.addItem(self.chance_line)
         self.chance_line.setVisible(False)
         plots = QSplitter(Qt.Orientation.Horizontal)
@@ -416,8 +421,17 @@ class ComparisonView(QWidget):
         iterations = [t.last.iteration for t in self.tracks if t.last is not None]
         if iterations:
             self.iteration_label.setText(f"Iteration {max(iterations)}")
+        self._follow_x(max(iterations, default=0))
         for i, (track, label) in enumerate(zip(self.tracks, self.status)):
             label.setText(self._status_text(i, track))
+
+    def _follow_x(self, last_iteration: int) -> None:
+        """x axes from 0 to a round number past the newest iteration, as the main curves do."""
+        bounds = x_range(last_iteration)
+        if bounds != self._x_bounds:
+            self._x_bounds = bounds
+            for plot in (self.loss_plot, self.grad_plot, self.acc_plot):
+                plot.getPlotItem().setXRange(*bounds, padding=0)
 
     def _status_text(self, i: int, track: _Track) -> str:
         colour = COLOURS[i]
@@ -468,11 +482,12 @@ def _chance(settings: Settings) -> float:
 
 
 # --------------------------------------------------------------------------- main window hook
-def install_into(window) -> ComparisonView:
+def install_into(window) -> LazyTab:
     """Add a "Compare" tab to the window's `tabs` and ``compareAction`` (Ctrl+Shift+M) to show it.
-    The view's worker starts when the tab is first shown and stops when the window shuts down."""
-    view = ComparisonView(theme=getattr(window, "_theme", LIGHT))
-    index = window.tabs.addTab(view, ComparisonView.tab)
+    The view is built when the tab is first shown (``window.comparison_tab.content``, None until
+    then); its worker starts then too and stops when the window shuts down."""
+    tab = LazyTab(lambda: ComparisonView(theme=getattr(window, "_theme", LIGHT)))
+    index = window.tabs.addTab(tab, ComparisonView.tab)
     action = QAction("&Compare two runs", window, objectName="compareAction")
     action.setShortcut(QKeySequence("Ctrl+Shift+M"))
     action.triggered.connect(lambda: window.tabs.setCurrentIndex(index))
@@ -480,21 +495,22 @@ def install_into(window) -> ComparisonView:
     if menu is not None:
         menu.addAction(action)
     window.addAction(action)
-    window.views.append(_Relay(view))   # theme changes reach the tab; training snapshots do not
-    window.installEventFilter(_Relay(view, parent=window))
-    window.comparison_view = view
-    return view
+    window.views.append(_Relay(tab))   # theme changes reach the tab; training snapshots do not
+    window.installEventFilter(_Relay(tab, parent=window))
+    window.comparison_tab = tab
+    return tab
 
 
 class _Relay(QObject):
-    """Passes the main window's theme changes and its closing on to the comparison view."""
+    """Passes the main window's theme changes and its closing on to the comparison view, once built."""
 
-    def __init__(self, view: ComparisonView, parent: QObject | None = None) -> None:
+    def __init__(self, tab: LazyTab, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.view = view
+        self.tab = tab
 
     def apply_theme(self, theme: Theme) -> None:
-        self.view.apply_theme(theme)
+        if self.tab.content is not None:         # a view built later takes the window's theme then
+            self.tab.content.apply_theme(theme)
 
     def show_snapshots(self, snapshots: tuple) -> None:
         """The main run's snapshots are not the comparison's."""
@@ -503,6 +519,6 @@ class _Relay(QObject):
         """The main run's restarts are not the comparison's."""
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Close:
-            self.view.shutdown()
+        if self.tab.content is not None and event.type() == QEvent.Type.Close:
+            self.tab.content.shutdown()
         return False

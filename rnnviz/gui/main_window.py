@@ -27,6 +27,7 @@ from rnnviz.gui.controls import DEFAULT_SPEED, ControlPanel, RunControls
 from rnnviz.gui.curves import TrainingCurves
 from rnnviz.gui.heatmap import ContributionHeatmap
 from rnnviz.gui.horizon_panel import HorizonPanel
+from rnnviz.gui.lazy_tab import LazyTab
 from rnnviz.gui.live_numbers import LiveNumbers
 from rnnviz.gui.spectrum import SpectrumPlot
 from rnnviz.gui.stepper import BPTTStepper
@@ -207,8 +208,16 @@ class MainWindow(QMainWindow):
         self._restore_view_state()
         self.apply_theme(self._theme)
         if start_worker:
-            self.worker.start()
-            self.worker.set_speed(self.run_controls.speed())
+            # From the event loop, once the window can paint: the worker's first act is importing
+            # the engine and loading its compiled kernels, which holds the GIL for about half a
+            # second and would otherwise delay the window's first frame.
+            QTimer.singleShot(0, self._start_worker)
+
+    def _start_worker(self) -> None:
+        if self._closed or self.worker.is_running():
+            return
+        self.worker.start()
+        self.worker.set_speed(self.run_controls.speed())
 
     # ----------------------------------------------------------------- construction
     def _build_layout(self) -> None:
@@ -262,13 +271,16 @@ class MainWindow(QMainWindow):
 
     def _add_horizon_tab(self) -> None:
         """The memory-horizon sweep: its own runs in worker processes, not the training session."""
-        self.horizon_panel = HorizonPanel()
-        index = self.tabs.addTab(self.horizon_panel, "Memory horizon")
+        self.horizon_tab = LazyTab(self._build_horizon_panel)   # built when first shown
+        index = self.tabs.addTab(self.horizon_tab, "Memory horizon")
         action = QAction("&Memory horizon", self, objectName="horizonAction")
         action.setShortcut(QKeySequence("Ctrl+Shift+H"))
         action.triggered.connect(lambda: self.tabs.setCurrentIndex(index))
         self.view_menu.addAction(action)
         self.addAction(action)
+
+    def _build_horizon_panel(self) -> HorizonPanel:
+        return HorizonPanel(theme=self._theme)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -538,7 +550,8 @@ class MainWindow(QMainWindow):
         if app is not None:
             apply_to_application(app, theme)
         self.banner.apply_theme(theme)
-        self.horizon_panel.apply_theme(theme)
+        if self.horizon_tab.content is not None:
+            self.horizon_tab.content.apply_theme(theme)
         for view in self.views:
             if hasattr(view, "apply_theme"):
                 view.apply_theme(theme)
@@ -692,7 +705,8 @@ class MainWindow(QMainWindow):
             self.save_state()
         except Exception:  # never let saving keep the window open
             log.warning("could not save settings", exc_info=True)
-        self.horizon_panel.shutdown()
+        if self.horizon_tab.content is not None:
+            self.horizon_tab.content.shutdown()
         if not self.worker.stop(STOP_TIMEOUT):
             log.warning("the training thread did not stop within %s s", STOP_TIMEOUT)
         if self._error_box is not None:

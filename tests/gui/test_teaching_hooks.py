@@ -2,7 +2,8 @@
 
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QFileDialog, QPushButton, QTabWidget
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QFileDialog, QPushButton, QTabWidget, QWidget
 
 
 @pytest.fixture
@@ -49,3 +50,20 @@ def test_closing_the_window_mid_recording_saves_the_file(qtbot, window, tmp_path
     qtbot.wait(100)
     window.close()
     assert out.is_file() and not window.recorder.recording
+
+
+def test_compare_and_horizon_tabs_are_built_when_first_opened_in_the_current_theme(qtbot, window):
+    from rnnviz.gui.theme import DARK
+
+    assert window.findChild(QWidget, "comparisonView") is None       # start-up did not build them
+    assert window.findChild(QWidget, "horizonPanel") is None
+    window.apply_theme(DARK)
+    tabs = window.findChild(QTabWidget, "viewTabs")
+    titles = [tabs.tabText(i) for i in range(tabs.count())]
+    views = {}
+    for title, name in (("Compare", "comparisonView"), ("Memory horizon", "horizonPanel")):
+        tabs.setCurrentIndex(titles.index(title))
+        views[name] = window.findChild(QWidget, name)
+        assert views[name] is not None and views[name].isVisible()
+    assert views["comparisonView"].theme is DARK
+    assert views["horizonPanel"].plot.backgroundBrush().color() == QColor(DARK.base)
