@@ -78,17 +78,20 @@ class ContributionHeatmap(QWidget):
     def show_snapshots(self, snapshots: tuple) -> None:
         if not snapshots:
             return
-        for snap in snapshots[-self.rows:]:
-            row = np.asarray(snap.contribution_norms, dtype=float)
-            if row.shape[0] != self._raw.shape[1]:      # a new T without a restart: start over
-                self._count = self._head = 0
-                self.scale.restart()
-                self._allocate(row.shape[0])
-            self._raw[self._head] = row
-            self._iterations[self._head] = snap.iteration
-            self._head = (self._head + 1) % self.rows
-            self._count = min(self._count + 1, self.rows)
-        fresh = np.asarray([s.contribution_norms for s in snapshots[-self.rows:]], dtype=float)
+        kept = snapshots[-self.rows:]
+        if any(len(s.contribution_norms) != self._raw.shape[1] for s in kept):
+            # A new T without a restart: start over with the newest snapshots of that length.
+            T = len(kept[-1].contribution_norms)
+            kept = [s for s in kept if len(s.contribution_norms) == T]
+            self._count = self._head = 0
+            self.scale.restart()
+            self._allocate(T)
+        fresh = np.array([s.contribution_norms for s in kept], dtype=float)
+        slots = (self._head + np.arange(len(kept))) % self.rows
+        self._raw[slots] = fresh
+        self._iterations[slots] = [s.iteration for s in kept]
+        self._head = (self._head + len(kept)) % self.rows
+        self._count = min(self._count + len(kept), self.rows)
         if self.scale.observe(fresh):
             self.bar.setLevels(self.scale.levels)
             self._relog_all()
@@ -146,9 +149,9 @@ class ContributionHeatmap(QWidget):
         return np.maximum(coords, lo)
 
     def _log_rows(self, n: int) -> None:
-        for k in range(1, min(n, self._count) + 1):
-            i = (self._head - k) % self.rows
-            self._log[i] = self._to_log(self._raw[i])
+        """Recompute the image rows of the newest `n` snapshots (one vectorised pass)."""
+        newest = (self._head - 1 - np.arange(min(n, self._count))) % self.rows
+        self._log[newest] = self._to_log(self._raw[newest])
 
     def _relog_all(self) -> None:
         self._log[:] = self._to_log(self._raw)

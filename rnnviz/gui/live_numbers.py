@@ -23,7 +23,8 @@ CARDS = (
      "Share of this batch answered correctly; compare with chance, 1/K for K classes (25 % on "
      "recall with 4 symbols). Not defined for regression tasks (adding, sine)."),
     ("gradValue", "‖g‖ before → after",
-     "Global gradient norm ‖g‖ = √Σ‖∂L/∂θ‖² before and after clipping."),
+     "Global gradient norm ‖g‖ = √Σ‖∂L/∂θ‖² before and after clipping (one number when "
+     "this iteration was not clipped)."),
     ("clipValue", "Clipped", "Iterations whose gradient was clipped so far in this run."),
     ("radiusValue", "ρ(W_H)",
      "Spectral radius ρ(W_H) = max |λ|. Below 1 the backward product ∏ W_Hᵀ f'(a_t) shrinks "
@@ -36,6 +37,11 @@ CARDS = (
 
 #: Cards that hold two numbers get this much more room.
 WIDE_CARDS = {"gradValue": 2}
+#: The widest text each value shows in practice: its label is at least this wide from the start,
+#: so new digits never change the panel's size hint (which made the window re-layout and the docks
+#: shrink a little with every longer number).
+WIDEST = {"lossValue": "8.88e-88", "accuracyValue": "100%", "gradValue": "8.88e+88 → 8.88",
+          "clipValue": "888 of 8888", "radiusValue": "8.88e+88", "sigmaValue": "8.88e+88"}
 
 
 def _fmt(value: float, digits: int = 3) -> str:
@@ -69,7 +75,7 @@ class LiveNumbers(QFrame):
             card = QFrame(objectName=name.replace("Value", "Card"))
             card.setToolTip(tip)
             column = QVBoxLayout(card)
-            column.setContentsMargins(10, 4, 10, 6)
+            column.setContentsMargins(8, 4, 8, 6)
             column.setSpacing(0)
             heading = QLabel(title)
             value = QLabel("—", objectName=name)
@@ -79,6 +85,10 @@ class LiveNumbers(QFrame):
             self.values[name] = value
             self._titles.append(heading)
         self.apply_theme(theme)
+        for name, value in self.values.items():
+            value.ensurePolished()                  # the style sheet's font, not the default one
+            value.setMinimumWidth(value.fontMetrics().horizontalAdvance(WIDEST[name]))
+            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._timer = QTimer(self)  # one-shot, armed by new data: idle means no wake-ups
         self._timer.setSingleShot(True)
         self._timer.setInterval(int(1000 / REFRESH_RATE))
@@ -90,7 +100,7 @@ class LiveNumbers(QFrame):
             f" border-radius: 6px; }}"
             f"QFrame#numbersPanel QLabel {{ border: none; background: transparent; color: {theme.muted}; }}"
             f"QFrame#numbersPanel QLabel[objectName$=\"Value\"] {{ color: {theme.text};"
-            f" font-size: 17px; font-weight: 600; }}")
+            f" font-size: 15px; font-weight: 600; }}")
 
     # ----------------------------------------------------------------- view protocol
     def restart(self, snapshot) -> None:
@@ -117,7 +127,10 @@ class LiveNumbers(QFrame):
             v["accuracyValue"].setText("—")
         else:
             v["accuracyValue"].setText(f"{snap.accuracy:.0%}")
-        v["gradValue"].setText(f"{_fmt(snap.grad_norm)} → {_fmt(snap.grad_norm_clipped)}")
+        if snap.clipped:
+            v["gradValue"].setText(f"{_fmt(snap.grad_norm)} → {_fmt(snap.grad_norm_clipped)}")
+        else:                                   # nothing cut: one number says both
+            v["gradValue"].setText(_fmt(snap.grad_norm))
         v["clipValue"].setText(f"{snap.clip_events} of {snap.iteration}")
         spectral = self._spectral if self._spectral is not None else snap
         v["radiusValue"].setText(_fmt(spectral.spectral_radius))

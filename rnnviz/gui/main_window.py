@@ -64,6 +64,11 @@ NOTE_TIMEOUT_MS = 6000
 #: The steps/s label averages over this many seconds; the status labels refresh this often (ms).
 SPEED_WINDOW_S = 1.0
 LABEL_REFRESH_MS = 100
+#: Batches of snapshots per second the worker sends while the animated diagram is showing ...
+DIAGRAM_EMIT_RATE = 60.0
+#: ... and otherwise: the curves redraw at most 30 times a second, so more batches would only
+#: take the GIL away from training.
+EMIT_RATE = 30.0
 SPEED_REFRESH_MS = 250
 DEFAULT_SIZE = (1400, 900)
 CONTROLS_WIDTH = 340
@@ -218,6 +223,13 @@ class MainWindow(QMainWindow):
             return
         self.worker.start()
         self.worker.set_speed(self.run_controls.speed())
+        self._follow_tab()
+        self.tabs.currentChanged.connect(self._follow_tab)
+
+    def _follow_tab(self, _index: int | None = None) -> None:
+        """Ask the worker for batches as often as the showing tab can use them."""
+        diagram = self.tabs.tabText(self.tabs.currentIndex()) == UnrolledView.tab
+        self.worker.set_emit_rate(DIAGRAM_EMIT_RATE if diagram else EMIT_RATE)
 
     # ----------------------------------------------------------------- construction
     def _build_layout(self) -> None:

@@ -54,7 +54,8 @@ def _default_session_factory(settings: Settings):
 class Trainer:
     """Steps a `Session` on command. Knows nothing about Qt; `events()` is the whole loop.
 
-    Commands (thread-safe, from any thread): play, pause, step, reset, apply, set_speed, inspect, stop.
+    Commands (thread-safe, from any thread): play, pause, step, reset, apply, set_speed,
+    set_emit_rate, inspect, stop.
     Events yielded by `events()`:
         ("restarted", Snapshot)        a new run began (build, rebuild or reset)
         ("snapshots", tuple)           every snapshot since the previous such event, oldest first
@@ -96,6 +97,10 @@ class Trainer:
     def set_speed(self, iterations_per_second: float) -> None:
         """Target training rate; 0 means as fast as possible."""
         self._commands.put(("speed", float(iterations_per_second)))
+
+    def set_emit_rate(self, batches_per_second: float) -> None:
+        """Send batches of snapshots at most this often (the rate the views can use)."""
+        self._commands.put(("emit_rate", float(batches_per_second)))
 
     def inspect(self) -> None:
         self._commands.put(("inspect", None))
@@ -165,7 +170,7 @@ class Trainer:
                     event = flush(force=True)
                     if event:
                         yield event
-                if self.session is None and name != "apply" and name != "speed":
+                if self.session is None and name not in ("apply", "speed", "emit_rate"):
                     continue
                 if name == "play":
                     if state != DIVERGED:
@@ -209,6 +214,8 @@ class Trainer:
                 elif name == "speed":
                     speed = max(0.0, arg)
                     next_step_at = time.perf_counter()
+                elif name == "emit_rate":
+                    self._emit_interval = 1.0 / min(max(arg, 1.0), MAX_EMIT_RATE)
                 elif name == "inspect":
                     inspection = yield from self._guarded(self.session.inspect)
                     if inspection is not None:
@@ -332,11 +339,10 @@ def spectrum_ready(snapshot) -> bool:
 
 
 def newest_with_spectrum(snapshots):
-    """The newest snapshot whose spectrum the worker computed, or None. The worker computes it for
-    the newest snapshot of every batch, except with a large H, where that would slow training."""
-    for snapshot in reversed(snapshots):
-        if spectrum_ready(snapshot):
-            return snapshot
+    """The batch's newest snapshot if the worker computed its spectrum, else None. The worker only
+    ever computes it for a batch's newest snapshot (at most `WARM_RATE` times a second)."""
+    if snapshots and spectrum_ready(snapshots[-1]):
+        return snapshots[-1]
     return None
 
 
@@ -391,6 +397,9 @@ class TrainingWorker(QObject):
 
     def inspect(self) -> None:
         self.trainer.inspect()
+
+    def set_emit_rate(self, batches_per_second: float) -> None:
+        self.trainer.set_emit_rate(batches_per_second)
 
     def ack(self) -> None:
         self.trainer.ack()

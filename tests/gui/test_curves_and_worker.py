@@ -265,3 +265,17 @@ def test_a_reset_discards_the_old_runs_unsent_snapshots():
     assert kinds.count("restarted") == 2
     assert "snapshots" not in kinds
     assert events[-1] == ("state", "paused")
+
+
+def test_trainer_sends_batches_no_more_often_than_the_emit_rate():
+    trainer = Trainer(Settings(hidden=8, lag=4, batch=4), max_in_flight=None)
+    trainer.set_emit_rate(10)
+    trainer.play()
+    timer = threading.Timer(1.0, trainer.stop)
+    start = time.perf_counter()
+    timer.start()
+    batches = [p for k, p in trainer.events() if k == "snapshots"]
+    elapsed = time.perf_counter() - start
+    timer.join()
+    assert 2 <= len(batches) <= 10 * elapsed + 2
+    assert sum(len(b) for b in batches) > len(batches)        # many iterations per batch

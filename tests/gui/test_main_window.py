@@ -295,3 +295,16 @@ def test_extra_views_get_a_tab_snapshots_restarts_and_inspections(qtbot, setting
     qtbot.waitUntil(lambda: len(view.loaded) == 1, timeout=WAIT_MS)
     assert view.loaded[0].settings == w._latest.settings
     w.close()
+
+
+def test_the_worker_sends_batches_as_often_as_the_showing_tab_can_use_them(qtbot, window):
+    from rnnviz.gui.main_window import DIAGRAM_EMIT_RATE, EMIT_RATE
+    from rnnviz.gui.unrolled_view import UnrolledView
+
+    trainer = window.worker.trainer
+    qtbot.waitUntil(lambda: trainer._emit_interval == 1.0 / EMIT_RATE, timeout=5000)
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    window.tabs.setCurrentIndex(titles.index(UnrolledView.tab))
+    qtbot.waitUntil(lambda: trainer._emit_interval == 1.0 / DIAGRAM_EMIT_RATE, timeout=5000)
+    window.tabs.setCurrentIndex(titles.index("Training"))
+    qtbot.waitUntil(lambda: trainer._emit_interval == 1.0 / EMIT_RATE, timeout=5000)
