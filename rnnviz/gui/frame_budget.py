@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import time
 
-#: Share of wall time one view's drawing may take while training runs.
+#: Share of wall time one view's drawing may take while training runs as fast as it can ...
 DEFAULT_SHARE = 0.06
+#: ... and while it runs at a set pace (the worker sleeps between iterations, so drawing more
+#: often costs it nothing).
+PACED_SHARE = 0.3
 #: Weight of the newest frame in the running cost estimate.
 COST_SMOOTHING = 0.3
 

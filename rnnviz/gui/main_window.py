@@ -26,6 +26,7 @@ from rnnviz.gui import compare, export, lesson_panel, presentation, recorder
 from rnnviz.gui.controls import DEFAULT_SPEED, ControlPanel, RunControls
 from rnnviz.gui.curves import TrainingCurves
 from rnnviz.gui.heatmap import ContributionHeatmap
+from rnnviz.gui.frame_budget import DEFAULT_SHARE, PACED_SHARE
 from rnnviz.gui.horizon_panel import HorizonPanel
 from rnnviz.gui.lazy_tab import LazyTab
 from rnnviz.gui.live_numbers import LiveNumbers
@@ -663,6 +664,7 @@ class MainWindow(QMainWindow):
 
     def _on_speed(self, speed: float) -> None:
         self.worker.set_speed(speed)
+        self.curves.budget.share = DEFAULT_SHARE if speed == 0 else PACED_SHARE
         self.store.setValue(KEY_SPEED, speed)
 
     def _on_log_scale(self, on: bool) -> None:
