@@ -37,9 +37,10 @@ CARDS = (
 
 #: Cards that hold two numbers get this much more room.
 WIDE_CARDS = {"gradValue": 2}
-#: The widest text each value shows in practice: its label is at least this wide from the start,
-#: so new digits never change the panel's size hint (which made the window re-layout and the docks
-#: shrink a little with every longer number).
+#: The widest text each value shows in practice. Its label is this wide from the start and never
+#: asks for more: a longer number used to raise the panel's minimum width, re-lay out the window
+#: and shrink both docks a little each time. (The values' font is in pixels, so presentation
+#: mode's larger application font does not change these widths.)
 WIDEST = {"lossValue": "8.88e-88", "accuracyValue": "100%", "gradValue": "8.88e+88 → 8.88",
           "clipValue": "888 of 8888", "radiusValue": "8.88e+88", "sigmaValue": "8.88e+88"}
 

@@ -108,3 +108,24 @@ def test_unrolled_view_builds_without_warnings(qtbot, arch, T):
     assert all(c is not None for c in diagram.diagram.arrow_colours)
     text = diagram.describe(T, 1.0)
     assert f"step t = {T}" in text and "‖∂L/∂h" in text
+
+
+def test_live_numbers_keep_their_width_whatever_the_digits(qtbot):
+    """Longer numbers must not widen the panel (that re-laid out the window and shrank the docks)."""
+    import dataclasses
+
+    from rnnviz.gui.live_numbers import LiveNumbers
+
+    panel = LiveNumbers()
+    qtbot.addWidget(panel)
+    snap = Session(Settings(hidden=8, lag=4, batch=4)).snapshot()
+    panel.restart(snap)
+    width = panel.minimumSizeHint().width()
+    long = dataclasses.replace(snap, loss=1.234e-45, grad_norm=1.234e30, grad_norm_clipped=1.0,
+                               clipped=True, clip_events=999, iteration=9999)
+    panel.show_snapshots((long,))
+    panel.refresh()
+    assert panel.values["gradValue"].text() == "1.23e+30 → 1"
+    assert panel.minimumSizeHint().width() == width
+    for name, label in panel.values.items():      # and every value still fits its label
+        assert label.fontMetrics().horizontalAdvance(label.text()) <= label.minimumWidth(), name
