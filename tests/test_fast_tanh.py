@@ -68,3 +68,14 @@ def test_fused_rnn_step_finishes_a_applies_tanh_and_its_derivative():
     assert np.array_equal(a, expected_a)                  # a_t completed in place
     assert ulps(h, np.tanh(expected_a)).max() <= 2.0
     np.testing.assert_allclose(d, 1.0 - h * h, rtol=0, atol=2.3e-16)   # tanh'(a) = 1 − h² (one FMA rounding)
+
+
+def test_anything_but_a_separate_contiguous_float64_array_goes_to_numpy():
+    assert tanh([0.5, -1.0]) == pytest.approx(np.tanh([0.5, -1.0]), rel=0, abs=0)
+    assert tanh(np.float64(0.5)) == np.tanh(0.5)
+    buffer = np.linspace(-3, 3, 50)
+    expected = np.tanh(buffer[:-1])
+    tanh(buffer[:-1], out=buffer[1:])                     # overlapping out: numpy's buffered loop
+    assert np.array_equal(buffer[1:], expected)
+    in_place = np.linspace(-3, 3, 50)
+    assert ulps(tanh(in_place, out=in_place), np.tanh(np.linspace(-3, 3, 50))).max() <= 2.0

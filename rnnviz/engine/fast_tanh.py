@@ -8,9 +8,10 @@ function is written here as plain arithmetic that LLVM vectorises (4 doubles per
 
     |x| < 0.625:  tanh(x) = x + x³ P(x²)/Q(x²)                (Cephes tanh.c rational function)
     otherwise:    tanh(|x|) = 1 − 2/(e^{2|x|} + 1),  sign restored,
-                  e^{2|x|} = 2ⁿ · (E + R)/(E − R)             (Cody–Waite reduction, Cephes exp.c
-                                                               Padé form; |x| is capped at 20,
-                                                               where tanh rounds to 1)
+                  e^{2|x|} = 2ⁿ · (E + R)/(E − R)             (n = rint(2|x|/ln 2), reduced
+                                                               argument h = |x| − n ln2/2, Cephes
+                                                               exp.c Padé form; |x| is capped at
+                                                               20, where tanh rounds to 1)
 
 Both branches are computed for every element and merged with selects (no branches, one division).
 ±0 keeps its sign, ±inf gives ±1, NaN stays NaN. Measured against ``np.tanh`` on 6.4 million
@@ -35,17 +36,19 @@ except ImportError:  # the engine still works, at numpy's speed
 COMPILED = numba is not None and not numba.config.DISABLE_JIT
 
 
-def tanh(a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """tanh(a), into ``out`` if given: ``np.tanh(a, out=out)``, faster for C-contiguous float64."""
+def tanh(a, out: np.ndarray | None = None):
+    """tanh(a), into ``out`` if given: ``np.tanh(a, out=out)``, faster for C-contiguous float64
+    arrays (``out`` the same array as ``a`` or not overlapping it); anything else goes to numpy."""
+    if not (COMPILED and isinstance(a, np.ndarray) and a.dtype == np.float64 and a.ndim > 0
+            and a.flags.c_contiguous):
+        return np.tanh(a, out=out)
     if out is None:
-        if not (COMPILED and a.dtype == np.float64):
-            return np.tanh(a)
         out = np.empty(a.shape, np.float64)
-    if (COMPILED and a.dtype == np.float64 and out.dtype == np.float64 and a.shape == out.shape
-            and a.ndim > 0 and a.flags.c_contiguous and out.flags.c_contiguous):
-        _tanh_into(a, out)
-        return out
-    return np.tanh(a, out=out)
+    elif not (out.dtype == np.float64 and out.shape == a.shape and out.flags.c_contiguous
+              and (out is a or not np.may_share_memory(a, out))):
+        return np.tanh(a, out=out)
+    _tanh_into(a, out)
+    return out
 
 
 if COMPILED:

@@ -73,7 +73,7 @@ class LSTM(RecurrentModel):
 
     # -- forward and backward through time --------------------------------------------------------
 
-    def _forward(self, x: np.ndarray) -> dict[str, np.ndarray]:
+    def _forward(self, x: np.ndarray, for_backward: bool = False) -> dict[str, np.ndarray]:
         """a_t = x_t W_I + h_{t-1} W_H + b; i, f, o = σ, g = tanh; c_t = f c_{t-1} + i g; h_t = o tanh(c_t)."""
         T, B, I = x.shape
         H, dt = self.hidden_size, self.dtype
@@ -165,8 +165,8 @@ class LSTM(RecurrentModel):
         p = self.params
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             a_i, a_f, a_g, a_o = self._gate_blocks(x_t @ p["W_I"] + h @ p["W_H"] + p["b"])
-            c = sigmoid(a_f) * c + sigmoid(a_i) * np.tanh(a_g)
+            c = sigmoid(a_f) * c + sigmoid(a_i) * tanh(a_g)
             o = sigmoid(a_o)
-            h = o * np.tanh(c)
+            h = o * tanh(c)
             y = h @ p["W_O"] + p["b_O"]
         return y, (h, c)

@@ -85,8 +85,8 @@ def build_model(arch: str, input_size: int, hidden_size: int, output_size: int, 
 class RecurrentModel:
     """Base of RNN and LSTM: y_t = h_t W_O + b_O on top of a recurrence the subclass defines.
 
-    Subclasses set ``params`` and implement ``_forward(x) -> dict`` (at least ``hidden`` (T+1, B, H)
-    and ``pre``), ``_backward(fwd, dh, only_last) -> dict`` (at least ``da``; it turns dh from the
+    Subclasses set ``params`` and implement ``_forward(x, for_backward=False) -> dict`` (at least
+    ``hidden`` (T+1, B, H) and ``pre``), ``_backward(fwd, dh, only_last) -> dict`` (at least ``da``; it turns dh from the
     outputs' direct ∂L/∂h_t into the total, in place; with ``only_last`` only dh[-1] is set on entry,
     as no y_t but y_T is scored, and dh[:-1] is uninitialised), ``step``, ``initial_state`` and
     ``recurrent_matrix``.
@@ -121,7 +121,7 @@ class RecurrentModel:
         H = self.hidden_size
         W_O = self.params["W_O"]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            fwd = self._forward(x)
+            fwd = self._forward(x, for_backward=True)
             hidden = fwd["hidden"]
             read = hidden[-1] if readout == "last" else hidden[1:].reshape(T * B, H)  # the h_t scored
             y = read @ W_O + self.params["b_O"]                                      # y_t = h_t W_O + b_O

@@ -65,15 +65,15 @@ class RNN(RecurrentModel):
 
     # -- forward and backward through time --------------------------------------------------------
 
-    def _forward(self, x: np.ndarray) -> dict[str, np.ndarray]:
+    def _forward(self, x: np.ndarray, for_backward: bool = False) -> dict[str, np.ndarray]:
         """a_t = x_t W_I + h_{t-1} W_H [+ h_{t-k} W_S] + b and h_t = f(a_t) for t = 1..T.
 
-        Where the activation has a compiled ``fused_step`` (tanh in float64), each step's last
-        addition, f and f'(a_t) are one pass, and f' comes back as "fprime" for the backward pass.
+        ``for_backward`` and an activation with a compiled ``fused_step`` (tanh in float64): each
+        step's last addition, f and f'(a_t) are one pass, and f' comes back as "fprime" for BPTT.
         """
         T, B, I = x.shape
         H, k, f = self.hidden_size, self.skip, self._f.f
-        fused = self._f.fused_step if self.dtype == np.float64 else None
+        fused = self._f.fused_step if for_backward and self.dtype == np.float64 else None
         W_H, W_S = self.params["W_H"], self.params.get("W_S")
         pre = np.empty((T, B, H), self.dtype)                      # a_t at index t−1
         np.matmul(x.reshape(T * B, I), self.params["W_I"], out=pre.reshape(T * B, H))  # x_t W_I, all t

@@ -88,7 +88,8 @@ class Trace:
 
         grad_by_step["W_H"][t−1] = h_{t-1}^T δ_t (likewise x_t^T δ_t for W_I, h_{t-k}^T δ_t for W_S),
         grad_by_step["b"][t−1] = Σ_batch δ_t. Summing over axis 0 gives ``grads[name]``.
-        Computed on first access (it costs about as much as the backward pass's weight gradients).
+        Computed on first access (it costs about as much as the backward pass's weight gradients),
+        except the terms the pass already computed (``terms``: W_H's, when they are small).
         """
         terms = {name: self.terms[name] if name in self.terms
                  else np.matmul(self._step_inputs(name).transpose(0, 2, 1), self.da)

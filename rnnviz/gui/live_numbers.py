@@ -42,7 +42,7 @@ WIDE_CARDS = {"gradValue": 2}
 #: and shrink both docks a little each time. (The values' font is in pixels, so presentation
 #: mode's larger application font does not change these widths.)
 WIDEST = {"lossValue": "8.88e-88", "accuracyValue": "100%", "gradValue": "8.88e+88 → 8.88",
-          "clipValue": "888 of 8888", "radiusValue": "8.88e+88", "sigmaValue": "8.88e+88"}
+          "clipValue": "88.8k of 88.8k", "radiusValue": "8.88e+88", "sigmaValue": "8.88e+88"}
 
 
 def _fmt(value: float, digits: int = 3) -> str:
@@ -53,6 +53,15 @@ def _fmt(value: float, digits: int = 3) -> str:
     if value != 0 and (abs(value) >= 1e4 or abs(value) < 1e-3):
         return f"{value:.{digits - 1}e}"
     return f"{value:.{digits}g}"
+
+
+def _count(n: int) -> str:
+    """A count in at most five characters: 9999, 12.3k, 999k, 1.23M."""
+    if n < 10_000:
+        return str(n)
+    if n < 999_500:
+        return f"{n / 1e3:.3g}k"
+    return f"{n / 1e6:.3g}M"
 
 
 class LiveNumbers(QFrame):
@@ -132,7 +141,7 @@ class LiveNumbers(QFrame):
             v["gradValue"].setText(f"{_fmt(snap.grad_norm)} → {_fmt(snap.grad_norm_clipped)}")
         else:                                   # nothing cut: one number says both
             v["gradValue"].setText(_fmt(snap.grad_norm))
-        v["clipValue"].setText(f"{snap.clip_events} of {snap.iteration}")
+        v["clipValue"].setText(f"{_count(snap.clip_events)} of {_count(snap.iteration)}")
         spectral = self._spectral if self._spectral is not None else snap
         v["radiusValue"].setText(_fmt(spectral.spectral_radius))
         v["sigmaValue"].setText(_fmt(spectral.max_singular))

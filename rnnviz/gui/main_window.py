@@ -65,6 +65,8 @@ NOTE_TIMEOUT_MS = 6000
 #: The steps/s label averages over this many seconds; the status labels refresh this often (ms).
 SPEED_WINDOW_S = 1.0
 LABEL_REFRESH_MS = 100
+#: The worker "keeps up" with a set speed when it measures at least this share of it.
+KEEPS_UP = 0.9
 #: Batches of snapshots per second the worker sends while the animated diagram is showing ...
 DIAGRAM_EMIT_RATE = 60.0
 #: ... and otherwise: the curves redraw at most 30 times a second, so more batches would only
@@ -217,7 +219,7 @@ class MainWindow(QMainWindow):
             # From the event loop, once the window can paint: the worker's first act is importing
             # the engine and loading its compiled kernels, which holds the GIL for about half a
             # second and would otherwise delay the window's first frame.
-            QTimer.singleShot(0, self._start_worker)
+            QTimer.singleShot(0, self, self._start_worker)
 
     def _start_worker(self) -> None:
         if self._closed or self.worker.is_running():
@@ -664,7 +666,7 @@ class MainWindow(QMainWindow):
 
     def _on_speed(self, speed: float) -> None:
         self.worker.set_speed(speed)
-        self.curves.budget.share = DEFAULT_SHARE if speed == 0 else PACED_SHARE
+        self.curves.budget.share = DEFAULT_SHARE   # until the measured rate shows the worker keeps up
         self.store.setValue(KEY_SPEED, speed)
 
     def _on_log_scale(self, on: bool) -> None:
@@ -706,6 +708,10 @@ class MainWindow(QMainWindow):
         text = f"{rate:,.0f} it/s"
         if self.speed_label.text() != text:
             self.speed_label.setText(text)
+        # A worker that holds its set pace sleeps between iterations: the curves may draw more.
+        target = self.run_controls.speed()
+        paced = target > 0 and rate >= KEEPS_UP * target
+        self.curves.budget.share = PACED_SHARE if paced else DEFAULT_SHARE
 
     # ----------------------------------------------------------------- shutdown
     def shutdown(self) -> None:

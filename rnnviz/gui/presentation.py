@@ -20,6 +20,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter
 from PySide6.QtWidgets import QApplication, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from rnnviz.gui.lazy_tab import LazyTab
 from rnnviz.gui.theme import OKABE_ITO, Theme, get_theme
 
 #: Type and lines are this much larger while presenting.
@@ -78,6 +79,8 @@ def enter(window) -> None:
     app.setFont(big)
     if hasattr(window, "apply_theme"):
         window.apply_theme(HIGH_CONTRAST)
+    for tab in window.findChildren(LazyTab):   # tabs not opened yet: built now, so they are dressed too
+        tab.ensure()
     _thicken(window, saved, big)
     groups = getattr(getattr(window, "controls", None), "groups", {})
     for name in ADVANCED_GROUPS:

@@ -140,7 +140,7 @@ class Trainer:
                     return None
                 self._in_flight += 1
             batch, pending = tuple(pending), []
-            self._warm_within_budget(batch[-1])
+            self._warm_within_budget(batch[-1], always=force)
             last_emit = time.perf_counter()
             return "snapshots", batch
 
@@ -245,11 +245,12 @@ class Trainer:
                 if event:
                     yield event
 
-    def _warm_within_budget(self, snapshot) -> None:
+    def _warm_within_budget(self, snapshot, always: bool = False) -> None:
         """Compute the spectrum of a batch's newest snapshot here, at most `WARM_RATE` times a
-        second, and less often if that would take more than `WARM_SHARE` of the time (a large H)."""
+        second, and less often if that would take more than `WARM_SHARE` of the time (a large H).
+        `always`: a batch sent on pause, step or divergence, whose snapshot stays on screen."""
         now = time.perf_counter()
-        if now < self._next_warm:
+        if now < self._next_warm and not always:
             return
         _warm(snapshot)
         cost = time.perf_counter() - now

@@ -279,3 +279,13 @@ def test_trainer_sends_batches_no_more_often_than_the_emit_rate():
     timer.join()
     assert 2 <= len(batches) <= 10 * elapsed + 2
     assert sum(len(b) for b in batches) > len(batches)        # many iterations per batch
+
+
+def test_a_batch_sent_on_step_or_pause_always_has_its_spectrum():
+    """What stays on screen while paused must show its own ρ(W_H), whatever the warm-up rate."""
+    trainer = Trainer(Settings(hidden=8, lag=4, batch=4), max_in_flight=None)
+    for _ in range(3):
+        trainer.step()
+    trainer.stop()
+    batches = [p for k, p in trainer.events() if k == "snapshots"]
+    assert len(batches) == 3 and all(spectrum_ready(b[-1]) for b in batches)

@@ -310,10 +310,13 @@ def test_the_worker_sends_batches_as_often_as_the_showing_tab_can_use_them(qtbot
     qtbot.waitUntil(lambda: trainer._emit_interval == 1.0 / EMIT_RATE, timeout=5000)
 
 
-def test_curves_may_draw_more_often_when_training_is_paced(window):
+def test_curves_may_draw_more_often_while_the_worker_holds_a_set_pace(qtbot, window):
     from rnnviz.gui.frame_budget import DEFAULT_SHARE, PACED_SHARE
 
     window.run_controls.set_speed(0)                    # as fast as possible: drawing yields
     assert window.curves.budget.share == DEFAULT_SHARE
-    window.run_controls.set_speed(50)                   # paced: the worker sleeps between steps
-    assert window.curves.budget.share == PACED_SHARE
+    window.run_controls.set_speed(20)                   # a pace this small model easily holds
+    window.play()
+    qtbot.waitUntil(lambda: window.curves.budget.share == PACED_SHARE, timeout=5000)
+    window.pause()
+    qtbot.waitUntil(lambda: window.curves.budget.share == DEFAULT_SHARE, timeout=5000)

@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QLabel
 
 from rnnviz.gui import presentation
+from rnnviz.gui.lazy_tab import LazyTab
 
 
 @pytest.fixture
@@ -29,6 +30,8 @@ def test_presentation_mode_toggles_and_restores(qtbot, window):
     action = window.findChild(QAction, "presentationAction")
     assert action.objectName() == "presentationAction" and action.shortcut().toString() == "F11"
     app = QApplication.instance()
+    for tab in window.findChildren(LazyTab):   # entering builds them; build them first to compare
+        tab.ensure()
     font_before, widths_before = app.font().pointSizeF(), pens(window)
     model_group = window.controls.groups["Model"]
     assert model_group.isVisibleTo(window)
@@ -54,3 +57,15 @@ def test_shortcut_overlay_lists_the_windows_shortcuts(qtbot, window):
     assert all(keys for _, _, keys in rows)
     qtbot.keyClick(overlay, "a")
     assert not overlay.isVisible()
+
+
+def test_tabs_not_yet_opened_are_built_and_dressed_for_presenting(window):
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    compare_tab = window.tabs.widget(titles.index("Compare"))
+    assert isinstance(compare_tab, LazyTab) and compare_tab.content is None
+    presentation.enter(window)
+    try:
+        assert compare_tab.content is not None
+        assert min(pens(compare_tab.content)) >= 2.0          # thick lines in the new tab too (else 1 and 2)
+    finally:
+        presentation.leave(window)

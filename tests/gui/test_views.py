@@ -122,10 +122,11 @@ def test_live_numbers_keep_their_width_whatever_the_digits(qtbot):
     panel.restart(snap)
     width = panel.minimumSizeHint().width()
     long = dataclasses.replace(snap, loss=1.234e-45, grad_norm=1.234e30, grad_norm_clipped=1.0,
-                               clipped=True, clip_events=999, iteration=9999)
+                               clipped=True, clip_events=99_999, iteration=123_456)
     panel.show_snapshots((long,))
     panel.refresh()
     assert panel.values["gradValue"].text() == "1.23e+30 → 1"
+    assert panel.values["clipValue"].text() == "100k of 123k"
     assert panel.minimumSizeHint().width() == width
     for name, label in panel.values.items():      # and every value still fits its label
         assert label.fontMetrics().horizontalAdvance(label.text()) <= label.minimumWidth(), name
