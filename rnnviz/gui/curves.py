@@ -291,6 +291,7 @@ class TrainingCurves(QWidget):
         self._run: int | None = None
         self._clip_mode = "none"
         self._threshold = 1.0
+        self._threshold_shown: float | None = None   # where the τ line is (None: not placed yet)
         self._diverged_at: int | None = None
         self._dirty = False
         self._follow = True
@@ -541,7 +542,8 @@ class TrainingCurves(QWidget):
         self.clip_marks.setData(*self._clip_bars(x))
         show_threshold = self._clip_mode == "norm"
         self.threshold_line.setVisible(show_threshold)
-        if show_threshold:
+        if show_threshold and self._threshold_shown != self._threshold:   # moving it re-lays its label
+            self._threshold_shown = self._threshold
             self.threshold_line.setValue(math.log10(self._threshold))
             self.threshold_line.label.setFormat(f"τ = {self._threshold:g}")
         for line in self.diverged_lines:

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLay
 from rnnviz.gui.theme import LIGHT, Theme
 from rnnviz.gui.worker import newest_with_spectrum
 
-#: Times per second the numbers change (faster is unreadable).
-REFRESH_RATE = 8
+#: Times per second the numbers change (faster is unreadable, and costs training time).
+REFRESH_RATE = 5
 
 # objectName, title, tooltip
 CARDS = (

@@ -64,7 +64,7 @@ EXTRA_VIEWS: list[type] = [UnrolledView, BPTTStepper, ContributionHeatmap, Spect
 NOTE_TIMEOUT_MS = 6000
 #: The steps/s label averages over this many seconds; the status labels refresh this often (ms).
 SPEED_WINDOW_S = 1.0
-LABEL_REFRESH_MS = 100
+LABEL_REFRESH_MS = 200
 #: The worker "keeps up" with a set speed when it measures at least this share of it.
 KEEPS_UP = 0.9
 #: Batches of snapshots per second the worker sends while the animated diagram is showing ...

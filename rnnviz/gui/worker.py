@@ -33,7 +33,7 @@ MAX_IN_FLIGHT = 2
 MAX_PENDING = 4096
 #: Share of the worker's time it may spend computing spectra (eigenvalues, σ_max) for the views.
 WARM_SHARE = 0.05
-#: Spectra computed per second at most: the live numbers refresh 8 times a second and the spectrum
+#: Spectra computed per second at most: the live numbers refresh 5 times a second and the spectrum
 #: plot moves smoothly at this rate; every batch (60 Hz) would cost training time for nothing.
 WARM_RATE = 15.0
 #: Seconds `TrainingWorker.stop` waits for the current iteration to finish.
