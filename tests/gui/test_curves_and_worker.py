@@ -35,7 +35,8 @@ def test_history_memory_is_bounded_and_spikes_survive_thinning():
 
 def test_axis_ranges_are_round_and_stable():
     assert nice_ceil(3) == 5 and nice_ceil(0.7) == 1 and nice_ceil(100) == 100
-    assert x_range(0) == (0.0, 20.0) and x_range(120) == (0.0, 150.0) and x_range(3000) == (0.0, 4000.0)
+    assert x_range(0) == (0.0, 20.0) and x_range(120) == (0.0, 200.0) and x_range(3000) == (0.0, 5000.0)
+    assert x_range(1900) == (0.0, 3000.0)
     assert log_range(0.02, 3.0) == (-2.0, 1.0) and log_range(1.2, 1.5) == (-1.0, 1.0)
     major, minor = decade_ticks(-3, 115)
     assert [label for _, label in major][:3] == ["1", "10²⁰", "10⁴⁰"]
