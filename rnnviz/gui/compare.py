@@ -181,6 +181,8 @@ class ComparisonView(QWidget):
         self.combo_a = QComboBox(objectName="comparePresetA")
         self.combo_b = QComboBox(objectName="comparePresetB")
         for combo in (self.combo_a, self.combo_b):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(5)
             for name in preset_names():
                 combo.addItem(name, name)
             combo.activated.connect(lambda _i: self.set_pair(self.combo_a.currentData(), self.combo_b.currentData()))

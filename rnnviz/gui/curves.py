@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
 from rnnviz.gui.frame_budget import FrameBudget
 from rnnviz.gui.theme import LIGHT, Theme
@@ -352,6 +352,11 @@ class TrainingCurves(QWidget):
         header.addSpacing(HEADER_GAP)
         header.addWidget(hover, 1)
         hover.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        # Neither may set the window's minimum width (large type must still fit 1280 px): the
+        # legend is as wide as its text when there is room and is cut at the right when there is
+        # not; the hover text takes what room is left.
+        legend.setMinimumWidth(1)
+        hover.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         for widget in extra:
             header.addWidget(widget)
         layout = QVBoxLayout(box)

@@ -79,15 +79,16 @@ class LiveNumbers(QFrame):
         self.values: dict[str, QLabel] = {}
         self._titles: list[QLabel] = []
         layout = QHBoxLayout(self)
-        layout.setContentsMargins(6, 4, 6, 4)
-        layout.setSpacing(6)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
         for name, title, tip in CARDS:
             card = QFrame(objectName=name.replace("Value", "Card"))
             card.setToolTip(tip)
             column = QVBoxLayout(card)
-            column.setContentsMargins(8, 4, 8, 6)
+            column.setContentsMargins(6, 4, 6, 6)
             column.setSpacing(0)
             heading = QLabel(title)
+            heading.setWordWrap(True)          # large type (presentation) wraps instead of widening
             value = QLabel("—", objectName=name)
             column.addWidget(heading)
             column.addWidget(value)
@@ -110,7 +111,7 @@ class LiveNumbers(QFrame):
             f" border-radius: 6px; }}"
             f"QFrame#numbersPanel QLabel {{ border: none; background: transparent; color: {theme.muted}; }}"
             f"QFrame#numbersPanel QLabel[objectName$=\"Value\"] {{ color: {theme.text};"
-            f" font-size: 15px; font-weight: 600; }}")
+            f" font-size: 14px; font-weight: 600; }}")
 
     # ----------------------------------------------------------------- view protocol
     def restart(self, snapshot) -> None:
