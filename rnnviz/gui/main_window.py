@@ -14,7 +14,7 @@ import time
 from collections import deque
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QFrame,
                                QHBoxLayout, QHeaderView, QLabel, QMainWindow, QMessageBox, QPushButton,
@@ -96,6 +96,28 @@ def default_store() -> QSettings:
 
 def _fmt(value: float) -> str:
     return f"{value:.3g}" if math.isfinite(value) else ("NaN" if math.isnan(value) else "infinite")
+
+
+class _StatusLabel(QLabel):
+    """A status-bar label of fixed size, fitted to its widest text (`sample`) in the current font.
+
+    A fixed size matters: a label whose size may change makes every new text re-lay out the whole
+    window (docks and tool bar included), several times a second while training runs."""
+
+    def __init__(self, text: str, sample: str, *, objectName: str) -> None:
+        super().__init__(text, objectName=objectName)
+        self._sample = sample
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._fit()
+
+    def _fit(self) -> None:
+        metrics = self.fontMetrics()
+        self.setFixedSize(metrics.horizontalAdvance(self._sample) + 12, metrics.height() + 4)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:     # e.g. presentation mode's larger type
+            self._fit()
 
 
 class DivergenceBanner(QFrame):
@@ -299,16 +321,13 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.iteration_label = QLabel("Iteration 0", objectName="iterationLabel")
-        self.speed_label = QLabel("0 it/s", objectName="speedLabel")
-        self.state_label = QLabel("Paused", objectName="stateLabel")
+        self.iteration_label = _StatusLabel("Iteration 0", "Iteration 0000000", objectName="iterationLabel")
+        self.speed_label = _StatusLabel("0 it/s", "00000 it/s", objectName="speedLabel")
+        self.state_label = _StatusLabel("Paused", "Diverged", objectName="stateLabel")
         self.iteration_label.setToolTip("Updates applied in this run")
         self.speed_label.setToolTip("Training iterations per second, measured")
         self.state_label.setToolTip("Playing, paused, or stopped by a divergence")
-        for label, sample in ((self.iteration_label, "Iteration 0000000"), (self.speed_label, "00000 it/s"),
-                              (self.state_label, "Diverged")):
-            label.setMinimumWidth(label.fontMetrics().horizontalAdvance(sample) + 12)
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        for label in (self.iteration_label, self.speed_label, self.state_label):
             bar.addPermanentWidget(label)
 
     def _action(self, menu, text: str, slot, shortcuts=(), *, name: str, tip: str = "",

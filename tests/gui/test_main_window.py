@@ -320,3 +320,20 @@ def test_curves_may_draw_more_often_while_the_worker_holds_a_set_pace(qtbot, win
     qtbot.waitUntil(lambda: window.curves.budget.share == PACED_SHARE, timeout=5000)
     window.pause()
     qtbot.waitUntil(lambda: window.curves.budget.share == DEFAULT_SHARE, timeout=5000)
+
+
+def test_status_labels_have_a_fixed_size_that_follows_the_font(qtbot, window):
+    """A status label that could change size would re-lay out the whole window at every new text."""
+    from rnnviz.gui import presentation
+
+    label = window.findChild(QLabel, "iterationLabel")
+    size = label.size()
+    assert label.minimumSize() == label.maximumSize() == size
+    label.setText("Iteration 1234567")
+    assert label.size() == size and label.fontMetrics().horizontalAdvance(label.text()) <= size.width()
+    presentation.enter(window)
+    try:
+        qtbot.waitUntil(lambda: label.width() > size.width(), timeout=3000)   # larger type, larger label
+        assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
+    finally:
+        presentation.leave(window)
