@@ -70,8 +70,10 @@ KEEPS_UP = 0.9
 #: Batches of snapshots per second the worker sends while the animated diagram is showing ...
 DIAGRAM_EMIT_RATE = 60.0
 #: ... and otherwise: the curves redraw at most 30 times a second, so more batches would only
-#: take the GIL away from training.
+#: take the GIL away from training ...
 EMIT_RATE = 30.0
+#: ... or 15 while training runs as fast as it can (the curves then redraw a few times a second).
+FLAT_OUT_EMIT_RATE = 15.0
 SPEED_REFRESH_MS = 250
 DEFAULT_SIZE = (1400, 900)
 CONTROLS_WIDTH = 340
@@ -252,9 +254,12 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._follow_tab)
 
     def _follow_tab(self, _index: int | None = None) -> None:
-        """Ask the worker for batches as often as the showing tab can use them."""
-        diagram = self.tabs.tabText(self.tabs.currentIndex()) == UnrolledView.tab
-        self.worker.set_emit_rate(DIAGRAM_EMIT_RATE if diagram else EMIT_RATE)
+        """Ask the worker for batches as often as the showing tab can use them at this speed."""
+        if self.tabs.tabText(self.tabs.currentIndex()) == UnrolledView.tab:
+            rate = DIAGRAM_EMIT_RATE
+        else:
+            rate = FLAT_OUT_EMIT_RATE if self.run_controls.speed() == 0 else EMIT_RATE
+        self.worker.set_emit_rate(rate)
 
     # ----------------------------------------------------------------- construction
     def _build_layout(self) -> None:
@@ -685,6 +690,8 @@ class MainWindow(QMainWindow):
 
     def _on_speed(self, speed: float) -> None:
         self.worker.set_speed(speed)
+        if self.worker.is_running():
+            self._follow_tab()
         self.curves.budget.share = DEFAULT_SHARE   # until the measured rate shows the worker keeps up
         self.store.setValue(KEY_SPEED, speed)
 

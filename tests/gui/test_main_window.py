@@ -298,7 +298,7 @@ def test_extra_views_get_a_tab_snapshots_restarts_and_inspections(qtbot, setting
 
 
 def test_the_worker_sends_batches_as_often_as_the_showing_tab_can_use_them(qtbot, window):
-    from rnnviz.gui.main_window import DIAGRAM_EMIT_RATE, EMIT_RATE
+    from rnnviz.gui.main_window import DIAGRAM_EMIT_RATE, EMIT_RATE, FLAT_OUT_EMIT_RATE
     from rnnviz.gui.unrolled_view import UnrolledView
 
     trainer = window.worker.trainer
@@ -308,6 +308,8 @@ def test_the_worker_sends_batches_as_often_as_the_showing_tab_can_use_them(qtbot
     qtbot.waitUntil(lambda: trainer._emit_interval == 1.0 / DIAGRAM_EMIT_RATE, timeout=5000)
     window.tabs.setCurrentIndex(titles.index("Training"))
     qtbot.waitUntil(lambda: trainer._emit_interval == 1.0 / EMIT_RATE, timeout=5000)
+    window.run_controls.set_speed(0)                      # flat out: the curves redraw seldom
+    qtbot.waitUntil(lambda: trainer._emit_interval == 1.0 / FLAT_OUT_EMIT_RATE, timeout=5000)
 
 
 def test_curves_may_draw_more_often_while_the_worker_holds_a_set_pace(qtbot, window):
