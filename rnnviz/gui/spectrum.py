@@ -27,6 +27,9 @@ from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 HISTORY = 4000
 
 
+#: Opacity (0–255) of the legend's box over the σ and ρ curves.
+LEGEND_ALPHA = 190
+
 class SpectrumPlot(QWidget):
     """Eigenvalues of W_H in the complex plane, and σ_max(W_H), ρ(W_H) over iterations."""
 
@@ -175,8 +178,10 @@ class SpectrumPlot(QWidget):
                 plot.getAxis(name).setTextPen(theme.text)
             if plot.legend is not None:
                 plot.legend.setLabelTextColor(theme.text)
-                # An opaque box: a curve passing under the legend must not cross its text.
-                plot.legend.setBrush(pg.mkBrush(QColor(theme.base)))
+                # A box, mostly opaque: the text stays readable over a curve, the curve still shows.
+                box = QColor(theme.base)
+                box.setAlpha(LEGEND_ALPHA)
+                plot.legend.setBrush(pg.mkBrush(box))
                 plot.legend.setPen(pg.mkPen(theme.muted, width=0.5))
                 for _sample, label in plot.legend.items:       # labels already made keep their colour
                     label.setText(label.text, color=theme.text)
