@@ -6,8 +6,9 @@ idea of superqt's generator workers, cut down to what rnnviz needs): it runs the
 QThread with BLAS limited to one thread and turns each event into a signal.
 
 Only immutable `Snapshot` and `Inspection` objects cross threads. Snapshots are coalesced: they are
-collected and sent together at most `MAX_EMIT_RATE` times a second, and not at all while the GUI
-still has `MAX_IN_FLIGHT` batches to draw, however fast training runs.
+collected and sent together at most `MAX_EMIT_RATE` times a second (or the lower rate the window
+asks for with `set_emit_rate`), and not at all while the GUI still has `MAX_IN_FLIGHT` batches to
+draw, however fast training runs.
 """
 
 from __future__ import annotations
