@@ -15,6 +15,7 @@ Errors in what the user typed exit with code 2 and one line on stderr, never a t
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from rnnviz.presets import PresetError
@@ -153,6 +154,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rnnviz: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``rnnviz presets | head``): stop quietly, as Unix tools do. Point
+        # stdout at /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     parser.error(f"unknown command {args.command!r}")
     return 2
 

@@ -64,3 +64,13 @@ def test_main_py_and_console_script_share_the_cli():
                              "--set", "bogus=1"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "unknown setting 'bogus'" in result.stderr
+
+
+def test_a_reader_that_goes_away_stops_the_cli_quietly():
+    """``rnnviz presets | head`` style: the pipe closes before rnnviz writes; no traceback."""
+    child = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "presets"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child.stdout.close()                  # before the child has imported anything, let alone printed
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == 1
+    assert b"Traceback" not in stderr and b"Error" not in stderr
