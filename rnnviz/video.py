@@ -29,7 +29,6 @@ import threading
 from fractions import Fraction
 from pathlib import Path
 
-import av
 import numpy as np
 
 #: Output formats by file extension.
@@ -159,6 +158,8 @@ class VideoWriter:
         except OSError as exc:
             raise OSError(f"cannot record to {str(path)!r}: {exc.strerror or exc}") from None
         try:
+            import av   # here, not at the app's start-up: PyAV takes ~0.1 s to import
+
             options = {"movflags": "+faststart"} if self.suffix == ".mp4" else {}
             self._container = av.open(str(self._tmp), mode="w", format=self.suffix[1:], options=options)
             self._stream = self._add_stream(preset, crf)
@@ -281,6 +282,8 @@ class VideoWriter:
 
     # ----------------------------------------------------------------- encoding
     def _encode(self, rgb: np.ndarray, pts: int) -> None:
+        import av   # imported already by __init__: a dictionary lookup
+
         width, height = self.encoded_size
         if (width, height) != self.size:
             rgb = rgb[:height, :width]
