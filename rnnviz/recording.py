@@ -374,13 +374,6 @@ def record(settings, out: str | os.PathLike, *, seconds: float = 10.0, fps: int 
             target.close()
 
 
-def warm(snapshot) -> None:
-    """Compute the snapshot's spectrum before the views see it, as the app's worker does
-    (views show spectra only of snapshots that have them, to keep eigvals off the GUI thread)."""
-    snapshot.eigenvalues
-    snapshot.max_singular
-
-
 def _progress_bar(total: int, enabled: bool, label: str):
     from tqdm import tqdm
 
@@ -406,7 +399,7 @@ def _record_training(session, target, path, frames, fps, size, per_frame, progre
                 snaps = tuple(session.run(per_frame))
                 train += time.perf_counter() - tick
                 train_cpu += time.thread_time() - tick_cpu
-                warm(snaps[-1])
+                snaps[-1].compute_spectrum()        # as the app's worker does for a batch's newest
                 target.show_snapshots(snaps)
             video.write(camera.frame())
             bar.update(1)

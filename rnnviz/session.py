@@ -58,6 +58,13 @@ class Snapshot:
     def status(self) -> str:
         return "diverged" if self.diverged else "ok"
 
+    def compute_spectrum(self) -> "Snapshot":
+        """Compute (and keep) the eigenvalues and σ_max now; returns this snapshot. Whoever feeds
+        snapshots to the views calls this off the GUI thread: views draw only spectra already made."""
+        self.eigenvalues
+        self.max_singular
+        return self
+
     @cached_property
     def eigenvalues(self) -> np.ndarray:
         """Eigenvalues of W_H (complex, sorted by magnitude, largest first)."""

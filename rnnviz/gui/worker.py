@@ -327,8 +327,7 @@ def _coalesce(commands: list) -> list:
 def _warm(snapshot):
     """Compute a snapshot's spectrum here, in the worker, not in the GUI thread; returns it."""
     try:
-        snapshot.eigenvalues
-        snapshot.max_singular
+        snapshot.compute_spectrum()
     except Exception:  # a view will show NaN; the training loop must not stop for it
         log.debug("spectrum failed", exc_info=True)
     return snapshot
