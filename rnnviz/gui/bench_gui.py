@@ -195,6 +195,7 @@ def throughput(settings: Settings | None = None, seconds: float = 6.0, rounds: i
     """
     from threadpoolctl import threadpool_limits
 
+    from rnnviz.bench import paired_ratio
     from rnnviz.session import Session
 
     settings = settings or Settings()
@@ -207,9 +208,8 @@ def throughput(settings: Settings | None = None, seconds: float = 6.0, rounds: i
             with threadpool_limits(limits=1):
                 headless.append(_headless_rate(session, per_round))
     gui_rate, headless_rate = float(np.median(gui)), float(np.median(headless))
-    ratios = [g / h for g, h in zip(gui, headless) if h > 0]
     return {"headless_it_per_s": headless_rate, "gui_it_per_s": gui_rate,
-            "ratio": float(np.median(ratios)) if ratios else 0.0, "target_ratio": THROUGHPUT_TARGET,
+            "ratio": paired_ratio(np.array(gui), np.array(headless)), "target_ratio": THROUGHPUT_TARGET,
             "rounds": rounds, "hidden": settings.hidden, "length": settings.length, "arch": settings.arch}
 
 
