@@ -18,12 +18,9 @@ import argparse
 import os
 import sys
 
+from rnnviz.errors import UsageError
 from rnnviz.presets import PresetError
 from rnnviz.settings import SettingsError, parse_assignment
-
-
-class UsageError(Exception):
-    """Bad input from the command line: reported in one line, exit code 2."""
 
 
 class _Parser(argparse.ArgumentParser):

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rnnviz import RESOURCES
+from rnnviz.errors import UsageError
 from rnnviz.presets import PresetError, load_preset, preset_with_overrides
 from rnnviz.settings import LAG_TASKS, Settings, SettingsError
 
@@ -407,7 +408,6 @@ def gaps(results: Iterable[RunResult], target: float = CONFIG.sweep.target) -> l
 # ----------------------------------------------------------------------------- command line
 def parse_lags(text: str) -> list[int]:
     """``"5,10,20"`` → [5, 10, 20]; every lag a positive integer, each at most once."""
-    from rnnviz.cli import UsageError
     from rnnviz.settings import FIELDS
 
     parts = [p.strip() for p in text.split(",")]
@@ -431,7 +431,6 @@ def parse_lags(text: str) -> list[int]:
 def horizon_command(args) -> int:
     from tqdm import tqdm
 
-    from rnnviz.cli import UsageError
 
     preset, settings = preset_with_overrides(args.preset, args.overrides)
     if settings.task not in LAG_TASKS:

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnviz.errors import UsageError
 from rnnviz.video import X264_PRESET, VideoWriter, check_output_path
 
 #: --view choices and what they film.
@@ -58,7 +59,6 @@ class RecordResult:
 
 def parse_size(text: str) -> tuple[int, int]:
     """``"1280x720"`` → (1280, 720); anything else raises `UsageError`."""
-    from rnnviz.cli import UsageError
 
     match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text or "")
     if not match:
@@ -72,7 +72,6 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def checked_output(path: str) -> Path:
     """The --out path, or `UsageError` if a video cannot be written there (nothing is created)."""
-    from rnnviz.cli import UsageError
 
     try:
         return check_output_path(path)
@@ -492,7 +491,6 @@ def record_command(args) -> int:
 
     Exactly one source: ``--preset NAME``, ``--lesson NAME`` (a lesson's preset, settings and view)
     or ``--all-lessons`` (one video per lesson in the --out directory)."""
-    from rnnviz.cli import UsageError
     from rnnviz.presets import preset_with_overrides
 
     size = parse_size(args.size)
@@ -530,7 +528,6 @@ def record_command(args) -> int:
 
 
 def _lessons() -> list:
-    from rnnviz.cli import UsageError
     from rnnviz.lessons import LessonError, load_lessons
 
     try:
@@ -540,7 +537,6 @@ def _lessons() -> list:
 
 
 def _lesson(name: str):
-    from rnnviz.cli import UsageError
     from rnnviz.lessons import LessonError, find_lesson
 
     try:
@@ -552,7 +548,6 @@ def _lesson(name: str):
 def _checked_directory(path: str) -> Path:
     """--out for --all-lessons: an existing writable directory, or a new one in an existing directory
     (created when rendering starts)."""
-    from rnnviz.cli import UsageError
 
     directory = Path(path).expanduser()
     if directory.suffix.lower() in (".mp4", ".gif"):

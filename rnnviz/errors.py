@@ -1,0 +1,9 @@
+"""Errors a user sees: each is reported in one line (the CLI exits with code 2, the GUI shows a message).
+
+A leaf module: it imports nothing from rnnviz, so every layer can raise these without importing the
+layer above it (recording and the memory horizon raise `UsageError` without importing the CLI).
+"""
+
+
+class UsageError(Exception):
+    """Bad input from the command line or a dialog: reported in one line, exit code 2."""
