@@ -34,14 +34,12 @@ from pathlib import Path
 import numpy as np
 
 from rnnviz.errors import UsageError
-from rnnviz.video import X264_PRESET, VideoWriter, check_output_path
+from rnnviz.video import VideoWriter, check_output_path
 
 #: --view choices and what they film.
 VIEWS = ("window", "diagram", "curves", "stepper")
 #: Frame sides accepted by --size (pixels).
 MIN_SIDE, MAX_SIDE = 160, 3840
-#: The main window tab to show for a lesson's view when filming the whole window.
-BENCH_SIZE, BENCH_FPS = (1280, 720), 30
 
 
 @dataclass(frozen=True)
@@ -574,35 +572,3 @@ def _terminate_cleanly() -> None:
         signal.signal(signal.SIGTERM, interrupted)
     except ValueError:  # not the main thread: leave signals alone
         pass
-
-
-def bench_record(quick: bool) -> dict:
-    """Frames per second filming the main window at 1280×720 for a 30 fps video (real time = 30):
-    with one training iteration per frame, and for painting + encoding alone (training excluded)."""
-    import os as _os
-
-    from rnnviz.presets import load_preset
-
-    settings = load_preset("vanishing").settings
-    frames = 60 if quick else 150
-    with tempfile.TemporaryDirectory(prefix="rnnviz-bench-") as directory:
-        out = Path(directory) / "bench.mp4"
-        cpu_start = time.process_time()
-        result = record(settings, out, seconds=frames / BENCH_FPS, fps=BENCH_FPS, size=BENCH_SIZE,
-                        view="window", iterations_per_frame=1)
-        process_cpu = time.process_time() - cpu_start
-        megabytes = out.stat().st_size / 1e6
-    total_fps = result.frames / result.seconds
-    render_fps = result.frames / max(1e-9, result.seconds - result.train_seconds)
-    return {"size": f"{BENCH_SIZE[0]}x{BENCH_SIZE[1]} main window, vanishing preset, libx264 {X264_PRESET}",
-            "frames": result.frames,
-            "render_encode_fps": render_fps,
-            "render_encode_real_time_factor": render_fps / BENCH_FPS,
-            "with_training_fps": total_fps,
-            "training_ms_per_frame": 1e3 * result.train_seconds / max(1, result.frames - 1),
-            # CPU time does not depend on what else the machine runs: painting (filming thread) and
-            # encoding (its own thread) each below 1000/30 = 33 ms a frame means real time on 2 cores.
-            "paint_cpu_ms_per_frame": 1e3 * result.paint_cpu_seconds / result.frames,
-            "process_cpu_ms_per_frame": 1e3 * process_cpu / result.frames,
-            "mb_per_minute": megabytes * 60 * BENCH_FPS / result.frames,
-            "load_average": _os.getloadavg()[0]}

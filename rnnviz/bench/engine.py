@@ -1,4 +1,4 @@
-"""``rnnviz bench``: the speed and memory figures the issues ask for, measured in one run.
+"""Engine benchmarks for ``rnnviz bench``.
 
 Engine: forward+backward (with per-step contribution norms) in ms/step against the *matmul floor*,
 the same matrix products done bare into preallocated outputs, so the ratio says how much the
@@ -8,14 +8,12 @@ Python around the maths costs. If PyTorch is importable, the same step in PyTorc
 from __future__ import annotations
 
 import gc
-import importlib
 import resource
-import time
 from typing import Callable
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
+from rnnviz.bench.timing import interleaved_rounds, paired_ratio
 from rnnviz.engine import build_model, fast_tanh
 from rnnviz.session import Session
 from rnnviz.settings import Settings
@@ -84,28 +82,6 @@ def torch_step(arch: str, B: int, H: int, T: int):
     return run
 
 
-def interleaved_rounds(fns: dict[str, Callable[[], object]], rounds: int, number: int) -> dict[str, np.ndarray]:
-    """Seconds per call of each function in each of `rounds` rounds of `number` calls. The functions
-    take turns round by round, so that each round's timings were taken within milliseconds of each
-    other: on a machine whose speed drifts (a shared VM, another process) their ratios compare
-    like with like, where the best or mean of separate runs would not."""
-    for fn in fns.values():
-        fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            for _ in range(number):
-                fn()
-            times[name].append((time.perf_counter() - start) / number)
-    return {name: np.array(values) for name, values in times.items()}
-
-
-def paired_ratio(numerator: np.ndarray, denominator: np.ndarray) -> float:
-    """Median over rounds of numerator / denominator timed in the same round."""
-    return float(np.median(numerator / denominator))
-
-
 def bench_engine(quick: bool) -> list[dict]:
     """Per size: best ms per step, floor and torch; ratios are medians of same-round pairs."""
     rng = np.random.default_rng(0)
@@ -158,30 +134,10 @@ def _print_engine(rows: list[dict]) -> None:
               f"{r['floor_ms']:>10.2f}{r['ratio_to_floor']:>8.2f}{torch_part}")
 
 
-def bench_command(args) -> int:
-    parts = args.only or ["engine", "gui", "record", "horizon"]
-    with threadpool_limits(1):
-        if "engine" in parts:
-            _print_engine(bench_engine(args.quick))
-            s = bench_session(args.quick)
-            print(f"session: full training step {s['ms_per_training_step']:.2f} ms "
-                  f"({s['ratio_to_floor']:.2f}× floor {s['floor_ms']:.2f} ms) [{s['settings']}]")
-            print(f"  max RSS growth over {s['steps_for_memory']} further steps: {s['max_rss_growth_mb']:.1f} MB")
-    for part, module, function in (("gui", "rnnviz.gui.bench_gui", "bench_gui"),
-                                   ("record", "rnnviz.recording", "bench_record"),
-                                   ("horizon", "rnnviz.horizon", "bench_horizon")):
-        if part in parts:
-            _run_optional(part, module, function, args.quick)
-    return 0
-
-
-def _run_optional(part: str, module: str, function: str, quick: bool) -> None:
-    try:
-        bench = getattr(importlib.import_module(module), function)
-    except (ImportError, AttributeError) as exc:
-        print(f"{part}: not available ({exc})")
-        return
-    print(f"{part}:")
-    for key, value in bench(quick).items():
-        shown = f"{value:.3g}" if isinstance(value, float) else value
-        print(f"  {key}: {shown}")
+def report_engine(quick: bool) -> None:
+    """Print the engine table and the full session step."""
+    _print_engine(bench_engine(quick))
+    s = bench_session(quick)
+    print(f"session: full training step {s['ms_per_training_step']:.2f} ms "
+          f"({s['ratio_to_floor']:.2f}× floor {s['floor_ms']:.2f} ms) [{s['settings']}]")
+    print(f"  max RSS growth over {s['steps_for_memory']} further steps: {s['max_rss_growth_mb']:.1f} MB")

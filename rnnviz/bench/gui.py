@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnviz.bench.timing import paired_ratio
 from rnnviz.settings import Settings
 
 THROUGHPUT_TARGET = 0.8
@@ -195,7 +196,6 @@ def throughput(settings: Settings | None = None, seconds: float = 6.0, rounds: i
     """
     from threadpoolctl import threadpool_limits
 
-    from rnnviz.bench import paired_ratio
     from rnnviz.session import Session
 
     settings = settings or Settings()

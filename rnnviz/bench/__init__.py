@@ -1,0 +1,38 @@
+"""``rnnviz bench``: the speed and memory figures the issues ask for, measured in one run.
+
+One module per part: `engine` (forward+backward against the matmul floor and PyTorch), `gui`
+(throughput, latency, diagram frame rate), `recording` (filming + encoding) and `horizon` (the memory
+horizon sweep). `timing` holds the interleaved-rounds timer they share.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from threadpoolctl import threadpool_limits
+
+
+def bench_command(args) -> int:
+    parts = args.only or ["engine", "gui", "record", "horizon"]
+    with threadpool_limits(1):
+        if "engine" in parts:
+            from rnnviz.bench.engine import report_engine
+            report_engine(args.quick)
+    for part, module, function in (("gui", "rnnviz.bench.gui", "bench_gui"),
+                                   ("record", "rnnviz.bench.recording", "bench_record"),
+                                   ("horizon", "rnnviz.bench.horizon", "bench_horizon")):
+        if part in parts:
+            _run_optional(part, module, function, args.quick)
+    return 0
+
+
+def _run_optional(part: str, module: str, function: str, quick: bool) -> None:
+    try:
+        bench = getattr(importlib.import_module(module), function)
+    except (ImportError, AttributeError) as exc:
+        print(f"{part}: not available ({exc})")
+        return
+    print(f"{part}:")
+    for key, value in bench(quick).items():
+        shown = f"{value:.3g}" if isinstance(value, float) else value
+        print(f"  {key}: {shown}")
