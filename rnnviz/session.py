@@ -14,7 +14,7 @@ from typing import Mapping
 
 import numpy as np
 
-from rnnviz.engine import build_model, clip_gradients, make_optimizer, make_task
+from rnnviz.engine import CancelFlag, build_model, clip_gradients, make_optimizer, make_task
 from rnnviz.engine.clipping import global_norm
 from rnnviz.engine.losses import loss_and_grad
 from rnnviz.engine.trace import Trace
@@ -165,21 +165,26 @@ class Session:
         return self.apply(self._settings.replace(**changes))
 
     # ----------------------------------------------------------------- training
-    def _forward_backward(self, batch) -> Trace:
+    def _forward_backward(self, batch, cancel: CancelFlag | None = None) -> Trace:
         x, target = batch
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            return self.model.forward_backward(x, target, loss=self.task.loss, readout=self.task.readout)
+            return self.model.forward_backward(x, target, loss=self.task.loss, readout=self.task.readout,
+                                               cancel=cancel)
 
-    def step(self) -> Snapshot:
+    def step(self, cancel: CancelFlag | None = None) -> Snapshot:
         """One iteration: batch → forward/backward (BPTT) → clip → update.
 
         After a divergence nothing happens until `reset()`: the diverged snapshot is returned again.
+        ``cancel`` (e.g. a ``threading.Event``) is checked between time steps of the pass; once set,
+        the step raises `rnnviz.engine.Cancelled` and the model, the optimiser, the iteration and the
+        latest snapshot stay as they were (the task has drawn one batch more).
         """
         if self._last.diverged:
             return self._last
         s = self._settings
-        self._batch = self.task.batch(s.batch)
-        trace = self._forward_backward(self._batch)
+        batch = self.task.batch(s.batch)
+        trace = self._forward_backward(batch, cancel)
+        self._batch = batch
         clip = clip_gradients(trace.grads, s.clip, s.clip_threshold)
         cause = None
         if not math.isfinite(trace.loss):

@@ -3,13 +3,14 @@
 No Qt is imported anywhere under this package.
 """
 
-# -- models (activations.py, init.py, losses.py, trace.py, model.py, rnn.py, lstm.py) -------------
+# -- models (activations.py, init.py, losses.py, trace.py, model.py, rnn.py, lstm.py, cancel.py) -
 from .activations import ACTIVATIONS, Activation
+from .cancel import CancelFlag, Cancelled
 from .losses import accuracy, loss_and_grad, predictions
 from .model import ARCHS, DEFAULT_SKIP, build_model
 from .trace import Trace
 
-__all__ = ["ACTIVATIONS", "ARCHS", "Activation", "DEFAULT_SKIP", "Trace", "accuracy", "build_model",
+__all__ = ["ACTIVATIONS", "ARCHS", "Activation", "CancelFlag", "Cancelled", "DEFAULT_SKIP", "Trace", "accuracy", "build_model",
            "loss_and_grad", "predictions"]
 
 # -- training (tasks.py, clipping.py, optimizers.py): append their imports below, with ------------

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import sigmoid
+from .cancel import CancelFlag, Cancelled
 from .fast_tanh import tanh
 from .init import recurrent_init, xavier
 from .model import RecurrentModel
@@ -73,7 +74,8 @@ class LSTM(RecurrentModel):
 
     # -- forward and backward through time --------------------------------------------------------
 
-    def _forward(self, x: np.ndarray, for_backward: bool = False) -> dict[str, np.ndarray]:
+    def _forward(self, x: np.ndarray, for_backward: bool = False, cancel: CancelFlag | None = None
+                 ) -> dict[str, np.ndarray]:
         """a_t = x_t W_I + h_{t-1} W_H + b; i, f, o = σ, g = tanh; c_t = f c_{t-1} + i g; h_t = o tanh(c_t)."""
         T, B, I = x.shape
         H, dt = self.hidden_size, self.dtype
@@ -91,6 +93,8 @@ class LSTM(RecurrentModel):
         carry = np.empty((B, 4 * H), dt)
         ig = np.empty((B, H), dt)
         for t in range(1, T + 1):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled
             a, gate = pre[t - 1], gates[t - 1]
             np.matmul(hidden[t - 1], W_H, out=carry)               # h_{t-1} W_H
             np.add(a, carry, out=a)                                # a_t complete
@@ -104,8 +108,8 @@ class LSTM(RecurrentModel):
             np.multiply(o[t - 1], tanh_c[t - 1], out=hidden[t])    # h_t = o ⊙ tanh(c_t)
         return {"hidden": hidden, "pre": pre, "cell": cell, "gates": gates, "tanh_c": tanh_c}
 
-    def _backward(self, fwd: dict[str, np.ndarray], dh: np.ndarray, only_last: bool = False
-                  ) -> dict[str, np.ndarray]:
+    def _backward(self, fwd: dict[str, np.ndarray], dh: np.ndarray, only_last: bool = False,
+                  cancel: CancelFlag | None = None) -> dict[str, np.ndarray]:
         """BPTT through the cell (formulas in the module docstring).
 
         On entry dh[t−1] holds only what y_t sends to h_t; on exit the total ∂L/∂h_t. With
@@ -137,6 +141,8 @@ class LSTM(RecurrentModel):
         dc_next = np.zeros((B, H), self.dtype)                 # ∂L/∂c_t handed back from step t+1
         handed = np.empty((B, H), self.dtype)
         for t in reversed(range(1, T + 1)):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled
             dc, delta = dcell[t - 1], da[t - 1]
             np.multiply(dc, dh[t - 1], out=dc)                 # ∂L/∂h_t through h_t = o ⊙ tanh(c_t) ...
             np.add(dc, dc_next, out=dc)                        # ... plus c_{t+1}'s share: total ∂L/∂c_t

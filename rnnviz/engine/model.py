@@ -14,6 +14,7 @@ import numbers
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .cancel import CancelFlag
 from .dtypes import check_dtype
 from .init import RECURRENT_INITS
 from .losses import LOSSES, READOUTS, loss_and_grad
@@ -85,11 +86,12 @@ def build_model(arch: str, input_size: int, hidden_size: int, output_size: int, 
 class RecurrentModel:
     """Base of RNN and LSTM: y_t = h_t W_O + b_O on top of a recurrence the subclass defines.
 
-    Subclasses set ``params`` and implement ``_forward(x, for_backward=False) -> dict`` (at least
-    ``hidden`` (T+1, B, H) and ``pre``), ``_backward(fwd, dh, only_last) -> dict`` (at least ``da``; it turns dh from the
-    outputs' direct ∂L/∂h_t into the total, in place; with ``only_last`` only dh[-1] is set on entry,
-    as no y_t but y_T is scored, and dh[:-1] is uninitialised), ``step``, ``initial_state`` and
-    ``recurrent_matrix``.
+    Subclasses set ``params`` and implement ``_forward(x, for_backward=False, cancel=None) -> dict``
+    (at least ``hidden`` (T+1, B, H) and ``pre``), ``_backward(fwd, dh, only_last, cancel) -> dict``
+    (at least ``da``; it turns dh from the outputs' direct ∂L/∂h_t into the total, in place; with
+    ``only_last`` only dh[-1] is set on entry, as no y_t but y_T is scored, and dh[:-1] is
+    uninitialised), ``step``, ``initial_state`` and ``recurrent_matrix``. Both passes raise
+    `Cancelled` between time steps once ``cancel.is_set()``.
     """
 
     arch: str
@@ -107,12 +109,14 @@ class RecurrentModel:
 
     # -- the pass ---------------------------------------------------------------------------------
 
-    def forward_backward(self, x, target, loss: str = "ce", readout: str = "last") -> Trace:
+    def forward_backward(self, x, target, loss: str = "ce", readout: str = "last",
+                         cancel: CancelFlag | None = None) -> Trace:
         """Loss, gradients and every per-step quantity for inputs x (T, B, I) and their targets.
 
         Targets: ce takes integer class ids (B,) for readout "last", (T, B) for "all"; mse takes
         values (B, O) or (T, B, O). Infinities and NaNs propagate silently (divergence is a state the
-        caller reads off ``trace.loss`` and ``trace.grads``, not an exception).
+        caller reads off ``trace.loss`` and ``trace.grads``, not an exception). ``cancel``: checked
+        between time steps; once ``cancel.is_set()`` the pass raises `Cancelled` (see ``cancel.py``).
         """
         check_choice("loss", loss, LOSSES)
         check_choice("readout", readout, READOUTS)
@@ -121,7 +125,7 @@ class RecurrentModel:
         H = self.hidden_size
         W_O = self.params["W_O"]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            fwd = self._forward(x, for_backward=True)
+            fwd = self._forward(x, for_backward=True, cancel=cancel)
             hidden = fwd["hidden"]
             read = hidden[-1] if readout == "last" else hidden[1:].reshape(T * B, H)  # the h_t scored
             y = read @ W_O + self.params["b_O"]                                      # y_t = h_t W_O + b_O
@@ -134,7 +138,7 @@ class RecurrentModel:
                 np.matmul(dy, W_O.T, out=dh[-1])                    #   dh[:-1] is left for _backward
             else:                                                   # every h_t feeds its own y_t
                 np.matmul(dy, W_O.T, out=dh.reshape(T * B, H))
-            back = self._backward(fwd, dh, only_last=readout == "last")  # dh becomes the total ∂L/∂h_t
+            back = self._backward(fwd, dh, readout == "last", cancel)     # dh becomes the total ∂L/∂h_t
             grads, terms = self._weight_grads(x, hidden, back["da"])
             grads["W_O"] = read.T @ dy                              # Σ_t h_t^T ∂L/∂y_t
             grads["b_O"] = dy.sum(axis=0)
@@ -143,12 +147,14 @@ class RecurrentModel:
                      skip=getattr(self, "skip", None), cell=fwd.get("cell"), gates=fwd.get("gates"),
                      dcell=back.get("dcell"), terms=terms)
 
-    def forward(self, x, readout: str = "last") -> tuple[np.ndarray, np.ndarray]:
-        """(outputs, hidden) without gradients: y_T (B, O) or y_1..y_T (T, B, O), and h_0..h_T."""
+    def forward(self, x, readout: str = "last", cancel: CancelFlag | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """(outputs, hidden) without gradients: y_T (B, O) or y_1..y_T (T, B, O), and h_0..h_T.
+        ``cancel`` as in `forward_backward`."""
         check_choice("readout", readout, READOUTS)
         x = self._check_inputs(x, copy=False)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            hidden = self._forward(x)["hidden"]
+            hidden = self._forward(x, cancel=cancel)["hidden"]
             y = (hidden[-1] if readout == "last" else hidden[1:]) @ self.params["W_O"] + self.params["b_O"]
         return y, hidden
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .activations import ACTIVATIONS
+from .cancel import CancelFlag, Cancelled
 from .init import recurrent_init, xavier
 from .model import RecurrentModel
 
@@ -65,7 +66,8 @@ class RNN(RecurrentModel):
 
     # -- forward and backward through time --------------------------------------------------------
 
-    def _forward(self, x: np.ndarray, for_backward: bool = False) -> dict[str, np.ndarray]:
+    def _forward(self, x: np.ndarray, for_backward: bool = False, cancel: CancelFlag | None = None
+                 ) -> dict[str, np.ndarray]:
         """a_t = x_t W_I + h_{t-1} W_H [+ h_{t-k} W_S] + b and h_t = f(a_t) for t = 1..T.
 
         ``for_backward`` and an activation with a compiled ``fused_step`` (tanh in float64): each
@@ -83,6 +85,8 @@ class RNN(RecurrentModel):
         fprime = np.empty((T, B, H), self.dtype) if fused else None  # f'(a_t) at index t−1
         carry = np.empty((B, H), self.dtype)
         for t in range(1, T + 1):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled
             a = pre[t - 1]
             if k is not None and t > k:                            # h_{t-k} = 0 while t ≤ k
                 np.matmul(hidden[t - k], W_S, out=carry)           # h_{t-k} W_S
@@ -98,8 +102,8 @@ class RNN(RecurrentModel):
             out["fprime"] = fprime
         return out
 
-    def _backward(self, fwd: dict[str, np.ndarray], dh: np.ndarray, only_last: bool = False
-                  ) -> dict[str, np.ndarray]:
+    def _backward(self, fwd: dict[str, np.ndarray], dh: np.ndarray, only_last: bool = False,
+                  cancel: CancelFlag | None = None) -> dict[str, np.ndarray]:
         """BPTT: δ_t = ∂L/∂h_t ⊙ f'(a_t); ∂L/∂h_{t-1} += δ_t W_H^T; ∂L/∂h_{t-k} += δ_t W_S^T.
 
         On entry dh[t−1] holds only what y_t sends to h_t; on exit the total ∂L/∂h_t. With
@@ -121,6 +125,8 @@ class RNN(RecurrentModel):
             da = self._f.derivative(pre, hidden[1:], out=np.empty_like(pre))
         handed = np.empty((B, H), self.dtype)                  # the gradient handed to an earlier h
         for t in reversed(range(1, T + 1)):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled
             delta = da[t - 1]
             np.multiply(dh[t - 1], delta, out=delta)           # δ_t = ∂L/∂h_t ⊙ f'(a_t): backprop through f'
             if t > 1 and overwrite:

@@ -1,0 +1,83 @@
+"""Cooperative cancellation: a pass checks its ``cancel`` flag between time steps and stops there."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from rnnviz.engine import Cancelled, build_model
+from rnnviz.session import Session
+from rnnviz.settings import Settings
+
+T, B, I, H, O = 12, 3, 3, 5, 4
+
+
+class SetAfter:
+    """A cancel flag that reads as set from its (n+1)-th check on, and counts the checks."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.checks = n, 0
+
+    def is_set(self) -> bool:
+        self.checks += 1
+        return self.checks > self.n
+
+
+def _batch(readout="last"):
+    rng = np.random.default_rng(3)
+    shape = (B,) if readout == "last" else (T, B)
+    return rng.normal(size=(T, B, I)), rng.integers(0, O, size=shape)
+
+
+@pytest.mark.parametrize("arch", ["rnn", "skip", "lstm"])
+@pytest.mark.parametrize("readout", ["last", "all"])
+def test_an_unset_flag_is_checked_every_step_and_changes_nothing(arch, readout):
+    model = build_model(arch, I, H, O, seed=1)
+    x, target = _batch(readout)
+    flag = SetAfter(10**9)
+    with_flag = model.forward_backward(x, target, readout=readout, cancel=flag)
+    without = model.forward_backward(x, target, readout=readout)
+    assert flag.checks == 2 * T                       # once per step forward, once per step backward
+    assert with_flag.loss == without.loss
+    for name in model.params:
+        np.testing.assert_array_equal(with_flag.grads[name], without.grads[name])
+
+
+@pytest.mark.parametrize("arch", ["rnn", "skip", "lstm"])
+@pytest.mark.parametrize("stop_after", [0, 5, T, T + 7])      # in the forward pass, or in the backward
+def test_a_set_flag_stops_the_pass_at_the_next_step_and_leaves_the_model(arch, stop_after):
+    model = build_model(arch, I, H, O, seed=1)
+    before = {name: p.copy() for name, p in model.params.items()}
+    flag = SetAfter(stop_after)
+    with pytest.raises(Cancelled):
+        model.forward_backward(*_batch(), cancel=flag)
+    assert flag.checks == stop_after + 1              # no step ran after the flag was seen
+    for name, p in model.params.items():
+        np.testing.assert_array_equal(p, before[name])
+
+
+@pytest.mark.parametrize("arch", ["rnn", "lstm"])
+def test_forward_alone_is_cancellable(arch):
+    model = build_model(arch, I, H, O)
+    flag = SetAfter(3)
+    with pytest.raises(Cancelled):
+        model.forward(_batch()[0], cancel=flag)
+    assert flag.checks == 4
+
+
+def test_a_threading_event_cancels_a_session_step_and_leaves_the_session_as_it_was():
+    session = Session(Settings(task="recall", lag=5, hidden=8, batch=4))
+    session.step()
+    last = session.snapshot()
+    weights = {name: p.copy() for name, p in session.model.params.items()}
+    event = threading.Event()
+    event.set()
+    with pytest.raises(Cancelled):
+        session.step(cancel=event)
+    assert session.iteration == 1 and session.snapshot() is last
+    for name, p in session.model.params.items():
+        np.testing.assert_array_equal(p, weights[name])
+    event.clear()
+    assert session.step(cancel=event).iteration == 2   # a clear flag lets the next step run
