@@ -24,12 +24,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from rnnviz import RESOURCES
-from rnnviz.presets import PRESET_DIR, Preset, PresetError, load_preset
+from rnnviz.presets import LESSON_DIR, PRESET_DIR, Preset, PresetError, load_preset
 from rnnviz.settings import Settings, SettingsError
 from rnnviz.toml_files import read_toml
-
-LESSON_DIR = RESOURCES / "lessons"
 
 #: Where a lesson points the window: the training curves, the unrolled diagram, the BPTT stepper,
 #: or the gradient views (contribution heatmap and spectrum).

@@ -1,11 +1,13 @@
 """Presets: one TOML file per lesson setting in ``resources/presets/``.
 
 A preset file holds a title, a commentary (what to watch for) and a ``[settings]`` table whose keys
-are `Settings` fields; missing keys take the defaults.
+are `Settings` fields; missing keys take the defaults. Presets are listed in the order the lessons
+(``resources/lessons/``) use them, so a list reads like the lecture.
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from rnnviz.settings import Settings, SettingsError
 from rnnviz.toml_files import read_toml
 
 PRESET_DIR = RESOURCES / "presets"
+LESSON_DIR = RESOURCES / "lessons"
 
 
 class PresetError(ValueError):
@@ -31,8 +34,25 @@ class Preset:
     steps: int = 2000  # iterations in which the preset shows its lesson
 
 
-def preset_names(directory: Path = PRESET_DIR) -> list[str]:
-    return sorted(p.stem for p in directory.glob("*.toml") if p.is_file())
+def preset_names(directory: Path = PRESET_DIR, lesson_dir: Path = LESSON_DIR) -> list[str]:
+    """The presets in `directory`: first those the lessons use, in lesson order, then the others by name."""
+    place = _lesson_order(lesson_dir)
+    names = (p.stem for p in Path(directory).glob("*.toml") if p.is_file())
+    return sorted(names, key=lambda name: (place.get(name, len(place)), name))
+
+
+def _lesson_order(lesson_dir: Path) -> dict[str, int]:
+    """Each preset's place in the lecture: the rank of the first lesson file (by name) that loads it.
+    Only the lesson's ``preset`` key is read; an unreadable lesson is skipped (`lessons` reports it)."""
+    place: dict[str, int] = {}
+    for path in sorted(Path(lesson_dir).glob("*.toml")):
+        try:
+            name = tomllib.loads(path.read_text(encoding="utf-8")).get("preset")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue
+        if isinstance(name, str):
+            place.setdefault(name, len(place))
+    return place
 
 
 def load_preset(name_or_path: str | Path, directory: Path = PRESET_DIR) -> Preset:

@@ -11,6 +11,19 @@ def test_every_lecture_topic_has_a_preset():
     assert set(LESSONS) <= set(preset_names())
 
 
+def test_presets_are_listed_in_lesson_order_then_by_name(tmp_path):
+    assert preset_names()[:len(LESSONS)] == LESSONS
+    presets, lessons = tmp_path / "presets", tmp_path / "lessons"
+    presets.mkdir(), lessons.mkdir()
+    for name in ("alpha", "beta", "gamma", "delta"):
+        (presets / f"{name}.toml").write_text("title = 'x'\n")
+    (lessons / "01-a.toml").write_text("preset = 'gamma'\n")
+    (lessons / "02-b.toml").write_text("preset = 'beta'\n")
+    (lessons / "03-c.toml").write_text("preset = [broken\n")   # a broken lesson changes nothing
+    (lessons / "04-d.toml").write_text("preset = 'gamma'\n")
+    assert preset_names(presets, lessons) == ["gamma", "beta", "alpha", "delta"]
+
+
 @pytest.mark.parametrize("name", LESSONS)
 def test_presets_load_with_title_and_commentary(name):
     preset = load_preset(name)
