@@ -1,21 +1,23 @@
 """Each time step's share of dL/dW_H, iteration after iteration: where the gradient comes from.
 
 One row per training iteration (newest on top), one column per time step t, colour = log10 of
-‖h_{t-1}ᵀ δa_t‖_F (`Snapshot.contribution_norms`). A tanh RNN whose gradient vanishes shows a dark
-left side (early steps contribute nothing); an LSTM keeps it lit; an exploding run shows a bright band.
+‖h_{t-1}ᵀ δa_t‖_F (`Snapshot.contribution_norms`), by default relative to the largest step of the
+same iteration (`rnnviz.gui.colour_scale`): a tanh RNN whose gradient vanishes shows a dark left
+side (early steps contribute nothing), a solved IRNN, skip or LSTM run keeps it lit however small
+its loss. The absolute view (a toggle) shows the norms themselves on fixed levels.
 
 The rows live in a fixed-size ring buffer; each redraw hands one `ImageItem.setImage` the buffer in
-time order with fixed levels (they only widen, to whole decades, when a value falls outside).
+time order with fixed levels.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from rnnviz.gui.colour_scale import ColourScale
+from rnnviz.gui.colour_scale import ABSOLUTE, RELATIVE, GradientScale, relative_to_largest
 from rnnviz.gui.frame_budget import in_hidden_tab
 from rnnviz.gui.theme import LIGHT, Theme, colormap
 
@@ -33,17 +35,21 @@ class ContributionHeatmap(QWidget):
         self._stale = False
         self.setObjectName("contributionHeatmap")
         self.rows = rows
-        self.scale = ColourScale(theme.colormap, log=True, min_span=3.0)
+        self.scale = GradientScale(theme.colormap)
         self._raw = np.zeros((rows, 0))            # ‖·‖_F as received
         self._log = np.zeros((rows, 0), np.float32)  # what the image shows
         self._iterations = np.zeros(rows, np.int64)
         self._head = 0                              # next row to write
         self._count = 0
 
-        self.title = QLabel("Each step's contribution ‖h_(t−1)ᵀ δa_t‖_F to dL/dW_H, per iteration "
-                            "(dark on the left = early steps no longer contribute: vanishing)",
-                            objectName="heatmapTitle")
+        self.title = QLabel(objectName="heatmapTitle")
         self.title.setWordWrap(True)
+        self.absolute_toggle = QCheckBox("Absolute", objectName="heatmapAbsoluteToggle")
+        self.absolute_toggle.setToolTip(
+            "Off (default): each step's contribution divided by the largest step's of the same "
+            "iteration, log₁₀ on 10⁻¹⁶ … 1: lit = still contributes, dark = vanished, whatever the loss.\n"
+            "On: the norm ‖h_(t−1)ᵀ δa_t‖_F itself on one fixed log₁₀ range for every run.")
+        self.absolute_toggle.toggled.connect(self.set_absolute)
         self.graphics = pg.GraphicsLayoutWidget()
         self.plot = self.graphics.addPlot(row=0, col=0)
         self.plot.setMenuEnabled(False)
@@ -54,24 +60,27 @@ class ContributionHeatmap(QWidget):
         self.plot.getViewBox().disableAutoRange()
         self.image = pg.ImageItem(axisOrder="row-major")
         self.plot.addItem(self.image)
-        self.bar = pg.ColorBarItem(values=(-6, 0), colorMap=colormap(theme.colormap), interactive=False,
-                                   colorMapMenu=False, width=14, label="log₁₀ ‖h_(t−1)ᵀ δa_t‖_F")
+        self.bar = pg.ColorBarItem(values=self.scale.levels, colorMap=colormap(theme.colormap),
+                                   interactive=False, colorMapMenu=False, width=14)
         self.graphics.addItem(self.bar, row=0, col=1)
         self.hover_label = QLabel(" ", objectName="heatmapHoverLabel")
         self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(self.title)
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(self.absolute_toggle, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(top)
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.hover_label)
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
+        self._describe_scale()
         self.apply_theme(theme)
 
     # ------------------------------------------------------------------ view contract
     def restart(self, snapshot) -> None:
         self._count = self._head = 0
-        self.scale.restart()
         self._allocate(len(snapshot.contribution_norms))
         self.show_snapshots((snapshot,))
 
@@ -84,7 +93,6 @@ class ContributionHeatmap(QWidget):
             T = len(kept[-1].contribution_norms)
             kept = [s for s in kept if len(s.contribution_norms) == T]
             self._count = self._head = 0
-            self.scale.restart()
             self._allocate(T)
         fresh = np.array([s.contribution_norms for s in kept], dtype=float)
         slots = (self._head + np.arange(len(kept))) % self.rows
@@ -92,11 +100,7 @@ class ContributionHeatmap(QWidget):
         self._iterations[slots] = [s.iteration for s in kept]
         self._head = (self._head + len(kept)) % self.rows
         self._count = min(self._count + len(kept), self.rows)
-        if self.scale.observe(fresh):
-            self.bar.setLevels(self.scale.levels)
-            self._relog_all()
-        else:
-            self._log_rows(len(fresh))
+        self._log_rows(len(fresh))
         if in_hidden_tab(self):          # a hidden tab keeps its rows and draws when shown
             self._stale = True
             return
@@ -123,6 +127,16 @@ class ContributionHeatmap(QWidget):
         order = (np.arange(self._count) + self._head - self._count) % self.rows
         return self._iterations[order].copy(), self._raw[order].copy()
 
+    def set_absolute(self, on: bool) -> None:
+        """Show the norms themselves (True) or relative to each iteration's largest step (False)."""
+        if self.absolute_toggle.isChecked() != on:
+            self.absolute_toggle.setChecked(on)      # comes back here through `toggled`
+            return
+        self.scale.set_mode(ABSOLUTE if on else RELATIVE)
+        self._describe_scale()
+        self._relog_all()
+        self._redraw()
+
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.graphics.setBackground(theme.base)
@@ -141,12 +155,26 @@ class ContributionHeatmap(QWidget):
         self._log = np.zeros((self.rows, T), np.float32)
         self.plot.setXRange(0.5, T + 0.5, padding=0)
 
+    def _describe_scale(self) -> None:
+        quantity = "‖h_(t−1)ᵀ δa_t‖_F"
+        if self.scale.relative:
+            text = (f"Each step's contribution {quantity} to dL/dW_H, per iteration, relative to the "
+                    "largest step of the same iteration (lit = still contributes; dark on the left = "
+                    "early steps no longer contribute: vanishing)")
+        else:
+            lo, hi = self.scale.levels
+            text = (f"Each step's contribution {quantity} to dL/dW_H, per iteration, absolute "
+                    f"(one fixed range 10^{lo:g} … 10^{hi:g} for every run; dark = small, whatever the "
+                    "other steps do)")
+        self.title.setText(text)
+        self.title.setToolTip("Colour: " + self.scale.describe())
+        self.bar.setLevels(self.scale.levels)
+        self.bar.getAxis("left").setLabel(self.scale.bar_label(quantity))
+
     def _to_log(self, values: np.ndarray) -> np.ndarray:
-        """log10 values for the image; a blow-up (inf, NaN) shows as the top colour, 0 as the bottom."""
-        lo, hi = self.scale.levels or (-6.0, 0.0)
-        coords = self.scale.transform(values)
-        coords[np.isnan(coords) | (coords > hi)] = hi
-        return np.maximum(coords, lo)
+        """The image's values: log10 of each row relative to its largest finite entry (or absolute),
+        clipped to the fixed levels; a blow-up (inf, NaN) shows as the top colour."""
+        return self.scale.coords(values)
 
     def _log_rows(self, n: int) -> None:
         """Recompute the image rows of the newest `n` snapshots (one vectorised pass)."""
@@ -165,8 +193,7 @@ class ContributionHeatmap(QWidget):
             image = self._log[:n]
         else:
             image = np.concatenate((self._log[self._head:], self._log[:self._head]))
-        levels = self.scale.levels or (-6.0, 0.0)
-        self.image.setImage(image, autoLevels=False, levels=levels)
+        self.image.setImage(image, autoLevels=False, levels=self.scale.levels)
         order = (np.arange(n) + self._head - n) % self.rows
         first, last = int(self._iterations[order[0]]), int(self._iterations[order[-1]])
         height = max(last - first + 1, n)           # rows are stretched over gaps (dropped snapshots)
@@ -183,5 +210,6 @@ class ContributionHeatmap(QWidget):
             return
         row = int(np.argmin(np.abs(iterations - point.y())))
         value = norms[row, t - 1]
+        share = relative_to_largest(norms[row])[t - 1]
         self.hover_label.setText(f"iteration {iterations[row]}, step t = {t}: "
-                                 f"‖h_{t - 1}ᵀ δa_{t}‖_F = {value:.4g}")
+                                 f"‖h_{t - 1}ᵀ δa_{t}‖_F = {value:.4g} ({share:.3g} × the largest step's)")

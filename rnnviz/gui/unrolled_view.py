@@ -25,7 +25,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from rnnviz.gui.colour_scale import ColourScale
+from rnnviz.gui.colour_scale import ColourScale, GradientScale
 from rnnviz.gui.frame_budget import in_hidden_tab
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme, colormap
 
@@ -37,7 +37,6 @@ Y_LABEL = -0.62                         # step labels under x_t
 LABEL_SOURCE = "example 1 of the inspected batch"   # what `set_labels` words are, by default
 Y_RANGE = (-0.95, 2.55)
 DETAIL_PX = 14.0                        # below this many pixels per step, steps are drawn as bands
-SHRINK_AFTER = 90                       # frames (1.5 s at 60 Hz) before the log colour range narrows to the data
 MAX_ROW_PX = 120                        # pixels between the x, h and y rows at most
 FIT_STEPS = 40                          # up to this many steps the view opens on all of them
 INITIAL_STEPS = 30                      # a longer sequence opens on its last steps (the overview shows all)
@@ -361,12 +360,13 @@ class UnrolledView(QWidget):
 
     def __init__(self, parent: QWidget | None = None, *, theme: Theme = LIGHT, object_name: str = "unrolledView",
                  live: bool = True) -> None:
-        """`live`: the gradient colour range follows training (narrows after a while); the stepper's
-        instance passes False and sets fixed levels with `fix_levels`."""
+        """`live`: colours follow training, each iteration relative to its own largest step; the
+        stepper's instance passes False and fixes the reference with `fix_levels` while it steps."""
         super().__init__(parent)
         self.setObjectName(object_name)
         self._pending = None        # the newest snapshot received while in a hidden tab
-        self.grad_scale = ColourScale(theme.colormap, log=True, shrink_after=SHRINK_AFTER if live else None)
+        self.grad_scale = GradientScale(theme.colormap)
+        self._grad_reference: float | None = None   # the stepper's: the largest of its full array
         self.act_scale = ColourScale(theme.alt_colormap, log=False, initial=(0.0, 1.0))
         self._hidden: np.ndarray | None = None
         self._grad: np.ndarray | None = None
@@ -403,8 +403,9 @@ class UnrolledView(QWidget):
         self.diagram = UnrolledDiagram(theme)
         self.plot.addItem(self.diagram)
 
-        self.grad_bar = pg.ColorBarItem(values=(-6, 0), colorMap=colormap(theme.colormap),
-                                        label="log₁₀ ‖∂L/∂h_t‖ (W_H arrows)", interactive=False,
+        self.grad_bar = pg.ColorBarItem(values=self.grad_scale.levels, colorMap=colormap(theme.colormap),
+                                        label=self.grad_scale.bar_label("‖∂L/∂h_t‖") + " (W_H arrows)",
+                                        interactive=False,
                                         colorMapMenu=False, width=14)
         self.act_bar = pg.ColorBarItem(values=(0, 1), colorMap=colormap(theme.alt_colormap),
                                        label="rms h_t (nodes)", interactive=False, colorMapMenu=False, width=14)
@@ -464,7 +465,6 @@ class UnrolledView(QWidget):
     def restart(self, snapshot) -> None:
         """A new run: forget the colour range and the labels, rebuild the diagram for its T and architecture."""
         self._labels = None
-        self.grad_scale.restart()
         self.act_scale.restart()
         self._structure = None
         self.show_snapshots((snapshot,))
@@ -527,11 +527,7 @@ class UnrolledView(QWidget):
         nodes: list = [None] * T
         arrows: list = [None] * T
         if self._grad is not None and len(self._grad) == T:
-            visible = self._grad if grad_shown is None else self._grad[grad_shown]
-            if self.grad_scale.observe(visible):
-                self.grad_bar.setLevels(self.grad_scale.levels)
-            if self.grad_scale.levels is not None:
-                arrows = self.grad_scale.colours(self._grad)
+            arrows = self.grad_scale.gradient_colours(self._grad, self._grad_reference)
         if self._hidden is not None and len(self._hidden) == T:
             visible = self._hidden if hidden_shown is None else self._hidden[hidden_shown]
             if self.act_scale.observe(visible):
@@ -548,10 +544,9 @@ class UnrolledView(QWidget):
 
     def fix_levels(self, hidden: np.ndarray | None, grad: np.ndarray | None) -> None:
         """Set both colour ranges from complete arrays (the stepper: colours stay put while it steps)."""
-        self.grad_scale.restart()
         self.act_scale.restart()
-        if grad is not None and self.grad_scale.observe(grad):
-            self.grad_bar.setLevels(self.grad_scale.levels)
+        finite = np.asarray(grad, dtype=float)[np.isfinite(grad)] if grad is not None else np.zeros(0)
+        self._grad_reference = float(finite.max()) if finite.size else None
         if hidden is not None and self.act_scale.observe(hidden):
             self.act_bar.setLevels(self.act_scale.levels)
 
@@ -583,9 +578,10 @@ class UnrolledView(QWidget):
 
     # ------------------------------------------------------------------ internals
     def _update_caption(self) -> None:
-        text = (f"<b>{self._name}</b> · W_H arrows: ‖∂L/∂h_t‖, the gradient flowing back "
-                "(log scale; dark = vanished) · nodes: rms h_t")
-        tip = "Colours: the whole training batch, updated every iteration."
+        text = (f"<b>{self._name}</b> · W_H arrows: ‖∂L/∂h_t‖, the gradient flowing back, relative to "
+                "the largest step's (log scale; dark = vanished) · nodes: rms h_t")
+        tip = ("Colours: the whole training batch, updated every iteration.\nArrows: "
+               + self.grad_scale.describe() + ".")
         if self._labels and self.diagram.labels == self._labels:     # shown: their length is T
             text += f" · words under x_t: {html.escape(self._label_source)}"
             tip += (f"\nWords under x_t: {self._label_source}. Each batch has its own sequences, so "

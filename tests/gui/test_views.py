@@ -130,3 +130,67 @@ def test_live_numbers_keep_their_width_whatever_the_digits(qtbot):
     assert panel.minimumSizeHint().width() == width
     for name, label in panel.values.items():      # and every value still fits its label
         assert label.fontMetrics().horizontalAdvance(label.text()) <= label.minimumWidth(), name
+
+
+def _preset_session(name: str, **changes) -> Session:
+    from rnnviz.presets import load_preset
+
+    return Session(load_preset(name).settings.replace(**changes))
+
+
+def _left_quarter(heatmap) -> float:
+    """Mean colour coordinate (log10 of the share) of the newest row's first quarter of steps,
+    step 1 left out (h_0 = 0: its share is always 0)."""
+    row = heatmap.image.image[-1]
+    return float(row[1:len(row) // 4].mean())
+
+
+def test_the_relative_scale_has_the_same_fixed_levels_for_every_preset(qtbot):
+    from rnnviz.gui.colour_scale import RELATIVE_LEVELS
+
+    heatmap = view(qtbot, ContributionHeatmap)
+    for preset in ("vanishing", "relu", "clipping"):
+        s = _preset_session(preset)
+        heatmap.restart(s.snapshot())
+        heatmap.show_snapshots(tuple(s.run(3)))
+        assert heatmap.scale.levels == RELATIVE_LEVELS
+        assert tuple(heatmap.bar.levels()) == RELATIVE_LEVELS
+        assert heatmap.image.levels is not None and tuple(heatmap.image.levels) == RELATIVE_LEVELS
+        assert heatmap.image.image[-1].max() == RELATIVE_LEVELS[1]   # each row's largest step is at the top
+
+
+def test_a_solved_run_stays_lit_on_the_left_and_a_tanh_run_goes_dark(qtbot):
+    """identity-init solves the lag-60 recall task within ~200 iterations (loss ~1e-9); the
+    vanishing preset's tanh RNN never does. Relative colours tell them apart whatever the loss."""
+    heatmap = view(qtbot, ContributionHeatmap)
+    solved = _preset_session("identity-init", seed=1)
+    heatmap.restart(solved.snapshot())
+    heatmap.show_snapshots(tuple(solved.run(250)))
+    assert solved.snapshot().accuracy == 1.0
+    lit = _left_quarter(heatmap)
+    tanh = _preset_session("vanishing", seed=1)
+    heatmap.restart(tanh.snapshot())
+    heatmap.show_snapshots(tuple(tanh.run(30)))
+    dark = _left_quarter(heatmap)
+    assert lit > -3.0 and dark < -11.0, (lit, dark)
+
+
+def test_the_absolute_toggle_switches_caption_and_levels(qtbot):
+    from PySide6.QtWidgets import QCheckBox
+
+    from rnnviz.gui.colour_scale import ABSOLUTE_LEVELS, RELATIVE_LEVELS
+
+    heatmap = view(qtbot, ContributionHeatmap)
+    s = _preset_session("vanishing", lag=8)
+    heatmap.restart(s.snapshot())
+    snaps = tuple(s.run(2))
+    heatmap.show_snapshots(snaps)
+    toggle = heatmap.findChild(QCheckBox, "heatmapAbsoluteToggle")
+    assert not toggle.isChecked() and "relative to the largest step" in heatmap.title.text()
+    toggle.setChecked(True)
+    assert heatmap.scale.levels == ABSOLUTE_LEVELS and tuple(heatmap.image.levels) == ABSOLUTE_LEVELS
+    assert "absolute" in heatmap.title.text() and "relative" not in heatmap.title.text()
+    expected = np.clip(np.log10(np.maximum(snaps[-1].contribution_norms, 1e-300)), *ABSOLUTE_LEVELS)
+    np.testing.assert_allclose(heatmap.image.image[-1], expected, rtol=1e-6)
+    toggle.setChecked(False)
+    assert heatmap.scale.levels == RELATIVE_LEVELS and "relative" in heatmap.title.text()
