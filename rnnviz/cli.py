@@ -128,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command is None:
+            from rnnviz.display import display_problem
+
+            problem = display_problem()   # before Qt, which would abort the process
+            if problem:
+                raise UsageError(problem)
             from rnnviz.gui.app import run_gui
             return run_gui(preset=args.preset)
         if args.command == "presets":
