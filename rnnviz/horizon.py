@@ -13,6 +13,7 @@ as it finishes, so a progress bar or a plot can fill in. `horizon` turns results
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import multiprocessing
@@ -73,6 +74,19 @@ class EarlyStop:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """How one run is trained and judged: at most `steps` iterations, a held-out evaluation of
+    `eval_batch` sequences every `eval_every`, success at `target` accuracy, `early_stop` for a run
+    that has clearly failed."""
+
+    steps: int
+    target: float
+    eval_every: int
+    eval_batch: int
+    early_stop: EarlyStop
+
+
+@dataclass(frozen=True)
 class SweepDefaults:
     lags: tuple[int, ...]
     seeds: int
@@ -89,6 +103,13 @@ class HorizonConfig:
     early_stop: EarlyStop
     base: Mapping[str, object]
     architectures: tuple[Architecture, ...]
+
+    def budget(self, steps: int | None = None, target: float | None = None) -> Budget:
+        """The configured budget, with `steps` and `target` replaced where given."""
+        return Budget(steps=steps or self.sweep.steps,
+                      target=self.sweep.target if target is None else target,
+                      eval_every=self.sweep.eval_every, eval_batch=self.sweep.eval_batch,
+                      early_stop=self.early_stop)
 
     def base_settings(self, **changes) -> Settings:
         return Settings.from_dict({**self.base, **changes})
@@ -146,9 +167,10 @@ def early_stop_text(config: HorizonConfig) -> str:
             f"only after {rule.min_fraction:.0%} of it (plain RNNs can learn in one late jump).")
 
 
-CONFIG = load_config()
-ARCHITECTURES: tuple[Architecture, ...] = CONFIG.architectures
-DEFINITION: str = CONFIG.definition
+@functools.cache
+def default_config() -> HorizonConfig:
+    """``resources/horizon.toml``, read on first use (never at import) and kept."""
+    return load_config(CONFIG_PATH)
 
 
 # ----------------------------------------------------------------------------- one run
@@ -202,22 +224,20 @@ def _plateaued(history: list[tuple[int, float, float]], iteration: int, steps: i
     return best_window >= best_before * (1.0 - rule.loss_margin)
 
 
-def run_one(settings: Settings, steps: int, target: float, eval_every: int | None = None, *,
-            label: str | None = None, eval_batch: int | None = None,
-            should_stop: Callable[[], bool] | None = None,
-            rule: EarlyStop = CONFIG.early_stop) -> RunResult:
-    """Train one run for at most `steps` iterations, evaluating on held-out data every `eval_every`.
+def run_one(settings: Settings, budget: Budget, *, label: str | None = None,
+            should_stop: Callable[[], bool] | None = None) -> RunResult:
+    """Train one run for at most `budget.steps` iterations, evaluating on held-out data every
+    `budget.eval_every`.
 
-    Stops early when the held-out accuracy reaches `target` (reached), when the run diverges, or
-    when `_plateaued` says it has clearly failed; `should_stop()` (checked every iteration) cancels.
+    Stops early when the held-out accuracy reaches `budget.target` (reached), when the run diverges,
+    or when `_plateaued` says it has clearly failed; `should_stop()` (checked every iteration) cancels.
     """
     from rnnviz.session import Session
 
     if settings.task not in LAG_TASKS:
         raise SettingsError(f"task {settings.task!r} has no lag; the memory horizon needs one of "
                             f"{', '.join(LAG_TASKS)}")
-    eval_every = eval_every or CONFIG.sweep.eval_every
-    eval_batch = eval_batch or CONFIG.sweep.eval_batch
+    steps, target, eval_every = budget.steps, budget.target, budget.eval_every
     start, cpu_start = time.perf_counter(), time.process_time()
     if should_stop is not None and should_stop():
         return RunResult(arch=label or describe(settings), lag=settings.lag, seed=settings.seed,
@@ -236,13 +256,13 @@ def run_one(settings: Settings, steps: int, target: float, eval_every: int | Non
             break
         if iteration % eval_every and iteration != steps:
             continue
-        evaluation = session.evaluate(eval_batch)
+        evaluation = session.evaluate(budget.eval_batch)
         accuracy, loss = evaluation["accuracy"], evaluation["loss"]
         history.append((iteration, accuracy, loss))
         if accuracy >= target:
             stopped = REACHED
             break
-        if _plateaued(history, iteration, steps, chance, rule):
+        if _plateaued(history, iteration, steps, chance, budget.early_stop):
             stopped = PLATEAU
             break
     return RunResult(arch=label or describe(settings), lag=settings.lag, seed=settings.seed,
@@ -275,11 +295,9 @@ def _init_worker(stop_event) -> None:
     _stop_event = stop_event
 
 
-def _run_job(settings: Settings, steps: int, target: float, eval_every: int, label: str,
-             eval_batch: int) -> RunResult:
+def _run_job(settings: Settings, budget: Budget, label: str) -> RunResult:
     should_stop = _stop_event.is_set if _stop_event is not None else None
-    return run_one(settings, steps, target, eval_every, label=label, eval_batch=eval_batch,
-                   should_stop=should_stop)
+    return run_one(settings, budget, label=label, should_stop=should_stop)
 
 
 def _process_context():
@@ -304,9 +322,8 @@ class Sweep:
     iteration and drops the pending ones; `results()` then returns promptly."""
 
     def __init__(self, configs: Mapping[str, Settings] | Iterable[tuple[str, Settings]],
-                 lags: Sequence[int], seeds: int | Sequence[int], steps: int,
-                 target: float = CONFIG.sweep.target, *, eval_every: int | None = None,
-                 eval_batch: int | None = None, max_workers: int | None = None) -> None:
+                 lags: Sequence[int], seeds: int | Sequence[int], budget: Budget, *,
+                 max_workers: int | None = None) -> None:
         pairs = list(configs.items() if isinstance(configs, Mapping) else configs)
         seeds = range(seeds) if isinstance(seeds, int) else seeds
         for label, settings in pairs:
@@ -317,9 +334,7 @@ class Sweep:
         self.jobs = sorted((Job(label, s.replace(lag=lag, seed=seed))
                             for label, s in pairs for lag in lags for seed in seeds),
                            key=lambda job: -job.settings.lag)
-        self.steps, self.target = steps, target
-        self.eval_every = eval_every or CONFIG.sweep.eval_every
-        self.eval_batch = eval_batch or CONFIG.sweep.eval_batch
+        self.budget = budget
         self.max_workers = max(1, min(max_workers or os.cpu_count() or 1, len(self.jobs) or 1))
         self._cancelled = threading.Event()
         self._context = _process_context()
@@ -352,8 +367,7 @@ class Sweep:
                                    initializer=_init_worker, initargs=(self._stop,))
         try:
             with self._lock:
-                self._futures = [pool.submit(_run_job, job.settings, self.steps, self.target,
-                                             self.eval_every, job.label, self.eval_batch)
+                self._futures = [pool.submit(_run_job, job.settings, self.budget, job.label)
                                  for job in self.jobs]
             pending = set(self._futures)
             while pending and not self.cancelled:
@@ -369,14 +383,14 @@ class Sweep:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def sweep(configs, lags: Sequence[int], seeds: int | Sequence[int], steps: int,
-          target: float = CONFIG.sweep.target, **options) -> Iterator[RunResult]:
+def sweep(configs, lags: Sequence[int], seeds: int | Sequence[int], budget: Budget,
+          **options) -> Iterator[RunResult]:
     """`Sweep(...).results()`: every run's result as it finishes (see `Sweep`)."""
-    yield from Sweep(configs, lags, seeds, steps, target, **options).results()
+    yield from Sweep(configs, lags, seeds, budget, **options).results()
 
 
 # ----------------------------------------------------------------------------- the number
-def remembered(results: Iterable[RunResult], target: float = CONFIG.sweep.target) -> dict[int, bool]:
+def remembered(results: Iterable[RunResult], target: float) -> dict[int, bool]:
     """Per lag: did most seeds reach `target` (strict majority of the runs at that lag)?"""
     votes: dict[int, list[bool]] = defaultdict(list)
     for r in results:
@@ -384,13 +398,13 @@ def remembered(results: Iterable[RunResult], target: float = CONFIG.sweep.target
     return {lag: 2 * sum(v) > len(v) for lag, v in sorted(votes.items())}
 
 
-def horizon(results: Iterable[RunResult], target: float = CONFIG.sweep.target) -> int | None:
+def horizon(results: Iterable[RunResult], target: float) -> int | None:
     """The largest remembered lag of one configuration's results, or None if none is."""
     lags = [lag for lag, ok in remembered(results, target).items() if ok]
     return max(lags) if lags else None
 
 
-def horizons(results: Iterable[RunResult], target: float = CONFIG.sweep.target) -> dict[str, int | None]:
+def horizons(results: Iterable[RunResult], target: float) -> dict[str, int | None]:
     """`horizon` per configuration label, in order of first appearance."""
     groups: dict[str, list[RunResult]] = defaultdict(list)
     for r in results:
@@ -398,7 +412,7 @@ def horizons(results: Iterable[RunResult], target: float = CONFIG.sweep.target) 
     return {label: horizon(rs, target) for label, rs in groups.items()}
 
 
-def gaps(results: Iterable[RunResult], target: float = CONFIG.sweep.target) -> list[int]:
+def gaps(results: Iterable[RunResult], target: float) -> list[int]:
     """Lags not remembered although a longer one is: seed noise or a budget too tight to trust."""
     votes = remembered(results, target)
     best = horizon(results, target)
@@ -441,8 +455,10 @@ def horizon_command(args) -> int:
     if not 0.0 < args.target <= 1.0:
         raise UsageError(f"--target must be an accuracy in (0, 1], got {args.target:g}")
     seeds = [settings.seed + i for i in range(args.seeds)]
-    steps = args.steps or CONFIG.sweep.steps
-    run = Sweep({preset.name: settings}, lags, seeds, steps, args.target)
+    config = default_config()
+    budget = config.budget(steps=args.steps, target=args.target)
+    steps = budget.steps
+    run = Sweep({preset.name: settings}, lags, seeds, budget)
     start = time.perf_counter()
     results: list[RunResult] = []
     bar = tqdm(total=len(run), unit="run", disable=not sys.stderr.isatty(), file=sys.stderr,
@@ -461,8 +477,8 @@ def horizon_command(args) -> int:
         "remembered": {str(lag): ok for lag, ok in remembered(results, args.target).items()},
         "horizon": horizon(results, args.target), "gaps": gaps(results, args.target),
         "chance": results[0].chance if results else None,
-        "seconds": round(seconds, 3), "workers": run.max_workers, "definition": DEFINITION,
-        "early_stop": early_stop_text(CONFIG),
+        "seconds": round(seconds, 3), "workers": run.max_workers, "definition": config.definition,
+        "early_stop": early_stop_text(config),
         "settings": settings.as_dict(),
     }
     print(json.dumps(report) if args.json else horizon_table(report), flush=True)
@@ -502,9 +518,9 @@ def horizon_table(report: dict) -> str:
     return "\n".join(lines)
 
 
-def default_configs(task: str = "recall", base: Settings | None = None,
+def default_configs(config: HorizonConfig, task: str = "recall", base: Settings | None = None,
                     keys: Iterable[str] | None = None) -> dict[str, Settings]:
-    """The panel's architectures as {label: settings} on a base (default: horizon.toml's)."""
-    base = (base or CONFIG.base_settings()).replace(task=task)
-    chosen = [CONFIG.architecture(k) for k in keys] if keys is not None else ARCHITECTURES
+    """The panel's architectures as {label: settings} on a base (default: the config's)."""
+    base = (base or config.base_settings()).replace(task=task)
+    chosen = [config.architecture(k) for k in keys] if keys is not None else config.architectures
     return {arch.label: arch.settings(base) for arch in chosen}

@@ -14,6 +14,12 @@ from rnnviz.settings import Settings, SettingsError
 #: A configuration that learns a short lag within a few dozen iterations.
 EASY = Settings(task="recall", lag=2, arch="rnn", activation="tanh", hidden=16, batch=32,
                 optimizer="adam", lr=0.02, clip="norm", clip_threshold=1.0, seed=0)
+CONFIG = hz.default_config()
+
+
+def budget(steps, target, eval_every=10):
+    return hz.Budget(steps=steps, target=target, eval_every=eval_every, eval_batch=256,
+                     early_stop=CONFIG.early_stop)
 
 
 def result(lag, seed, accuracy, arch="a", diverged=False):
@@ -27,36 +33,58 @@ def test_horizon_is_the_largest_lag_most_seeds_remember():
     runs = [result(5, s, 1.0) for s in range(3)]
     runs += [result(10, 0, 0.95), result(10, 1, 0.91), result(10, 2, 0.3)]   # 2 of 3: remembered
     runs += [result(20, 0, 0.95), result(20, 1, 0.5), result(20, 2, 0.3)]    # 1 of 3: not
-    assert remembered(runs) == {5: True, 10: True, 20: False}
-    assert horizon(runs) == 10
+    assert remembered(runs, 0.9) == {5: True, 10: True, 20: False}
+    assert horizon(runs, 0.9) == 10
     assert horizon(runs, target=0.92) == 5 and horizon(runs, target=0.2) == 20
 
 
 def test_no_lag_remembered_gives_none_and_a_tie_is_not_a_majority():
-    assert horizon([result(5, 0, 0.3), result(5, 1, 0.2)]) is None
-    assert horizon([result(5, 0, 0.95), result(5, 1, 0.2)]) is None
-    assert horizon([]) is None
+    assert horizon([result(5, 0, 0.3), result(5, 1, 0.2)], 0.9) is None
+    assert horizon([result(5, 0, 0.95), result(5, 1, 0.2)], 0.9) is None
+    assert horizon([], 0.9) is None
 
 
 def test_diverged_runs_never_count_and_gaps_are_reported():
     runs = [result(5, 0, 0.95, diverged=True), result(10, 0, 0.95), result(20, 0, 0.97)]
-    assert remembered(runs) == {5: False, 10: True, 20: True}
-    assert horizon(runs) == 20 and hz.gaps(runs) == [5]
+    assert remembered(runs, 0.9) == {5: False, 10: True, 20: True}
+    assert horizon(runs, 0.9) == 20 and hz.gaps(runs, 0.9) == [5]
 
 
 def test_horizons_group_by_architecture():
     runs = [result(5, 0, 1.0, "tanh"), result(10, 0, 0.3, "tanh"), result(10, 0, 1.0, "lstm")]
-    assert hz.horizons(runs) == {"tanh": 5, "lstm": 10}
+    assert hz.horizons(runs, 0.9) == {"tanh": 5, "lstm": 10}
 
 
 # ----------------------------------------------------------------------------- configuration
 def test_architectures_come_from_the_data_file_and_are_valid_settings():
-    keys = [a.key for a in hz.ARCHITECTURES]
+    keys = [a.key for a in CONFIG.architectures]
     assert keys == ["tanh", "relu", "irnn", "skip", "lstm"]
-    configs = hz.default_configs("sentence")
+    configs = hz.default_configs(CONFIG, "sentence")
     assert len(configs) == 5 and all(s.task == "sentence" for s in configs.values())
     assert configs["LSTM"].arch == "lstm" and configs["IRNN"].init == "identity"
-    assert "memory horizon" in hz.DEFINITION and "held-out" in hz.DEFINITION
+    assert "memory horizon" in CONFIG.definition and "held-out" in CONFIG.definition
+
+
+def test_importing_the_module_reads_no_toml():
+    import subprocess
+    import sys
+
+    probe = ("import tomllib; read = []\n"
+             "tomllib.loads = lambda *a, **k: read.append(a) or {}\n"
+             "tomllib.load = lambda *a, **k: read.append(a) or {}\n"
+             "import rnnviz.horizon, rnnviz.bench.horizon\n"
+             "print(len(read))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0"
+
+
+def test_the_budget_comes_from_the_config_with_explicit_changes():
+    b = CONFIG.budget()
+    assert (b.steps, b.target, b.eval_every) == (CONFIG.sweep.steps, CONFIG.sweep.target,
+                                                  CONFIG.sweep.eval_every)
+    changed = CONFIG.budget(steps=100, target=0.8)
+    assert (changed.steps, changed.target, changed.early_stop) == (100, 0.8, CONFIG.early_stop)
+    assert hz.default_config() is CONFIG
 
 
 def test_a_bad_config_file_names_itself(tmp_path):
@@ -72,8 +100,8 @@ def test_a_bad_config_file_names_itself(tmp_path):
 def test_architectures_take_their_recipe_from_the_lesson_presets():
     from rnnviz.presets import load_preset
 
-    base = Settings.from_dict(hz.CONFIG.base)
-    for arch in hz.ARCHITECTURES:
+    base = Settings.from_dict(CONFIG.base)
+    for arch in CONFIG.architectures:
         preset = load_preset(arch.preset).settings
         mine = arch.settings(base)
         assert (mine.arch, mine.optimizer, mine.lr) == (preset.arch, preset.optimizer, preset.lr)
@@ -81,7 +109,7 @@ def test_architectures_take_their_recipe_from_the_lesson_presets():
 
 # ----------------------------------------------------------------------------- one run
 def test_run_one_stops_as_soon_as_it_reaches_the_target():
-    r = run_one(EASY, steps=1000, target=0.9, eval_every=10, label="easy")
+    r = run_one(EASY, budget(1000, 0.9), label="easy")
     assert r.reached and r.stopped == "reached" and not r.diverged
     assert r.accuracy >= 0.9 and r.iterations < 1000 and r.iterations % 10 == 0
     assert (r.arch, r.lag, r.seed, r.chance) == ("easy", 2, 0, 0.25)
@@ -90,18 +118,18 @@ def test_run_one_stops_as_soon_as_it_reaches_the_target():
 def test_run_one_stops_at_divergence():
     exploding = Settings(task="recall", lag=20, activation="relu", init="normal", init_scale=3.0,
                          optimizer="sgd", lr=0.1, momentum=0.9, clip="none", hidden=32)
-    r = run_one(exploding, steps=500, target=0.9, eval_every=50)
+    r = run_one(exploding, budget(500, 0.9, eval_every=50))
     assert r.diverged and r.stopped == "diverged" and not r.reached and r.iterations < 50
 
 
 def test_run_one_can_be_cancelled():
-    r = run_one(EASY.replace(lag=40), steps=10_000, target=0.99, should_stop=lambda: True)
+    r = run_one(EASY.replace(lag=40), budget(10_000, 0.99), should_stop=lambda: True)
     assert r.stopped == "cancelled" and r.iterations == 0
 
 
 def test_run_one_refuses_a_task_without_a_lag():
     with pytest.raises(SettingsError, match="no lag"):
-        run_one(Settings(task="adding"), steps=10, target=0.9)
+        run_one(Settings(task="adding"), budget(10, 0.9))
 
 
 RULE = hz.EarlyStop(min_fraction=0.5, patience_fraction=0.25, accuracy_margin=0.1, loss_margin=0.01)
@@ -120,11 +148,11 @@ def test_plateau_rule_stops_only_a_flat_run_at_chance_late_in_the_budget():
 # ----------------------------------------------------------------------------- the sweep
 def test_sweep_yields_every_run_and_cancel_returns_promptly():
     configs = {"easy": EASY, "lstm": EASY.replace(arch="lstm", lr=0.01)}
-    results = list(hz.sweep(configs, [2, 3], 2, steps=30, target=0.99, eval_every=10))
+    results = list(hz.sweep(configs, [2, 3], 2, budget(30, 0.99)))
     assert sorted((r.arch, r.lag, r.seed) for r in results) == sorted(
         (a, lag, s) for a in configs for lag in (2, 3) for s in range(2))
 
-    slow = Sweep({"slow": EASY.replace(lag=60)}, [60], 4, steps=100_000, target=1.01, max_workers=2)
+    slow = Sweep({"slow": EASY.replace(lag=60)}, [60], 4, budget(100_000, 1.01), max_workers=2)
     threading.Timer(1.0, slow.cancel).start()
     start = time.perf_counter()
     assert list(slow.results()) == []

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QProgressBar, QPushButton, QSizePolicy, QSpinBox, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
-from rnnviz.horizon import (ARCHITECTURES, CONFIG, DEFINITION, LAG_TASKS, RunResult, Sweep,
-                            early_stop_text, horizon, remembered)
+from rnnviz.horizon import (LAG_TASKS, RunResult, Sweep, default_config, early_stop_text, horizon,
+                            remembered)
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 from rnnviz.settings import FIELDS, Settings
 
@@ -78,7 +78,8 @@ class HorizonPanel(QWidget):
         self._thread: QThread | None = None
         self._worker: SweepWorker | None = None
         self._labels: list[str] = []          # architectures of the current sweep, in order
-        self._target = CONFIG.sweep.target
+        self._config = default_config()
+        self._target = self._config.sweep.target
         self._build_controls()
         self._build_plot()
         self._build_layout()
@@ -87,7 +88,7 @@ class HorizonPanel(QWidget):
 
     # ----------------------------------------------------------------- construction
     def _build_controls(self) -> None:
-        sweep = CONFIG.sweep
+        sweep = self._config.sweep
         self.task_combo = QComboBox(objectName="horizonTaskCombo")
         self.task_combo.addItems(LAG_TASKS)
         self.task_combo.setToolTip("The task whose lag is swept. recall: name the first of K symbols "
@@ -117,7 +118,7 @@ class HorizonPanel(QWidget):
         self.target_spin.valueChanged.connect(self._target_changed)
 
         self.arch_boxes: dict[str, QCheckBox] = {}
-        for arch, colour in zip(ARCHITECTURES, LINE_COLOURS):
+        for arch, colour in zip(self._config.architectures, LINE_COLOURS):
             box = QCheckBox(arch.label, objectName=f"horizonArch_{arch.key}", checked=True)
             box.setToolTip(arch.describe())
             box.setStyleSheet(f"QCheckBox {{ color: {OKABE_ITO[colour]}; font-weight: 600; }}")
@@ -163,7 +164,7 @@ class HorizonPanel(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.seed_points: dict[str, pg.ScatterPlotItem] = {}
         self.horizon_rings: dict[str, pg.ScatterPlotItem] = {}   # a ring on each curve's horizon
-        for arch, colour in zip(ARCHITECTURES, LINE_COLOURS):
+        for arch, colour in zip(self._config.architectures, LINE_COLOURS):
             curve = item.plot(name=arch.label, pen=_pen(OKABE_ITO[colour]), symbol="o",
                               symbolSize=8, symbolBrush=OKABE_ITO[colour], symbolPen=None)
             points = pg.ScatterPlotItem(size=5, pen=None,
@@ -174,7 +175,7 @@ class HorizonPanel(QWidget):
             self.curves[arch.label] = curve
             self.seed_points[arch.label] = points
             self.horizon_rings[arch.label] = ring
-        self._set_ranges(CONFIG.sweep.lags)
+        self._set_ranges(self._config.sweep.lags)
 
         self.table = QTableWidget(0, 4, objectName="horizonTable")
         self.table.setHorizontalHeaderLabels(["Architecture", "Horizon", "Runs", "Remembered lags"])
@@ -190,7 +191,7 @@ class HorizonPanel(QWidget):
                               "on held-out data within the budget).")
         self.definition_label = QLabel(objectName="horizonDefinition", wordWrap=True)
         self.definition_label.setText(
-            f"<b>Memory horizon.</b> {DEFINITION} {early_stop_text(CONFIG)} "
+            f"<b>Memory horizon.</b> {self._config.definition} {early_stop_text(self._config)} "
             "Big dots: mean over seeds; small dots: single seeds; ring: the horizon.")
         self.definition_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.definition_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
@@ -257,12 +258,12 @@ class HorizonPanel(QWidget):
         return sorted(v for v in values if low <= v <= high)
 
     def selected_architectures(self):
-        return [a for a in ARCHITECTURES if self.arch_boxes[a.key].isChecked()]
+        return [a for a in self._config.architectures if self.arch_boxes[a.key].isChecked()]
 
     def base_settings(self) -> Settings:
         name = self.base_combo.currentText()
         if name == DEFAULT_BASE:
-            base = CONFIG.base_settings()
+            base = self._config.base_settings()
         else:
             from rnnviz.presets import load_preset
 
@@ -285,8 +286,9 @@ class HorizonPanel(QWidget):
             return False
         try:
             configs = self.configs()
-            sweep = Sweep(configs, self.lags(), self.seeds_spin.value(), self.steps_spin.value(),
-                          self.target_spin.value())
+            budget = self._config.budget(steps=self.steps_spin.value(),
+                                         target=self.target_spin.value())
+            sweep = Sweep(configs, self.lags(), self.seeds_spin.value(), budget)
         except (ValueError, OSError) as exc:   # a bad base preset: say so, keep running
             self.status_label.setText(f"Cannot start: {exc}")
             return False

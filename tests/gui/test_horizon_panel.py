@@ -8,7 +8,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton
 
 from rnnviz.gui.horizon_panel import HorizonPanel
-from rnnviz.horizon import ARCHITECTURES
+from rnnviz.horizon import default_config
+
+ARCHITECTURES = default_config().architectures
 
 
 @pytest.fixture
