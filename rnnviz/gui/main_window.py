@@ -34,6 +34,7 @@ from rnnviz.gui.spectrum import SpectrumPlot
 from rnnviz.gui.stepper import BPTTStepper
 from rnnviz.gui.theme import Theme, apply_to_application, get_theme
 from rnnviz.gui.unrolled_view import UnrolledView
+from rnnviz.gui.window_geometry import first_launch_geometry, fits
 from rnnviz.gui.worker import DIVERGED, PLAYING, STOP_TIMEOUT, TrainingWorker
 from rnnviz.presets import PRESET_DIR, PresetError, preset_names
 from rnnviz.presets import load_preset as read_preset
@@ -75,7 +76,6 @@ EMIT_RATE = 30.0
 #: ... or 15 while training runs as fast as it can (the curves then redraw a few times a second).
 FLAT_OUT_EMIT_RATE = 15.0
 SPEED_REFRESH_MS = 250
-DEFAULT_SIZE = (1400, 900)
 CONTROLS_WIDTH = 340
 #: The loss starts on a log axis: it spans decades while learning, and hundreds while exploding.
 DEFAULT_LOG_SCALE = "true"
@@ -452,15 +452,21 @@ class MainWindow(QMainWindow):
 
     def _restore_view_state(self) -> None:
         geometry = self.store.value(KEY_GEOMETRY)
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(*DEFAULT_SIZE)
+        available = self.screen().availableGeometry()
+        restored = isinstance(geometry, QByteArray) and not geometry.isEmpty() and self.restoreGeometry(geometry)
+        if not (restored and fits(self.geometry(), available)):
+            self.setGeometry(first_launch_geometry(available))
         state = self.store.value(KEY_STATE)
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
         else:
             self.resizeDocks([self.controls_dock], [CONTROLS_WIDTH], Qt.Orientation.Horizontal)
+            lessons = self.findChild(QDockWidget, "lessonsDock")
+            if lessons is not None and self.minimumSizeHint().width() > available.width():
+                # A narrow screen (1024 px) has no room for three columns: lessons share the
+                # controls' column, as tabs.
+                self.tabifyDockWidget(self.controls_dock, lessons)
+                self.controls_dock.raise_()
         try:
             speed = float(self.store.value(KEY_SPEED, DEFAULT_SPEED))
         except (TypeError, ValueError):
