@@ -49,6 +49,7 @@ class Snapshot:
     diverged_at: int | None = None  # the iteration whose loss, gradient or update went non-finite
     divergence: str | None = None   # the cause, in words
     hidden_rms: np.ndarray | None = None  # (T,) rms of h_t over batch and units (the diagram's node colours)
+    initial_loss: float = math.nan  # the loss at iteration 0 of this run: the forward pass of the initial weights
 
     @property
     def diverged(self) -> bool:
@@ -123,6 +124,7 @@ class Session:
         self._max_grad_norm = 0.0
         self._batch = self.task.batch(s.batch)
         trace = self._forward_backward(self._batch)
+        self._initial_loss = float(trace.loss)
         self._last = self._snapshot(trace, grad_norm=global_norm(trace.grads), clip=None)
 
     def reset(self) -> Snapshot:
@@ -232,7 +234,7 @@ class Session:
             contribution_norms=_frozen(contributions), dh_norms=_frozen(dh_norms),
             recurrent=_frozen(self.model.recurrent_matrix()), settings=self._settings,
             diverged_at=self._iteration if cause else None, divergence=cause,
-            hidden_rms=_frozen(hidden_rms))
+            hidden_rms=_frozen(hidden_rms), initial_loss=self._initial_loss)
 
     # ----------------------------------------------------------------- inspection
     def inspect(self) -> Inspection:

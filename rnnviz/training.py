@@ -10,6 +10,7 @@ import time
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+from rnnviz.divergence import diagnose
 from rnnviz.presets import PresetError, load_preset, preset_names, preset_with_overrides
 from rnnviz.session import Session, Snapshot
 
@@ -47,6 +48,7 @@ def summary(session: Session, preset: str, seconds: float) -> dict:
     """The final report: how the run ended and how well the model does on fresh data."""
     snap = session.snapshot()
     evaluation = session.evaluate()
+    diagnosis = diagnose(snap)
     return {
         "status": snap.status if snap.diverged else "finished",
         "preset": preset,
@@ -55,8 +57,10 @@ def summary(session: Session, preset: str, seconds: float) -> dict:
         "accuracy": json_number(evaluation["accuracy"]),
         "eval_loss": json_number(evaluation["loss"]),
         "chance": session.task.chance,
+        "initial_loss": json_number(snap.initial_loss),
         "diverged_at": snap.diverged_at,
         "divergence": snap.divergence,
+        "diagnosis": diagnosis.as_dict() if diagnosis else None,
         "max_grad_norm": json_number(snap.max_grad_norm),
         "clip_events": snap.clip_events,
         "spectral_radius": json_number(snap.spectral_radius),
@@ -99,8 +103,12 @@ def _log_line(snap: Snapshot) -> str:
 def _summary_text(report: dict) -> str:
     lines = [f"{report['preset']}: {report['status']} after {report['iterations']} iterations "
              f"in {report['seconds']:.1f} s"]
-    if report["diverged_at"] is not None:
-        lines.append(f"  diverged at iteration {report['diverged_at']}: {report['divergence']}")
+    if report["diagnosis"] is not None:
+        diagnosis = report["diagnosis"]
+        lines.append(f"  {diagnosis['message']}")
+        tries = " or ".join(" ".join(f"--set {k}={v}" for k, v in option.items())
+                            for option in diagnosis["advice"])
+        lines.append(f"  try: {tries}")
     lines.append(f"  final loss {report['final_loss']}, held-out loss {report['eval_loss']}")
     if report["accuracy"] is not None:
         lines.append(f"  held-out accuracy {report['accuracy']:.3f} (chance {report['chance']:.3f})")

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QDockWid
                                QToolBar, QVBoxLayout, QWidget)
 
 from rnnviz import __version__
+from rnnviz.divergence import divergence_message
 from rnnviz.gui import compare, export, lesson_panel, presentation, recorder
 from rnnviz.gui.controls import DEFAULT_SPEED, ControlPanel, RunControls
 from rnnviz.gui.curves import TrainingCurves
@@ -96,10 +97,6 @@ def default_store() -> QSettings:
     return QSettings(ORGANISATION, APPLICATION)
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.3g}" if math.isfinite(value) else ("NaN" if math.isnan(value) else "infinite")
-
-
 class _StatusLabel(QLabel):
     """A status-bar label of fixed size, fitted to its widest text (`sample`) in the current font.
 
@@ -160,20 +157,6 @@ class DivergenceBanner(QFrame):
         return self.label.text()
 
 
-def divergence_message(snapshot, peak_grad: float) -> str:
-    """The banner's words: when it exploded, how large the gradient got, and what to change."""
-    s = snapshot.settings
-    if peak_grad > 0:
-        reached = f"the gradient norm reached {_fmt(peak_grad)}"
-        if snapshot.divergence:
-            reached += f" and then {snapshot.divergence}"
-    else:
-        reached = snapshot.divergence or "the numbers became infinite"
-    advice = ("Lower the learning rate or the clipping threshold τ." if s.clip != "none"
-              else "Lower the learning rate or turn on clipping.")
-    return f"Exploded at iteration {snapshot.diverged_at}: {reached}. {advice}"
-
-
 class MainWindow(QMainWindow):
     """The whole app. `MainWindow()` builds everything with defaults and starts the worker thread.
 
@@ -200,7 +183,6 @@ class MainWindow(QMainWindow):
         self._theme = get_theme(str(self.store.value(KEY_THEME, "light")))
         self._run: int | None = None
         self._state = "paused"
-        self._peak_grad = 0.0
         self._latest = None
         self._rates: deque[tuple[float, int]] = deque()
         self._error_box: QMessageBox | None = None
@@ -648,15 +630,12 @@ class MainWindow(QMainWindow):
             snaps = tuple(s for s in snapshots if s.run == self._run)
             if not snaps:
                 return
-            for s in snaps:
-                if math.isfinite(s.grad_norm) and s.grad_norm > self._peak_grad:
-                    self._peak_grad = s.grad_norm
             for view in self.views:
                 view.show_snapshots(snaps)
             last = self._latest = snaps[-1]
             self._rates.append((time.perf_counter(), last.iteration))
             if last.diverged and not self.banner.isVisible():
-                self.banner.show_message(divergence_message(last, self._peak_grad))
+                self.banner.show_message(divergence_message(last))
         finally:
             self.worker.ack()
 
@@ -668,7 +647,6 @@ class MainWindow(QMainWindow):
             self.controls.set_settings(snapshot.settings)
         self._run = snapshot.run
         self._latest = snapshot
-        self._peak_grad = snapshot.grad_norm if math.isfinite(snapshot.grad_norm) else 0.0
         self._rates.clear()
         self.banner.clear()
         for view in self.views:
@@ -685,7 +663,7 @@ class MainWindow(QMainWindow):
             self._rates.clear()
         if state == DIVERGED and self._latest is not None and self._latest.diverged \
                 and not self.banner.isVisible():
-            self.banner.show_message(divergence_message(self._latest, self._peak_grad))
+            self.banner.show_message(divergence_message(self._latest))
 
     def _on_worker_error(self, message: str) -> None:
         self._resync_controls = True   # the worker may have kept its old settings
