@@ -127,5 +127,5 @@ def test_clipping_preset_stays_finite_where_exploding_diverges():
     session = Session(load_preset("clipping").settings)
     snaps = list(session.run(150))
     assert not snaps[-1].diverged and snaps[-1].iteration == 150
-    assert snaps[-1].clip_events > 0 and snaps[-1].max_grad_norm > 1e3   # it did try to explode
+    assert snaps[-1].clip_events > 100                 # nearly every step needed it
     assert np.mean([s.loss for s in snaps[-20:]]) < 0.5 * snaps[0].loss  # and learned anyway
