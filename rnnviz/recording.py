@@ -221,21 +221,15 @@ class WindowTarget(Target):
 
     def show_lesson(self, lesson) -> None:
         """The lessons panel on `lesson` (not started: the recorder trains); hidden for a preset."""
-        panel = getattr(self.window, "lesson_panel", None)
-        if panel is None:
-            return
+        panel = self.window.lesson_panel
         names = [each.name for each in panel.lessons]
         if lesson is not None and lesson.name in names:
             panel.go_to(names.index(lesson.name), start=False)
         else:
             self.window.lessons_dock.hide()
 
-    def show_tab(self, title: str) -> None:
-        tabs = self.window.tabs
-        for index in range(tabs.count()):
-            if tabs.tabText(index) == title:
-                tabs.setCurrentIndex(index)
-                return
+    def show_tab(self, page: str) -> None:
+        self.window.show_page(page)
 
     def restart(self, snapshot) -> None:
         controls = self.window.controls
@@ -253,9 +247,7 @@ class WindowTarget(Target):
             self.window.show_state("diverged")
 
     def set_speed_text(self, text: str) -> None:
-        label = getattr(self.window, "speed_label", None)
-        if label is not None:
-            label.setText(text)
+        self.window.speed_label.setText(text)
 
     def close(self) -> None:
         self.window.close()
@@ -345,9 +337,10 @@ def record(settings, out: str | os.PathLike, *, seconds: float = 10.0, fps: int 
            progress: bool = False, label: str = "record") -> RecordResult:
     """Train `settings` and film it (see the module doc). Raises ValueError/OSError on a bad `out`.
 
-    tab: the main window tab to show (view "window"); preset: the `Preset` whose title and
-    commentary the window's preset panel shows (its settings may differ by overrides); lesson: the
-    `Lesson` the window's lessons panel shows (without one, that panel is hidden)."""
+    tab: the main window page to show (view "window"), named as lessons name views: curves,
+    diagram, gradients; preset: the `Preset` whose title and commentary the window's preset panel
+    shows (its settings may differ by overrides); lesson: the `Lesson` the window's lessons panel
+    shows (without one, that panel is hidden)."""
     from threadpoolctl import threadpool_limits
 
     from rnnviz.session import Session
@@ -437,16 +430,10 @@ def _record_stepper(session, target, path, frames, fps, size, warmup, progress,
 
 # --------------------------------------------------------------------------- lessons
 def lesson_view(lesson) -> tuple[str, str | None]:
-    """(view, tab) that films a lesson: the main window on the lesson's tab, or the BPTT stepper.
-    While the window has no tab of that name, the lesson's views on their own."""
+    """(view, page) that films a lesson: the main window on the lesson's page, or the BPTT stepper."""
     if lesson.view == "stepper":
         return "stepper", None
-    from rnnviz.gui import main_window
-
-    tabs = {"Training"} | {getattr(v, "tab", "") for v in getattr(main_window, "EXTRA_VIEWS", [])}
-    if lesson.tab in tabs:
-        return "window", lesson.tab
-    return {"curves": "curves", "diagram": "diagram", "gradients": "gradients"}[lesson.view], None
+    return "window", lesson.view
 
 
 @dataclass(frozen=True)
@@ -469,7 +456,7 @@ def lesson_take(lesson, out: str | os.PathLike, frames: int, *, overrides=(), vi
     if view is None:
         view, tab = lesson_view(lesson)
     else:
-        tab = lesson.tab if view == "window" else None
+        tab = lesson.view if view == "window" else None
     settings = lesson.settings.replace(**dict(overrides)) if overrides else lesson.settings
     if iterations_per_frame is None:
         iterations_per_frame = 0 if view == "stepper" else default_iterations_per_frame(lesson.steps, frames)

@@ -126,7 +126,7 @@ def test_lesson_by_number_or_name_records_its_settings_on_its_view(takes, tmp_pa
                  "--seconds", "2", "--fps", "10"]) == 0
     a, b = takes
     assert a["view"] == "stepper" and a["iterations_per_frame"] == 0 and a["settings"] == stepper.settings
-    assert b["view"] == "window" and b["tab"] == "Gradients" and b["preset"].title == gradients.title
+    assert b["view"] == "window" and b["tab"] == "gradients" and b["preset"].title == gradients.title
     assert b["settings"] == gradients.settings.replace(seed=7)
     assert b["iterations_per_frame"] == max(1, round(gradients.steps / 19))
     assert capsys.readouterr().out.count("wrote ") == 2

@@ -17,13 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QStyle, QVBoxLayout,
                                QWidget)
 
 from rnnviz.gui.curves import x_range
-from rnnviz.gui.lazy_tab import LazyTab
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 from rnnviz.gui.worker import PLAYING, TrainingWorker
 from rnnviz.presets import PresetError, load_preset, preset_names
@@ -154,8 +152,6 @@ class _Track:
 
 class ComparisonView(QWidget):
     """Two runs, same seed and data: loss, gradient norm and accuracy overlaid; diagrams side by side."""
-
-    tab = "Compare"
 
     def __init__(self, parent: QWidget | None = None, *, theme: Theme = LIGHT,
                  pair: tuple[str, str] = ("vanishing", "lstm")) -> None:
@@ -481,46 +477,3 @@ def _chance(settings: Settings) -> float:
         return make_task(settings.task, length=min(settings.length, 5), seed=0).chance or 0.0
     except Exception:
         return 0.25
-
-
-# --------------------------------------------------------------------------- main window hook
-def install_into(window) -> LazyTab:
-    """Add a "Compare" tab to the window's `tabs` and ``compareAction`` (Ctrl+Shift+M) to show it.
-    The view is built when the tab is first shown (``window.comparison_tab.content``, None until
-    then); its worker starts then too and stops when the window shuts down."""
-    tab = LazyTab(lambda: ComparisonView(theme=getattr(window, "_theme", LIGHT)))
-    index = window.tabs.addTab(tab, ComparisonView.tab)
-    action = QAction("&Compare two runs", window, objectName="compareAction")
-    action.setShortcut(QKeySequence("Ctrl+Shift+M"))
-    action.triggered.connect(lambda: window.tabs.setCurrentIndex(index))
-    menu = getattr(window, "view_menu", None)
-    if menu is not None:
-        menu.addAction(action)
-    window.addAction(action)
-    window.views.append(_Relay(tab))   # theme changes reach the tab; training snapshots do not
-    window.installEventFilter(_Relay(tab, parent=window))
-    window.comparison_tab = tab
-    return tab
-
-
-class _Relay(QObject):
-    """Passes the main window's theme changes and its closing on to the comparison view, once built."""
-
-    def __init__(self, tab: LazyTab, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.tab = tab
-
-    def apply_theme(self, theme: Theme) -> None:
-        if self.tab.content is not None:         # a view built later takes the window's theme then
-            self.tab.content.apply_theme(theme)
-
-    def show_snapshots(self, snapshots: tuple) -> None:
-        """The main run's snapshots are not the comparison's."""
-
-    def restart(self, snapshot) -> None:
-        """The main run's restarts are not the comparison's."""
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if self.tab.content is not None and event.type() == QEvent.Type.Close:
-            self.tab.content.shutdown()
-        return False

@@ -280,7 +280,6 @@ class TrainingCurves(QWidget):
     stops that until the plot is double-clicked.
     """
 
-    tab = "Training"
     log_scale_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None, theme: Theme = LIGHT) -> None:

@@ -8,7 +8,7 @@
 - `settings_preset(settings, ...)`, `save_settings_preset(...)`, `settings_toml(...)`: the current
   settings as a preset file that `rnnviz.presets.load_preset` reads back to equal settings.
 
-`install_into(window)` adds File-menu actions for all of it (``savePlotAction``, ``exportCsvAction``,
+`ExportActions` holds the File-menu actions for all of it (``savePlotAction``, ``exportCsvAction``,
 ``savePresetAction``, ``copyPresetAction``).
 """
 
@@ -17,10 +17,12 @@ from __future__ import annotations
 import csv
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog, QWidget
 
@@ -211,76 +213,75 @@ def save_settings_preset(settings: Settings, path: str | os.PathLike, title: str
     return path
 
 
-# --------------------------------------------------------------------------- main window hook
-def install_into(window) -> MetricsLog:
-    """File-menu actions: save a plot (PNG/SVG), export metrics (CSV), save or copy settings as a preset.
+# --------------------------------------------------------------------------- in the main window
+class ExportActions(QObject):
+    """The File-menu actions (``savePlotAction``, ``exportCsvAction``, ``savePresetAction``,
+    ``copyPresetAction``) in `actions`, for the window to place.
 
-    Uses `window.views` (appends a `MetricsLog`, fed like every view), `window.controls.settings()`,
-    `window.tabs`, `window.file_menu`, `window.report_error`, `window.statusBar()`.
+    parent: the widget dialogs open over; metrics: the run's `MetricsLog`; settings: returns the
+    settings to save; page: returns the widget whose plots "Save plot" offers (the shown tab);
+    report(message): tells the user an export failed; note(message): a passing status note.
     """
-    metrics = MetricsLog()
-    window.views.append(metrics)
-    window.metrics_log = metrics
 
-    def note(text: str) -> None:
-        window.statusBar().showMessage(text, 8000)
+    def __init__(self, parent: QWidget, metrics: MetricsLog, *, settings: Callable[[], Settings],
+                 page: Callable[[], QWidget], report: Callable[[str], None],
+                 note: Callable[[str], None]) -> None:
+        super().__init__(parent)
+        self._parent = parent
+        self.metrics = metrics
+        self._settings = settings
+        self._page = page
+        self._report = report
+        self._note = note
+        self.actions: list[QAction] = []
+        for name, text, keys, slot in (
+                ("savePlotAction", "Save &plot as PNG/SVG…", "Ctrl+Shift+P", self.save_plot_dialog),
+                ("exportCsvAction", "&Export metrics as CSV…", "Ctrl+Shift+E", self.export_csv_dialog),
+                ("savePresetAction", "Save settings as p&reset…", "Ctrl+S", self.save_preset_dialog),
+                ("copyPresetAction", "&Copy settings as preset TOML", "Ctrl+Shift+T", self.copy_preset)):
+            action = QAction(text, parent, objectName=name)
+            action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(slot)
+            self.actions.append(action)
 
-    def fail(exc: Exception) -> None:
-        window.report_error(str(exc), title="Export")
-
-    def save_plot_dialog() -> None:
-        plots = named_plots(window.tabs.currentWidget() or window)
+    def save_plot_dialog(self) -> None:
+        plots = named_plots(self._page() or self._parent)
         if not plots:
-            note("This tab has no plot to save.")
+            self._note("This tab has no plot to save.")
             return
         names = sorted(plots)
         name = names[0]
         if len(names) > 1:
-            name, ok = QInputDialog.getItem(window, "Save plot", "Plot:", names, 0, False)
+            name, ok = QInputDialog.getItem(self._parent, "Save plot", "Plot:", names, 0, False)
             if not ok:
                 return
-        path, _ = QFileDialog.getSaveFileName(window, "Save plot", f"{name}.png",
+        path, _ = QFileDialog.getSaveFileName(self._parent, "Save plot", f"{name}.png",
                                               "PNG image (*.png);;SVG drawing (*.svg)")
         if path:
             try:
-                note(f"Saved {save_plot(plots[name], path)}")
+                self._note(f"Saved {save_plot(plots[name], path)}")
             except (ExportError, OSError) as exc:
-                fail(exc)
+                self._report(str(exc))
 
-    def export_csv_dialog() -> None:
-        path, _ = QFileDialog.getSaveFileName(window, "Export metrics", "metrics.csv", "CSV (*.csv)")
+    def export_csv_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self._parent, "Export metrics", "metrics.csv", "CSV (*.csv)")
         if path:
             try:
-                note(f"Exported {len(metrics)} rows to {metrics.write_csv(path)}")
+                self._note(f"Exported {len(self.metrics)} rows to {self.metrics.write_csv(path)}")
             except ExportError as exc:
-                fail(exc)
+                self._report(str(exc))
 
-    def save_preset_dialog() -> None:
-        path, _ = QFileDialog.getSaveFileName(window, "Save settings as preset", "my-preset.toml",
+    def save_preset_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self._parent, "Save settings as preset", "my-preset.toml",
                                               "Preset (*.toml)")
         if path:
             if not path.endswith(".toml"):
                 path += ".toml"
             try:
-                note(f"Saved preset {save_settings_preset(window.controls.settings(), path)}")
+                self._note(f"Saved preset {save_settings_preset(self._settings(), path)}")
             except ExportError as exc:
-                fail(exc)
+                self._report(str(exc))
 
-    def copy_preset() -> None:
-        QApplication.clipboard().setText(settings_toml(window.controls.settings()))
-        note("Settings copied as preset TOML.")
-
-    menu = window.file_menu
-    before = menu.actions()[-1] if menu.actions() else None  # keep Quit last
-    for name, text, keys, slot in (
-            ("savePlotAction", "Save &plot as PNG/SVG…", "Ctrl+Shift+P", save_plot_dialog),
-            ("exportCsvAction", "&Export metrics as CSV…", "Ctrl+Shift+E", export_csv_dialog),
-            ("savePresetAction", "Save settings as p&reset…", "Ctrl+S", save_preset_dialog),
-            ("copyPresetAction", "&Copy settings as preset TOML", "Ctrl+Shift+T", copy_preset)):
-        action = QAction(text, window, objectName=name)
-        action.setShortcut(QKeySequence(keys))
-        action.triggered.connect(slot)
-        menu.insertAction(before, action)
-        window.addAction(action)
-    menu.insertSeparator(before)
-    return metrics
+    def copy_preset(self) -> None:
+        QApplication.clipboard().setText(settings_toml(self._settings()))
+        self._note("Settings copied as preset TOML.")

@@ -28,7 +28,6 @@ ROWS = 400
 class ContributionHeatmap(QWidget):
     """Time step × iteration image of each step's contribution to dL/dW_H (log colour scale)."""
 
-    tab = "Gradients"
 
     def __init__(self, parent: QWidget | None = None, *, theme: Theme = LIGHT, rows: int = ROWS) -> None:
         super().__init__(parent)

@@ -2,7 +2,7 @@
 
 `LessonPanel` shows one lesson (its place in the lecture, title, the idea, what to do, what to
 watch for) with Previous / Next and a chooser. Moving to a lesson emits `lesson_chosen(Lesson)`;
-the main window loads the lesson's settings and shows its view (`install_into` wires that up).
+the main window loads the lesson's settings and shows its view.
 The lessons themselves are data: ``resources/lessons/*.toml`` (see `rnnviz.lessons`).
 """
 
@@ -11,8 +11,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QDockWidget, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                                QSizePolicy, QStyle, QVBoxLayout, QWidget)
 
 from rnnviz.lessons import Lesson, LessonError, load_lessons
@@ -163,53 +162,3 @@ def lesson_html(lesson: Lesson) -> str:
                  + (", " + ", ".join(f"{k} = {v}" for k, v in lesson.overrides.items()) if lesson.overrides else "")
                  + f" · view: {html.escape(lesson.tab)}</i></p>")
     return "".join(parts)
-
-
-# --------------------------------------------------------------------------- main window hook
-def apply_lesson(window, lesson: Lesson) -> None:
-    """Load a lesson into the main window: its settings (a new run), commentary and tab."""
-    window.controls.set_settings(lesson.settings)
-    listed = not lesson.overrides and window.controls.preset_combo.findData(lesson.preset) >= 0
-    window.controls.show_preset(lesson.preset if listed else None, lesson.title, lesson.commentary)
-    window.apply_settings(lesson.settings, restart=True,
-                          note=f"Lesson {lesson.number}: {lesson.title} — a new run starts.")
-    tabs = window.tabs
-    for index in range(tabs.count()):
-        if tabs.tabText(index) == lesson.tab:
-            tabs.setCurrentIndex(index)
-            break
-
-
-def install_into(window) -> LessonPanel:
-    """Add the lessons panel to `window` as a dock on the right, with View-menu and key actions.
-
-    Uses the window's public API: `controls.set_settings`, `controls.show_preset`,
-    `controls.preset_combo`, `apply_settings(settings, restart=, note=)`, `tabs`, `view_menu`.
-    Actions: ``lessonsAction`` (show/hide, Ctrl+Shift+L), ``nextLessonAction`` (Page Down) and
-    ``prevLessonAction`` (Page Up) — presenter remotes send Page Up/Down.
-    """
-    panel = LessonPanel()
-    panel.lesson_chosen.connect(lambda lesson: apply_lesson(window, lesson))
-    dock = QDockWidget("Lessons", window, objectName="lessonsDock")
-    dock.setWidget(panel)
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    toggle = dock.toggleViewAction()
-    toggle.setText("&Lessons panel")
-    toggle.setObjectName("lessonsAction")
-    toggle.setShortcut(QKeySequence("Ctrl+Shift+L"))
-    menu = getattr(window, "view_menu", None)
-    if menu is not None:
-        menu.addAction(toggle)
-    window.addAction(toggle)
-    for name, text, key, slot in (("nextLessonAction", "&Next lesson", "PgDown", panel.next),
-                                  ("prevLessonAction", "&Previous lesson", "PgUp", panel.previous)):
-        action = QAction(text, window, objectName=name)
-        action.setShortcut(QKeySequence(key))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(slot)
-        if menu is not None:
-            menu.addAction(action)
-        window.addAction(action)
-    window.lesson_panel = panel
-    window.lessons_dock = dock
-    return panel

@@ -67,7 +67,6 @@ def _count(n: int) -> str:
 class LiveNumbers(QFrame):
     """Cards for loss, accuracy, gradient norm, clip count, spectral radius and σ_max of W_H."""
 
-    tab = "Training"
 
     def __init__(self, parent: QWidget | None = None, theme: Theme = LIGHT) -> None:
         super().__init__(parent)
@@ -103,7 +102,7 @@ class LiveNumbers(QFrame):
         self._timer = QTimer(self)  # one-shot, armed by new data: idle means no wake-ups
         self._timer.setSingleShot(True)
         self._timer.setInterval(int(1000 / REFRESH_RATE))
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self.redraw)
 
     def apply_theme(self, theme: Theme) -> None:
         self.setStyleSheet(
@@ -116,7 +115,7 @@ class LiveNumbers(QFrame):
     # ----------------------------------------------------------------- view protocol
     def restart(self, snapshot) -> None:
         self._latest = self._spectral = snapshot
-        self.refresh()
+        self.redraw()
 
     def show_snapshots(self, snapshots: tuple) -> None:
         if snapshots:
@@ -127,7 +126,7 @@ class LiveNumbers(QFrame):
             if not self._timer.isActive():
                 self._timer.start()
 
-    def refresh(self) -> None:
+    def redraw(self) -> None:
         snap = self._latest
         if snap is None or snap is self._shown:
             return

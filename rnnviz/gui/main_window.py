@@ -1,8 +1,10 @@
-"""The main window: controls on the left, views in tabs, training in a worker thread.
+"""The main window: controls on the left, views in tabs, lessons on the right, training in a worker thread.
 
+`MainWindow.__init__` builds every part and says where it goes; read it to know what the window holds.
 Data flow: the `ControlPanel` edits `Settings` → `TrainingWorker.apply` (live fields mid-run,
 structural ones rebuild the model) → the worker sends coalesced, immutable snapshots → every view's
-`show_snapshots`; a rebuild or reset sends `restarted`, and every view's `restart` clears its history.
+`show_snapshots` (the `RunView` protocol of `rnnviz.gui.view`); a rebuild or reset sends
+`restarted`, and every view's `restart` clears its history.
 """
 
 from __future__ import annotations
@@ -16,54 +18,65 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QFrame,
-                               QHBoxLayout, QHeaderView, QLabel, QMainWindow, QMessageBox, QPushButton,
-                               QScrollArea, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
-                               QToolBar, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rnnviz import __version__
 from rnnviz.divergence import divergence_message
-from rnnviz.gui import compare, export, lesson_panel, presentation, recorder
+from rnnviz.gui.compare import ComparisonView
 from rnnviz.gui.controls import DEFAULT_SPEED, ControlPanel, RunControls
 from rnnviz.gui.curves import TrainingCurves
-from rnnviz.gui.heatmap import ContributionHeatmap
+from rnnviz.gui.export import ExportActions, MetricsLog
 from rnnviz.gui.frame_budget import DEFAULT_SHARE, PACED_SHARE
+from rnnviz.gui.heatmap import ContributionHeatmap
 from rnnviz.gui.horizon_panel import HorizonPanel
 from rnnviz.gui.lazy_tab import LazyTab
+from rnnviz.gui.lesson_panel import LessonPanel
 from rnnviz.gui.live_numbers import LiveNumbers
+from rnnviz.gui.presentation import PresentationMode, ShortcutOverlay
+from rnnviz.gui.recorder import RecordingControls
 from rnnviz.gui.spectrum import SpectrumPlot
 from rnnviz.gui.stepper import BPTTStepper
 from rnnviz.gui.theme import Theme, apply_to_application, get_theme
 from rnnviz.gui.unrolled_view import UnrolledView
+from rnnviz.gui.view import RunView, View
 from rnnviz.gui.window_geometry import first_launch_geometry, fits
 from rnnviz.gui.worker import DIVERGED, PLAYING, STOP_TIMEOUT, TrainingWorker
+from rnnviz.lessons import Lesson
 from rnnviz.presets import PRESET_DIR, PresetError, preset_names
 from rnnviz.presets import load_preset as read_preset
 from rnnviz.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
-#: View classes shown in tabs besides the Training tab (see `_add_views`).
-#:
-#: Each entry is a QWidget subclass that
-#:   - can be built with no arguments: ``View()``; it sets its own stable objectName;
-#:   - has a class attribute ``tab``: the tab's title ("Unrolled network", "Gradients", ...);
-#:     views naming the same tab share it, stacked top to bottom in list order in a splitter;
-#:   - has ``show_snapshots(snapshots: tuple[Snapshot, ...])`` (append history, cheap; redraw from a
-#:     timer at display rate) and ``restart(snapshot: Snapshot)`` (a new run: clear history);
-#:   - may have ``bind(worker: TrainingWorker)`` — called once after construction, for views that
-#:     command training (the stepper: ``worker.pause()``, ``worker.inspect()`` and
-#:     ``worker.inspected.connect(...)``);
-#:   - may have ``apply_theme(theme: rnnviz.gui.theme.Theme)`` — called at start and on theme change;
-#:   - may have an ``inspect_requested`` signal and a ``load(inspection)`` method (the BPTT stepper):
-#:     the window pauses training, calls ``worker.inspect()`` and hands the Inspection to ``load``;
-#:     a ``finished`` signal resumes training if it was playing before.
-#: Views that use keys the window also binds (Space, →, S, R) while they have focus should accept
-#: the QEvent.ShortcutOverride for those keys.
-EXTRA_VIEWS: list[type] = [UnrolledView, BPTTStepper, ContributionHeatmap, SpectrumPlot]
+#: The tabs, in order: (page name, title). Lessons and recordings name a page by its name (a
+#: lesson's `view`: "stepper" shows the page of the unrolled diagram, where the stepper sits).
+PAGES = (("curves", "Training"), ("diagram", "Unrolled network"), ("gradients", "Gradients"),
+         ("compare", "Compare"), ("horizon", "Memory horizon"))
+PAGE_ALIASES = {"stepper": "diagram"}
 
-#: Status-bar notes stay this long (ms).
-NOTE_TIMEOUT_MS = 6000
+#: Status-bar notes stay this long (ms): most notes, export notes, recording notes.
+NOTE_TIMEOUT_MS, EXPORT_NOTE_MS, RECORDING_NOTE_MS = 6000, 8000, 10000
 #: The steps/s label averages over this many seconds; the status labels refresh this often (ms).
 SPEED_WINDOW_S = 1.0
 LABEL_REFRESH_MS = 200
@@ -157,6 +170,24 @@ class DivergenceBanner(QFrame):
         return self.label.text()
 
 
+def _stacked(*views: QWidget) -> QSplitter:
+    """One page of views, top to bottom, each resizable."""
+    splitter = QSplitter(Qt.Orientation.Vertical)
+    splitter.setChildrenCollapsible(False)
+    for view in views:
+        splitter.addWidget(view)
+    return splitter
+
+
+def _dock_action(dock: QDockWidget, text: str, shortcut: str, name: str) -> QAction:
+    """The dock's own show/hide action, named and with a shortcut."""
+    action = dock.toggleViewAction()
+    action.setText(text)
+    action.setShortcut(QKeySequence(shortcut))
+    action.setObjectName(name)
+    return action
+
+
 class MainWindow(QMainWindow):
     """The whole app. `MainWindow()` builds everything with defaults and starts the worker thread.
 
@@ -180,7 +211,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("rnnviz")
         self.store = settings_store if settings_store is not None else default_store()
         self.preset_dir = Path(preset_dir) if preset_dir is not None else PRESET_DIR
-        self._theme = get_theme(str(self.store.value(KEY_THEME, "light")))
+        self._theme = theme = get_theme(str(self.store.value(KEY_THEME, "light")))
         self._run: int | None = None
         self._state = "paused"
         self._latest = None
@@ -190,35 +221,53 @@ class MainWindow(QMainWindow):
         self._resume_after_inspection = False
         self._resync_controls = False
         self._closed = False
+        settings = self._applied = self._stored_settings()
 
-        settings = self._stored_settings()
+        # What the user edits and commands.
         self.controls = ControlPanel()
         self.controls.set_settings(settings)
-        self._applied = settings
         self.run_controls = RunControls()
         self.banner = DivergenceBanner()
-        self.numbers = LiveNumbers(theme=self._theme)
-        self.curves = TrainingCurves(theme=self._theme)
-        self.tabs = QTabWidget(objectName="viewTabs")
-        self.tabs.setDocumentMode(True)
-        self.views: list[QWidget] = [self.numbers, self.curves]
-        self._build_layout()
-        self._add_views()
-        self._build_status_bar()
-        self._build_menus()
-        self._fill_presets()
-
+        self.lesson_panel = LessonPanel()
+        # The views of the training run: each is fed the worker's snapshots (see `show_snapshots`).
+        self.numbers = LiveNumbers(theme=theme)
+        self.curves = TrainingCurves(theme=theme)
+        self.diagram = UnrolledView(theme=theme)
+        self.stepper = BPTTStepper(theme=theme)
+        self.heatmap = ContributionHeatmap(theme=theme)
+        self.spectrum = SpectrumPlot(theme=theme)
+        self.views: tuple[View, ...] = (self.numbers, self.curves, self.diagram, self.stepper,
+                                        self.heatmap, self.spectrum)
+        self.metrics = MetricsLog()                       # every snapshot's numbers, for the CSV export
+        self.run_views: tuple[RunView, ...] = (*self.views, self.metrics)
+        # Pages with runs of their own (not the training session's), built when first opened.
+        self.compare_tab = LazyTab(lambda t: ComparisonView(theme=t), theme)
+        self.horizon_tab = LazyTab(lambda t: HorizonPanel(theme=t), theme)
+        # Training, off the GUI thread.
         kwargs = {"session_factory": session_factory} if session_factory is not None else {}
         self.worker = TrainingWorker(settings, **kwargs)
+        # Teaching tools.
+        self.recording = RecordingControls(self, lambda: self, report=self._recording_error,
+                                           note=lambda text: self._note(text, RECORDING_NOTE_MS))
+        self.recorder = self.recording.recorder
+        self.export = ExportActions(self, self.metrics, settings=self.controls.settings,
+                                    page=self.tabs_page, report=lambda text: self.report_error(text, title="Export"),
+                                    note=lambda text: self._note(text, EXPORT_NOTE_MS))
+        self.presentation = PresentationMode(self, self.controls, theme=lambda: self._theme,
+                                             set_theme=self.apply_theme)
+
+        # Where everything goes.
+        self.tabs = QTabWidget(objectName="viewTabs")
+        self.tabs.setDocumentMode(True)
+        self.pages = self._build_pages()
+        self._build_central()
+        self._build_docks()
+        self._build_tool_bar()
+        self._build_status_bar()
+        self.shortcut_overlay = ShortcutOverlay(self)     # over the whole window, on "?"
+        self._build_menus()
+        self._fill_presets()
         self._connect(start_timers=start_worker)
-        # Teaching tools: each adds its dock, tab, actions or buttons (before the view state is
-        # restored, so their docks' places persist too).
-        lesson_panel.install_into(self)
-        recorder.install_into(self)
-        export.install_into(self)
-        compare.install_into(self)
-        self._add_horizon_tab()
-        presentation.install_into(self)
         self._restore_view_state()
         self.apply_theme(self._theme)
         if start_worker:
@@ -237,22 +286,38 @@ class MainWindow(QMainWindow):
 
     def _follow_tab(self, _index: int | None = None) -> None:
         """Ask the worker for batches as often as the showing tab can use them at this speed."""
-        if self.tabs.tabText(self.tabs.currentIndex()) == UnrolledView.tab:
+        if self.tabs.currentWidget() is self.pages["diagram"]:
             rate = DIAGRAM_EMIT_RATE
         else:
             rate = FLAT_OUT_EMIT_RATE if self.run_controls.speed() == 0 else EMIT_RATE
         self.worker.set_emit_rate(rate)
 
+    def tabs_page(self) -> QWidget | None:
+        """The page of the tab showing."""
+        return self.tabs.currentWidget()
+
+    def show_page(self, name: str) -> None:
+        """Show the tab of page `name` (see `PAGES`; "stepper" is the unrolled diagram's page)."""
+        self.tabs.setCurrentWidget(self.pages[PAGE_ALIASES.get(name, name)])
+
     # ----------------------------------------------------------------- construction
-    def _build_layout(self) -> None:
+    def _build_pages(self) -> dict[str, QWidget]:
         training = QWidget(objectName="trainingTab")
         layout = QVBoxLayout(training)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addWidget(self.numbers)
         layout.addWidget(self.curves, 1)
-        self.tabs.addTab(training, "Training")
+        pages = {"curves": training,
+                 "diagram": _stacked(self.diagram, self.stepper),   # the stepper hides the diagram while open
+                 "gradients": _stacked(self.heatmap, self.spectrum),
+                 "compare": self.compare_tab,
+                 "horizon": self.horizon_tab}
+        for name, title in PAGES:
+            self.tabs.addTab(pages[name], title)
+        return pages
 
+    def _build_central(self) -> None:
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(4, 4, 4, 0)
@@ -261,6 +326,7 @@ class MainWindow(QMainWindow):
         column.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
 
+    def _build_docks(self) -> None:
         scroll = QScrollArea(objectName="controlsScroll")
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
@@ -274,37 +340,16 @@ class MainWindow(QMainWindow):
         scroll.setMinimumWidth(self.controls.minimumSizeHint().width()
                                + scroll.verticalScrollBar().sizeHint().width())
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
+        self.lessons_dock = QDockWidget("Lessons", self, objectName="lessonsDock")
+        self.lessons_dock.setWidget(self.lesson_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.lessons_dock)
 
+    def _build_tool_bar(self) -> None:
         self.run_toolbar = QToolBar("Run", objectName="runToolBar")
         self.run_toolbar.setMovable(False)
         self.run_toolbar.addWidget(self.run_controls)
+        self.run_toolbar.addWidget(self.recording.button)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.run_toolbar)
-
-    def _add_views(self) -> None:
-        """Build every class in `EXTRA_VIEWS` and place it in the tab its `tab` attribute names."""
-        splitters: dict[str, QSplitter] = {}
-        for view_class in EXTRA_VIEWS:
-            view = view_class()
-            title = getattr(view_class, "tab", view_class.__name__)
-            if title not in splitters:
-                splitters[title] = QSplitter(Qt.Orientation.Vertical)
-                splitters[title].setChildrenCollapsible(False)
-                self.tabs.addTab(splitters[title], title)
-            splitters[title].addWidget(view)
-            self.views.append(view)
-
-    def _add_horizon_tab(self) -> None:
-        """The memory-horizon sweep: its own runs in worker processes, not the training session."""
-        self.horizon_tab = LazyTab(self._build_horizon_panel)   # built when first shown
-        index = self.tabs.addTab(self.horizon_tab, "Memory horizon")
-        action = QAction("&Memory horizon", self, objectName="horizonAction")
-        action.setShortcut(QKeySequence("Ctrl+Shift+H"))
-        action.triggered.connect(lambda: self.tabs.setCurrentIndex(index))
-        self.view_menu.addAction(action)
-        self.addAction(action)
-
-    def _build_horizon_panel(self) -> HorizonPanel:
-        return HorizonPanel(theme=self._theme)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -314,7 +359,7 @@ class MainWindow(QMainWindow):
         self.iteration_label.setToolTip("Updates applied in this run")
         self.speed_label.setToolTip("Training iterations per second, measured")
         self.state_label.setToolTip("Playing, paused, or stopped by a divergence")
-        for label in (self.iteration_label, self.speed_label, self.state_label):
+        for label in (self.recording.indicator, self.iteration_label, self.speed_label, self.state_label):
             bar.addPermanentWidget(label)
 
     def _action(self, menu, text: str, slot, shortcuts=(), *, name: str, tip: str = "",
@@ -327,9 +372,12 @@ class MainWindow(QMainWindow):
             action.setStatusTip(tip)
             action.setToolTip(tip)
         action.triggered.connect(slot)
+        self._place(menu, action)
+        return action
+
+    def _place(self, menu, action: QAction) -> None:
         menu.addAction(action)
         self.addAction(action)  # shortcuts work even when the menu bar is hidden
-        return action
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -337,15 +385,10 @@ class MainWindow(QMainWindow):
         self.view_menu = bar.addMenu("&View")
         self.run_menu = bar.addMenu("&Run")
         self.help_menu = bar.addMenu("&Help")
+        self._build_file_menu(self.file_menu)
+        self._build_view_menu(self.view_menu)
 
         a = self._action
-        a(self.file_menu, "&Open preset file…", self.open_preset_dialog, [QKeySequence.StandardKey.Open],
-          name="openPresetAction", tip="Load settings from a preset .toml file")
-        a(self.file_menu, "Reset to &defaults", self.reset_to_defaults, name="resetDefaultsAction",
-          tip="Every setting back to its default value; the run restarts")
-        self.file_menu.addSeparator()
-        a(self.file_menu, "&Quit", self.close, [QKeySequence.StandardKey.Quit], name="quitAction")
-
         self.play_action = a(self.run_menu, "&Play / pause", self.toggle_play, ["Space"],
                              name="playAction", tip="Train continuously, or pause")
         a(self.run_menu, "&Step one iteration", self.step, ["S", "Right"], name="stepAction",
@@ -356,25 +399,45 @@ class MainWindow(QMainWindow):
         a(self.run_menu, "&Faster", self.run_controls.faster, ["]", "+"], name="fasterAction")
         a(self.run_menu, "S&lower", self.run_controls.slower, ["[", "-"], name="slowerAction")
 
-        self.dark_action = a(self.view_menu, "&Dark theme", self._dark_toggled, ["Ctrl+Shift+D"],
-                             name="darkThemeAction", checkable=True)
-        self.log_action = a(self.view_menu, "&Log-scale loss", self.curves.set_log_scale, ["L"],
-                            name="logScaleAction", checkable=True)
-        dock_action = self.controls_dock.toggleViewAction()
-        dock_action.setText("&Controls panel")
-        dock_action.setShortcut(QKeySequence("Ctrl+Shift+C"))
-        dock_action.setObjectName("controlsAction")
-        self.view_menu.addAction(dock_action)
-        self.addAction(dock_action)
-        self.view_menu.addSeparator()
-        for index in range(self.tabs.count()):
-            a(self.view_menu, f"Show “{self.tabs.tabText(index)}”",
-              lambda _=False, i=index: self.tabs.setCurrentIndex(i), [f"Ctrl+{index + 1}"],
-              name=f"showTab{index + 1}Action")
-
         a(self.help_menu, "&Keyboard shortcuts", self.show_shortcuts, [QKeySequence.StandardKey.HelpContents],
           name="shortcutsAction")
         a(self.help_menu, "&About rnnviz", self.show_about, name="aboutAction")
+
+    def _build_file_menu(self, menu) -> None:
+        a = self._action
+        a(menu, "&Open preset file…", self.open_preset_dialog, [QKeySequence.StandardKey.Open],
+          name="openPresetAction", tip="Load settings from a preset .toml file")
+        a(menu, "Reset to &defaults", self.reset_to_defaults, name="resetDefaultsAction",
+          tip="Every setting back to its default value; the run restarts")
+        menu.addSeparator()
+        for action in (self.recording.action, *self.export.actions):
+            self._place(menu, action)
+        menu.addSeparator()
+        a(menu, "&Quit", self.close, [QKeySequence.StandardKey.Quit], name="quitAction")
+
+    def _build_view_menu(self, menu) -> None:
+        a = self._action
+        self.dark_action = a(menu, "&Dark theme", self._dark_toggled, ["Ctrl+Shift+D"],
+                             name="darkThemeAction", checkable=True)
+        self.log_action = a(menu, "&Log-scale loss", self.curves.set_log_scale, ["L"],
+                            name="logScaleAction", checkable=True)
+        self._place(menu, _dock_action(self.controls_dock, "&Controls panel", "Ctrl+Shift+C", "controlsAction"))
+        menu.addSeparator()
+        for index, (name, title) in enumerate(PAGES[:3]):
+            a(menu, f"Show “{title}”", lambda _=False, n=name: self.show_page(n), [f"Ctrl+{index + 1}"],
+              name=f"showTab{index + 1}Action")
+        self._place(menu, _dock_action(self.lessons_dock, "&Lessons panel", "Ctrl+Shift+L", "lessonsAction"))
+        # Presenter remotes send Page Up / Page Down.
+        a(menu, "&Next lesson", self.lesson_panel.next, ["PgDown"], name="nextLessonAction")
+        a(menu, "&Previous lesson", self.lesson_panel.previous, ["PgUp"], name="prevLessonAction")
+        a(menu, "&Compare two runs", lambda: self.show_page("compare"), ["Ctrl+Shift+M"], name="compareAction")
+        a(menu, "&Memory horizon", lambda: self.show_page("horizon"), ["Ctrl+Shift+H"], name="horizonAction")
+        self.presentation_action = a(
+            menu, "&Presentation mode", self.presentation.toggle, ["F11"], name="presentationAction",
+            checkable=True)
+        self.presentation_action.setStatusTip("Full screen, large type, high contrast, advanced controls hidden (F11)")
+        a(menu, "Keyboard shortcuts &overlay", self.shortcut_overlay.show_overlay, ["?"],
+          name="shortcutOverlayAction")
 
     def _fill_presets(self) -> None:
         presets = []
@@ -391,6 +454,7 @@ class MainWindow(QMainWindow):
         w.restarted.connect(self.show_restart)
         w.state_changed.connect(self.show_state)
         w.error.connect(self._on_worker_error)
+        w.inspected.connect(self.show_inspection)
         self.controls.settings_edited.connect(self._on_settings_edited)
         self.controls.preset_chosen.connect(self.load_preset)
         rc = self.run_controls
@@ -400,14 +464,9 @@ class MainWindow(QMainWindow):
         rc.speed_changed.connect(self._on_speed)
         self.banner.reset_requested.connect(self.reset)
         self.curves.log_scale_changed.connect(self._on_log_scale)
-        w.inspected.connect(self.show_inspection)
-        for view in self.views:
-            if hasattr(view, "bind"):
-                view.bind(w)
-            if hasattr(view, "inspect_requested"):   # the BPTT stepper's protocol
-                view.inspect_requested.connect(self.inspect)
-            if hasattr(view, "finished"):
-                view.finished.connect(self._inspection_finished)
+        self.stepper.inspect_requested.connect(self.inspect)
+        self.stepper.finished.connect(self._inspection_finished)
+        self.lesson_panel.lesson_chosen.connect(self.start_lesson)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -443,11 +502,10 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         else:
             self.resizeDocks([self.controls_dock], [CONTROLS_WIDTH], Qt.Orientation.Horizontal)
-            lessons = self.findChild(QDockWidget, "lessonsDock")
-            if lessons is not None and self.minimumSizeHint().width() > available.width():
+            if self.minimumSizeHint().width() > available.width():
                 # A narrow screen (1024 px) has no room for three columns: lessons share the
                 # controls' column, as tabs.
-                self.tabifyDockWidget(self.controls_dock, lessons)
+                self.tabifyDockWidget(self.controls_dock, self.lessons_dock)
                 self.controls_dock.raise_()
         try:
             speed = float(self.store.value(KEY_SPEED, DEFAULT_SPEED))
@@ -501,11 +559,8 @@ class MainWindow(QMainWindow):
     def show_inspection(self, inspection) -> None:
         """An Inspection of the current batch: the stepper loads it, and the live diagram writes
         example 1's step labels (words, tokens) under x_t until the run restarts."""
-        for view in self.views:
-            if hasattr(view, "inspect_requested") and hasattr(view, "load"):
-                view.load(inspection)
-            elif hasattr(view, "set_labels"):
-                view.set_labels(inspection.step_labels)
+        self.stepper.load(inspection)
+        self.diagram.set_labels(inspection.step_labels)
 
     def _inspection_finished(self) -> None:
         """The user left the stepper: training resumes if it was playing before."""
@@ -541,6 +596,15 @@ class MainWindow(QMainWindow):
         self.store.setValue(KEY_PRESET, preset.name)
         return True
 
+    def start_lesson(self, lesson: Lesson) -> None:
+        """Load a lesson: its settings (a new run), its commentary and its view."""
+        self.controls.set_settings(lesson.settings)
+        listed = not lesson.overrides and self.controls.preset_combo.findData(lesson.preset) >= 0
+        self.controls.show_preset(lesson.preset if listed else None, lesson.title, lesson.commentary)
+        self.apply_settings(lesson.settings, restart=True,
+                            note=f"Lesson {lesson.number}: {lesson.title} — a new run starts.")
+        self.show_page(lesson.view)
+
     def open_preset_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open preset", str(self.preset_dir),
                                               "Presets (*.toml);;All files (*)")
@@ -555,6 +619,12 @@ class MainWindow(QMainWindow):
         self.curves.set_log_scale(DEFAULT_LOG_SCALE == "true")
         self.apply_settings(settings, restart=True, note="All settings are back to their defaults.")
         self.store.remove(KEY_PRESET)
+
+    def _note(self, text: str, timeout_ms: int = NOTE_TIMEOUT_MS) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    def _recording_error(self, message: str) -> None:
+        self.report_error(message, title="Recording")
 
     def report_error(self, message: str, title: str = "rnnviz") -> None:
         """Tell the user in a message box that does not block (tests may replace this method)."""
@@ -577,11 +647,10 @@ class MainWindow(QMainWindow):
         if app is not None:
             apply_to_application(app, theme)
         self.banner.apply_theme(theme)
-        if self.horizon_tab.content is not None:
-            self.horizon_tab.content.apply_theme(theme)
         for view in self.views:
-            if hasattr(view, "apply_theme"):
-                view.apply_theme(theme)
+            view.apply_theme(theme)
+        for page in (self.compare_tab, self.horizon_tab):
+            page.apply_theme(theme)
         self.dark_action.setChecked(theme.dark)
 
     # ----------------------------------------------------------------- help
@@ -630,7 +699,7 @@ class MainWindow(QMainWindow):
             snaps = tuple(s for s in snapshots if s.run == self._run)
             if not snaps:
                 return
-            for view in self.views:
+            for view in self.run_views:
                 view.show_snapshots(snaps)
             last = self._latest = snaps[-1]
             self._rates.append((time.perf_counter(), last.iteration))
@@ -649,7 +718,7 @@ class MainWindow(QMainWindow):
         self._latest = snapshot
         self._rates.clear()
         self.banner.clear()
-        for view in self.views:
+        for view in self.run_views:
             view.restart(snapshot)
         self.iteration_label.setText(f"Iteration {snapshot.iteration}")
 
@@ -689,15 +758,11 @@ class MainWindow(QMainWindow):
 
     def refresh(self) -> None:
         """Bring the status bar and every view up to date now, rather than on their display-rate
-        timers (each view's ``redraw()`` or ``refresh()``, if it has one). The measured speed is
-        left alone: it is wall-clock, and a fed window sets ``speed_label`` itself."""
+        timers. The measured speed is left alone: it is wall-clock, and a fed window sets
+        ``speed_label`` itself."""
         self._update_iteration_label()
         for view in self.views:
-            for name in ("redraw", "refresh"):
-                method = getattr(view, name, None)
-                if callable(method):
-                    method()
-                    break
+            view.redraw()
 
     def _update_iteration_label(self) -> None:
         """The status bar follows a few times a second, not per batch (each repaint costs GIL time)."""
@@ -735,8 +800,10 @@ class MainWindow(QMainWindow):
             self.save_state()
         except Exception:  # never let saving keep the window open
             log.warning("could not save settings", exc_info=True)
-        if self.horizon_tab.content is not None:
-            self.horizon_tab.content.shutdown()
+        if self.recorder.recording:     # closing finishes a recording: the file is saved, not lost
+            self.recorder.stop()
+        self.compare_tab.shutdown()
+        self.horizon_tab.shutdown()
         if not self.worker.stop(STOP_TIMEOUT):
             log.warning("the training thread did not stop within %s s", STOP_TIMEOUT)
         if self._error_box is not None:

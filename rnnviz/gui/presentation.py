@@ -1,27 +1,27 @@
 """Presentation mode: full screen, large type, thick lines, high contrast, advanced controls hidden.
 
-    enter(window)    leave(window)    toggle(window, on)    ShortcutOverlay(window)
+    mode = PresentationMode(window, controls, theme=..., set_theme=...)
+    mode.enter()    mode.leave()    mode.toggle(on)    ShortcutOverlay(window)
 
 `enter` remembers everything it changes (window state, application font, theme, which control
 groups were visible, each plot's pens and axis fonts) and `leave` puts it all back. The shortcut
 overlay (``?``) lists every QAction of the window that has a shortcut, grouped by menu, in type a
 back row can read; any key or click closes it.
-
-`install_into(window)` adds ``presentationAction`` (F11, checkable, View menu) and
-``shortcutOverlayAction`` (``?``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter
-from PySide6.QtWidgets import QApplication, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QApplication, QDockWidget, QGridLayout, QHBoxLayout, QLabel, QMainWindow,
+                               QScrollArea, QVBoxLayout, QWidget)
 
 from rnnviz.gui.lazy_tab import LazyTab
-from rnnviz.gui.theme import OKABE_ITO, Theme, get_theme
+from rnnviz.gui.theme import OKABE_ITO, Theme
 
 #: Type and lines are this much larger while presenting.
 FONT_SCALE = 1.45
@@ -54,49 +54,77 @@ class _Saved:
     dock_widths: list = field(default_factory=list)   # (QDockWidget, width)
 
 
-def is_presenting(window) -> bool:
-    return getattr(window, "_presentation", None) is not None
+class PresentationMode:
+    """Switches a main window in and out of presentation mode (see the module doc).
+
+    window: the main window (made full screen, its docks widened, its plots thickened);
+    controls: its control panel, whose advanced groups hide; theme: returns the theme in use;
+    set_theme: applies a theme to the whole window.
+    """
+
+    def __init__(self, window: QMainWindow, controls, *, theme: Callable[[], Theme],
+                 set_theme: Callable[[Theme], None]) -> None:
+        self.window = window
+        self.controls = controls
+        self._theme = theme
+        self._set_theme = set_theme
+        self._saved: _Saved | None = None
+
+    @property
+    def on(self) -> bool:
+        return self._saved is not None
+
+    def enter(self) -> None:
+        """Switch to presentation mode (does nothing if already on)."""
+        if self.on:
+            return
+        window = self.window
+        app = QApplication.instance()
+        saved = self._saved = _Saved(window.windowState(), QFont(app.font()), self._theme())
+        big = QFont(saved.font)
+        big.setPointSizeF(max(saved.font.pointSizeF(), 9.0) * FONT_SCALE)
+        app.setFont(big)
+        self._set_theme(HIGH_CONTRAST)
+        for tab in window.findChildren(LazyTab):   # tabs not opened yet: built now, so they are dressed too
+            tab.ensure()
+        _thicken(window, saved, big)
+        for name in ADVANCED_GROUPS:
+            box = self.controls.groups.get(name)
+            if box is not None and box.isVisibleTo(self.controls):
+                box.setVisible(False)
+                saved.hidden_groups.append(box)
+        window.showFullScreen()
+        # Once the full-screen geometry has arrived (asynchronous on most window systems).
+        QTimer.singleShot(150, lambda: self._saved is saved and _widen_docks(window, saved))
+
+    def leave(self) -> None:
+        """Back to the normal window: every change of `enter` undone."""
+        saved, self._saved = self._saved, None
+        if saved is None:
+            return
+        window = self.window
+        QApplication.instance().setFont(saved.font)
+        self._set_theme(saved.theme)
+        for item, pen in saved.pens:
+            item.setPen(pen)
+        for axis, font in saved.axis_fonts:
+            axis.setStyle(tickFont=font)
+        for box in saved.hidden_groups:
+            box.setVisible(True)
+        window.setWindowState(saved.window_state)
+        if saved.dock_widths:
+            window.resizeDocks([d for d, _ in saved.dock_widths], [w for _, w in saved.dock_widths],
+                               Qt.Orientation.Horizontal)
+        if not saved.window_state & Qt.WindowState.WindowFullScreen:
+            window.showNormal() if not saved.window_state & Qt.WindowState.WindowMaximized else window.showMaximized()
+
+    def toggle(self, on: bool | None = None) -> None:
+        on = not self.on if on is None else on
+        self.enter() if on else self.leave()
 
 
-def _current_theme(window) -> Theme:
-    theme = getattr(window, "_theme", None)
-    if isinstance(theme, Theme):
-        return theme
-    dark = getattr(window, "dark_action", None)
-    return get_theme("dark" if dark is not None and dark.isChecked() else "light")
-
-
-def enter(window) -> None:
-    """Switch `window` to presentation mode (does nothing if it already is)."""
-    if is_presenting(window):
-        return
-    app = QApplication.instance()
-    saved = _Saved(window.windowState(), QFont(app.font()), _current_theme(window))
-    window._presentation = saved
-
-    big = QFont(saved.font)
-    big.setPointSizeF(max(saved.font.pointSizeF(), 9.0) * FONT_SCALE)
-    app.setFont(big)
-    if hasattr(window, "apply_theme"):
-        window.apply_theme(HIGH_CONTRAST)
-    for tab in window.findChildren(LazyTab):   # tabs not opened yet: built now, so they are dressed too
-        tab.ensure()
-    _thicken(window, saved, big)
-    groups = getattr(getattr(window, "controls", None), "groups", {})
-    for name in ADVANCED_GROUPS:
-        box = groups.get(name)
-        if box is not None and box.isVisibleTo(window.controls):
-            box.setVisible(False)
-            saved.hidden_groups.append(box)
-    window.showFullScreen()
-    # Once the full-screen geometry has arrived (asynchronous on most window systems).
-    QTimer.singleShot(150, lambda: is_presenting(window) and _widen_docks(window, saved))
-
-
-def _widen_docks(window, saved: _Saved) -> None:
+def _widen_docks(window: QMainWindow, saved: _Saved) -> None:
     """Docks as wide as their contents in the larger type (the controls would be cut off)."""
-    from PySide6.QtWidgets import QDockWidget
-
     screen = window.screen()
     limit = int(0.25 * (screen.availableGeometry().width() if screen is not None else 1920))
     docks, widths = [], []
@@ -104,41 +132,13 @@ def _widen_docks(window, saved: _Saved) -> None:
         if dock.isVisible() and dock.widget() is not None:
             saved.dock_widths.append((dock, dock.width()))
             inner = dock.widget()
-            content = inner.widget() if hasattr(inner, "widget") and callable(inner.widget) else inner
+            content = inner.widget() if isinstance(inner, QScrollArea) else inner
             wanted = max(dock.width(), int(dock.width() * FONT_SCALE * 0.9),
                          content.sizeHint().width() + 24 if content is not None else 0)
             docks.append(dock)
             widths.append(max(dock.width(), min(wanted, limit)))
     if docks:
         window.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
-
-
-def leave(window) -> None:
-    """Back to the normal window: every change of `enter` undone."""
-    saved = getattr(window, "_presentation", None)
-    if saved is None:
-        return
-    window._presentation = None
-    QApplication.instance().setFont(saved.font)
-    if hasattr(window, "apply_theme"):
-        window.apply_theme(saved.theme)
-    for item, pen in saved.pens:
-        item.setPen(pen)
-    for axis, font in saved.axis_fonts:
-        axis.setStyle(tickFont=font)
-    for box in saved.hidden_groups:
-        box.setVisible(True)
-    window.setWindowState(saved.window_state)
-    if saved.dock_widths:
-        window.resizeDocks([d for d, _ in saved.dock_widths], [w for _, w in saved.dock_widths],
-                           Qt.Orientation.Horizontal)
-    if not saved.window_state & Qt.WindowState.WindowFullScreen:
-        window.showNormal() if not saved.window_state & Qt.WindowState.WindowMaximized else window.showMaximized()
-
-
-def toggle(window, on: bool | None = None) -> None:
-    on = not is_presenting(window) if on is None else on
-    enter(window) if on else leave(window)
 
 
 def _thicken(window, saved: _Saved, font: QFont) -> None:
@@ -179,10 +179,7 @@ def shortcut_rows(window) -> list[tuple[str, str, str]]:
 
 
 def _menus(window):
-    bar = window.menuBar() if hasattr(window, "menuBar") else None
-    if bar is None:
-        return []
-    return [a.menu() for a in bar.actions() if a.menu() is not None]
+    return [a.menu() for a in window.menuBar().actions() if a.menu() is not None]
 
 
 def _text(action: QAction) -> str:
@@ -278,27 +275,3 @@ class ShortcutOverlay(QWidget):
         if watched is self.window_ and event.type() == QEvent.Type.Resize and self.isVisible():
             self.setGeometry(self.window_.rect())
         return False
-
-
-# --------------------------------------------------------------------------- main window hook
-def install_into(window) -> tuple[QAction, QAction]:
-    """Add ``presentationAction`` (F11, checkable) and ``shortcutOverlayAction`` (?) to the window's
-    View menu (or the window alone if it has none). Returns both actions."""
-    present = QAction("&Presentation mode", window, objectName="presentationAction")
-    present.setCheckable(True)
-    present.setShortcut(QKeySequence("F11"))
-    present.setStatusTip("Full screen, large type, high contrast, advanced controls hidden (F11)")
-    present.toggled.connect(lambda on: toggle(window, on))
-    overlay = ShortcutOverlay(window)
-    show_keys = QAction("Keyboard shortcuts &overlay", window, objectName="shortcutOverlayAction")
-    show_keys.setShortcut(QKeySequence("?"))
-    show_keys.triggered.connect(overlay.show_overlay)
-    menu = getattr(window, "view_menu", None)
-    for action in (present, show_keys):
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        if menu is not None:
-            menu.addAction(action)
-        window.addAction(action)
-    window.presentation_action = present
-    window.shortcut_overlay = overlay
-    return present, show_keys

@@ -11,19 +11,20 @@ is dropped and counted (`dropped`), and the next frame is stamped with its real 
 keeps wall-clock time and the UI keeps its frame rate. The first grab fixes the video's size; if
 the widget is resized later, frames are scaled to fit (letterboxed) rather than failing.
 
-`install_into(window)` adds the Record button (``recordButton``), the ``recordAction`` (Ctrl+Shift+R)
-and a red elapsed-time indicator (``recordingIndicator``) to the main window.
+`RecordingControls` is what the main window shows for it: the Record button (``recordButton``), the
+``recordAction`` (Ctrl+Shift+R) and a red elapsed-time indicator (``recordingIndicator``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter
 from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QWidget
 
@@ -133,12 +134,6 @@ class Recorder(QObject):
         if writer is not None:
             writer.abort()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Installed on a window: closing it finishes the recording (the file is saved, not lost)."""
-        if event.type() == QEvent.Type.Close and self.recording:
-            self.stop()
-        return False
-
     def _capture(self) -> None:
         widget = self._widget
         if widget is None:
@@ -165,7 +160,7 @@ class Recorder(QObject):
         self.tick.emit(self.elapsed)
 
 
-# --------------------------------------------------------------------------- main window hook
+# --------------------------------------------------------------------------- in the main window
 def default_path(directory: Path | None = None, suffix: str = ".mp4") -> Path:
     """``~/Videos/rnnviz-YYYYmmdd-HHMMSS.mp4`` (or the home directory without a Videos folder)."""
     if directory is None:
@@ -189,81 +184,69 @@ class RecordingIndicator(QLabel):
         self.setVisible(True)
 
 
-def install_into(window, target=None) -> Recorder:
-    """Add recording to the main window: a Record button in the run toolbar, ``recordAction``
-    (Ctrl+Shift+R) in the File menu, and an indicator in the status bar.
+class RecordingControls(QObject):
+    """What the window shows for recording: `button` (``recordButton``) for its tool bar, `action`
+    (``recordAction``, Ctrl+Shift+R) for its File menu and `indicator` (``recordingIndicator``) for
+    its status bar, all driving one `recorder`.
 
-    target: a callable returning the widget to record (default: the whole window); e.g.
-    ``lambda: window.tabs.currentWidget()`` records only the shown panel.
+    parent: the widget the file dialog opens over; target: returns the widget to record;
+    report(message): tells the user something went wrong; note(message): a passing status note.
     """
-    recorder = Recorder(window)
-    indicator = RecordingIndicator()
-    button = QPushButton("Record", objectName="recordButton")
-    button.setCheckable(True)
-    button.setToolTip("Record the window to a video (.mp4 or .gif) until pressed again (Ctrl+Shift+R)")
-    action = QAction("&Record video", window, objectName="recordAction")
-    action.setCheckable(True)
-    action.setShortcut(QKeySequence("Ctrl+Shift+R"))
-    action.setStatusTip(button.toolTip())
 
-    def sync(on: bool) -> None:
-        for widget in (button, action):
+    def __init__(self, parent: QWidget, target: Callable[[], QWidget], *,
+                 report: Callable[[str], None], note: Callable[[str], None]) -> None:
+        super().__init__(parent)
+        self._parent = parent
+        self._target = target
+        self._report = report
+        self._note = note
+        self.recorder = Recorder(self)
+        self.indicator = RecordingIndicator()
+        self.button = QPushButton("Record", objectName="recordButton")
+        self.button.setCheckable(True)
+        self.button.setToolTip("Record the window to a video (.mp4 or .gif) until pressed again (Ctrl+Shift+R)")
+        self.action = QAction("&Record video", parent, objectName="recordAction")
+        self.action.setCheckable(True)
+        self.action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.action.setStatusTip(self.button.toolTip())
+        self.button.toggled.connect(self._toggled)
+        self.action.toggled.connect(self._toggled)
+        self.recorder.started.connect(lambda _path: self._sync(True))
+        self.recorder.tick.connect(self.indicator.show_elapsed)
+        self.recorder.stopped.connect(self._saved)
+        self.recorder.failed.connect(self._failed)
+
+    def _sync(self, on: bool) -> None:
+        for widget in (self.button, self.action):
             widget.blockSignals(True)
             widget.setChecked(on)
             widget.blockSignals(False)
-        button.setText("Stop" if on else "Record")
+        self.button.setText("Stop" if on else "Record")
         if not on:
-            indicator.setVisible(False)
+            self.indicator.setVisible(False)
 
-    def toggled(on: bool) -> None:
+    def _toggled(self, on: bool) -> None:
         if not on:
-            recorder.stop()
+            self.recorder.stop()
             return
-        path, _ = QFileDialog.getSaveFileName(window, "Record to", str(default_path()),
+        path, _ = QFileDialog.getSaveFileName(self._parent, "Record to", str(default_path()),
                                               "H.264 video (*.mp4);;Animated GIF (*.gif)")
         if not path:
-            sync(False)
+            self._sync(False)
             return
         try:
-            recorder.start(target() if target else window, path)
+            self.recorder.start(self._target(), path)
         except (ValueError, OSError) as exc:
-            sync(False)
-            _report(window, str(exc))
+            self._sync(False)
+            self._report(str(exc))
 
-    def saved(path: str) -> None:
-        sync(False)
+    def _saved(self, path: str) -> None:
+        self._sync(False)
         note = f"Recording saved: {path}"
-        if recorder.dropped:
-            note += f" ({recorder.dropped} frames dropped while the encoder caught up)"
-        window.statusBar().showMessage(note, 10000)
+        if self.recorder.dropped:
+            note += f" ({self.recorder.dropped} frames dropped while the encoder caught up)"
+        self._note(note)
 
-    def failed(message: str) -> None:
-        sync(False)
-        _report(window, message)
-
-    button.toggled.connect(toggled)
-    action.toggled.connect(toggled)
-    recorder.started.connect(lambda _path: sync(True))
-    recorder.tick.connect(indicator.show_elapsed)
-    recorder.stopped.connect(saved)
-    recorder.failed.connect(failed)
-    toolbar = getattr(window, "run_toolbar", None)
-    if toolbar is not None:
-        toolbar.addWidget(button)
-    menu = getattr(window, "file_menu", None)
-    if menu is not None:
-        menu.insertAction(menu.actions()[-1] if menu.actions() else None, action)
-    window.addAction(action)
-    window.statusBar().insertPermanentWidget(0, indicator)
-    window.installEventFilter(recorder)
-    window.recorder = recorder
-    window.record_button = button
-    return recorder
-
-
-def _report(window, message: str) -> None:
-    report = getattr(window, "report_error", None)
-    if report is not None:
-        report(message, title="Recording")
-    else:
-        window.statusBar().showMessage(message, 10000)
+    def _failed(self, message: str) -> None:
+        self._sync(False)
+        self._report(message)

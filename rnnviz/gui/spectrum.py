@@ -33,7 +33,6 @@ LEGEND_ALPHA = 190
 class SpectrumPlot(QWidget):
     """Eigenvalues of W_H in the complex plane, and σ_max(W_H), ρ(W_H) over iterations."""
 
-    tab = "Gradients"
 
     def __init__(self, parent: QWidget | None = None, *, theme: Theme = LIGHT) -> None:
         super().__init__(parent)

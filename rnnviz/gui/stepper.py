@@ -48,7 +48,6 @@ class _Superseded(Exception):
 class BPTTStepper(QWidget):
     """Frame-by-frame backpropagation through time for one example of the current batch."""
 
-    tab = "Unrolled network"
     inspect_requested = Signal()     # please pause training and send worker.inspect() → load()
     finished = Signal()              # the user left: resume the normal training view
     loaded = Signal()                # frames for a new inspection (or example) are ready
@@ -251,6 +250,9 @@ class BPTTStepper(QWidget):
     # ------------------------------------------------------------------ view contract
     def show_snapshots(self, snapshots: tuple) -> None:
         """Training snapshots do not change the frames (they show the inspected batch)."""
+
+    def redraw(self) -> None:
+        """Each frame is drawn when it is chosen: nothing waits for a timer."""
 
     def restart(self, snapshot) -> None:
         """A new run: the inspected model no longer exists, so drop its frames."""

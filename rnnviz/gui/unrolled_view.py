@@ -355,7 +355,6 @@ class UnrolledView(QWidget):
     The BPTT stepper drives its own instance through `set_values(..., shown=...)` and `highlight`.
     """
 
-    tab = "Unrolled network"
     hovered = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, *, theme: Theme = LIGHT, object_name: str = "unrolledView",

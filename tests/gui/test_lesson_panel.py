@@ -47,7 +47,7 @@ def test_a_broken_lessons_folder_is_reported_in_the_panel(qtbot, tmp_path, monke
     assert not widget.next_button.isEnabled()
 
 
-def test_install_into_the_main_window_loads_the_lesson(qtbot, tmp_path):
+def test_the_lessons_panel_in_the_main_window_loads_the_lesson(qtbot, tmp_path):
     from rnnviz.gui.main_window import MainWindow
 
     window = MainWindow(settings_store=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))

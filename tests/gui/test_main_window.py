@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import (QAbstractButton, QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QMenuBar, QMessageBox,
                                QSlider, QSpinBox, QTextBrowser, QWidget)
 
@@ -262,49 +262,41 @@ def test_dark_theme_switches_and_persists(qtbot, window, settings_store):
     assert not window._theme.dark
 
 
-class DummyView(QLabel):
-    """A stand-in for the issue-5 views: the protocol EXTRA_VIEWS entries follow."""
+def test_the_window_feeds_every_view_and_the_stepper_gets_its_inspection(qtbot, settings_store):
+    from rnnviz.gui.view import RunView, View
 
-    tab = "Dummy"
-    inspect_requested = Signal()
-
-    def __init__(self):
-        super().__init__(objectName="dummyView")
-        self.restarts, self.snapshots, self.loaded = [], [], []
-
-    def restart(self, snapshot):
-        self.restarts.append(snapshot)
-
-    def show_snapshots(self, snaps):
-        self.snapshots.extend(snaps)
-
-    def load(self, inspection):
-        self.loaded.append(inspection)
-
-
-def test_extra_views_get_a_tab_snapshots_restarts_and_inspections(qtbot, settings_store, monkeypatch):
-    monkeypatch.setattr("rnnviz.gui.main_window.EXTRA_VIEWS", [DummyView])
     w = MainWindow(settings_store=settings_store)
     qtbot.addWidget(w)
-    view = find(w, "dummyView", DummyView)
-    assert [w.tabs.tabText(i) for i in range(w.tabs.count())][:2] == ["Training", "Dummy"]
-    qtbot.waitUntil(lambda: len(view.restarts) == 1, timeout=WAIT_MS)
+    titles = [w.tabs.tabText(i) for i in range(w.tabs.count())]
+    assert titles == ["Training", "Unrolled network", "Gradients", "Compare", "Memory horizon"]
+    seen = {}
+    for view in w.run_views:   # every view's restart and show_snapshots is called, in the GUI thread
+        for name in ("restart", "show_snapshots"):
+            method = getattr(view, name)
+
+            def spy(arg, method=method, key=(id(view), name)):
+                seen.setdefault(key, []).append(arg)
+                return method(arg)
+            setattr(view, name, spy)
+    qtbot.waitUntil(lambda: w._latest is not None, timeout=WAIT_MS)
     w.step()
-    qtbot.waitUntil(lambda: len(view.snapshots) == 1, timeout=WAIT_MS)
-    view.inspect_requested.emit()
-    qtbot.waitUntil(lambda: len(view.loaded) == 1, timeout=WAIT_MS)
-    assert view.loaded[0].settings == w._latest.settings
+    qtbot.waitUntil(lambda: w._latest.iteration == 1, timeout=WAIT_MS)
+    for view in w.run_views:
+        assert len(seen[id(view), "restart"]) == 1 and seen[id(view), "show_snapshots"][-1][-1] is w._latest
+    assert all(isinstance(v, View) for v in w.views) and isinstance(w.metrics, RunView)
+    with qtbot.waitSignal(w.stepper.loaded, timeout=WAIT_MS):
+        w.stepper.inspect_requested.emit()
+    assert w.stepper.inspection.settings == w._latest.settings
     w.close()
 
 
 def test_the_worker_sends_batches_as_often_as_the_showing_tab_can_use_them(qtbot, window):
     from rnnviz.gui.main_window import DIAGRAM_EMIT_RATE, EMIT_RATE, FLAT_OUT_EMIT_RATE
-    from rnnviz.gui.unrolled_view import UnrolledView
 
     trainer = window.worker.trainer
     qtbot.waitUntil(lambda: trainer._emit_interval == 1.0 / EMIT_RATE, timeout=5000)
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    window.tabs.setCurrentIndex(titles.index(UnrolledView.tab))
+    window.tabs.setCurrentIndex(titles.index("Unrolled network"))
     qtbot.waitUntil(lambda: trainer._emit_interval == 1.0 / DIAGRAM_EMIT_RATE, timeout=5000)
     window.tabs.setCurrentIndex(titles.index("Training"))
     qtbot.waitUntil(lambda: trainer._emit_interval == 1.0 / EMIT_RATE, timeout=5000)
@@ -326,16 +318,14 @@ def test_curves_may_draw_more_often_while_the_worker_holds_a_set_pace(qtbot, win
 
 def test_status_labels_have_a_fixed_size_that_follows_the_font(qtbot, window):
     """A status label that could change size would re-lay out the whole window at every new text."""
-    from rnnviz.gui import presentation
-
     label = window.findChild(QLabel, "iterationLabel")
     size = label.size()
     assert label.minimumSize() == label.maximumSize() == size
     label.setText("Iteration 1234567")
     assert label.size() == size and label.fontMetrics().horizontalAdvance(label.text()) <= size.width()
-    presentation.enter(window)
+    window.presentation.enter()
     try:
         qtbot.waitUntil(lambda: label.width() > size.width(), timeout=3000)   # larger type, larger label
         assert label.fontMetrics().horizontalAdvance(label.text()) <= label.width()
     finally:
-        presentation.leave(window)
+        window.presentation.leave()

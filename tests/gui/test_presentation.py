@@ -36,12 +36,12 @@ def test_presentation_mode_toggles_and_restores(qtbot, window):
     model_group = window.controls.groups["Model"]
     assert model_group.isVisibleTo(window)
     action.trigger()
-    assert presentation.is_presenting(window) and window.isFullScreen()
+    assert window.presentation.on and window.isFullScreen()
     assert app.font().pointSizeF() > font_before * 1.3
     assert not model_group.isVisibleTo(window) and window.controls.groups["Clipping"].isVisibleTo(window)
     assert max(pens(window)) >= 2 * max(widths_before)
     action.trigger()
-    assert not presentation.is_presenting(window) and not window.isFullScreen()
+    assert not window.presentation.on and not window.isFullScreen()
     assert app.font().pointSizeF() == font_before and pens(window) == widths_before
     assert model_group.isVisibleTo(window)
 
@@ -63,9 +63,9 @@ def test_tabs_not_yet_opened_are_built_and_dressed_for_presenting(window):
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     compare_tab = window.tabs.widget(titles.index("Compare"))
     assert isinstance(compare_tab, LazyTab) and compare_tab.content is None
-    presentation.enter(window)
+    window.presentation.enter()
     try:
         assert compare_tab.content is not None
         assert min(pens(compare_tab.content)) >= 2.0          # thick lines in the new tab too (else 1 and 2)
     finally:
-        presentation.leave(window)
+        window.presentation.leave()

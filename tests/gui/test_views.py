@@ -24,9 +24,11 @@ def view(qtbot, cls, size=(900, 400)):
     return widget
 
 
-def test_views_name_their_tab():
-    assert UnrolledView.tab == "Unrolled network"
-    assert ContributionHeatmap.tab == SpectrumPlot.tab == "Gradients"
+def test_every_view_offers_what_the_window_calls(qtbot):
+    from rnnviz.gui.view import View
+
+    for cls in (UnrolledView, ContributionHeatmap, SpectrumPlot):
+        assert isinstance(view(qtbot, cls), View)
 
 
 def test_heatmap_newest_row_is_the_snapshots_contribution_norms(qtbot):
@@ -124,7 +126,7 @@ def test_live_numbers_keep_their_width_whatever_the_digits(qtbot):
     long = dataclasses.replace(snap, loss=1.234e-45, grad_norm=1.234e30, grad_norm_clipped=1.0,
                                clipped=True, clip_events=99_999, iteration=123_456)
     panel.show_snapshots((long,))
-    panel.refresh()
+    panel.redraw()
     assert panel.values["gradValue"].text() == "1.23e+30 → 1"
     assert panel.values["clipValue"].text() == "100k of 123k"
     assert panel.minimumSizeHint().width() == width

@@ -5,21 +5,19 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QTabWidget
 
-from rnnviz.gui import MainWindow, main_window
+from rnnviz.gui import MainWindow
 from rnnviz.gui.heatmap import ContributionHeatmap
 from rnnviz.gui.spectrum import SpectrumPlot
 from rnnviz.gui.stepper import BPTTStepper
 from rnnviz.gui.unrolled_view import UnrolledView
 
-VIEWS = [UnrolledView, BPTTStepper, ContributionHeatmap, SpectrumPlot]
 WAIT_MS = 10_000
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
 
 
 @pytest.fixture
-def window(qtbot, settings_store, monkeypatch):
-    monkeypatch.setattr(main_window, "EXTRA_VIEWS", VIEWS)
+def window(qtbot, settings_store):
     w = MainWindow(settings_store=settings_store)
     qtbot.addWidget(w)
     w.resize(1280, 800)
