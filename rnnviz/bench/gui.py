@@ -295,14 +295,11 @@ def diagram_rate(settings: Settings | None = None, seconds: float = 4.0, warmup:
 
     `fps` is bounded by how often batches arrive (≤ the worker's display rate); `fps_possible` =
     1 / (update + paint per frame) is what drawing alone would allow. Target: fps ≥ 30."""
-    from rnnviz.gui.unrolled_view import UnrolledView
-
     settings = settings or Settings(lag=98, hidden=64)
     with _Window(settings) as bench:
         w = bench.window
-        view = w.findChild(UnrolledView, "unrolledView")
-        titles = [w.tabs.tabText(i) for i in range(w.tabs.count())]
-        w.tabs.setCurrentIndex(titles.index(UnrolledView.tab))
+        view = w.diagram
+        w.show_page("diagram")
         _idle(0.1)
         meter = _FrameMeter(view, "set_values")
         w.play()
