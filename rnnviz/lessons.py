@@ -13,6 +13,9 @@ lecture) holds::
     steps    = 300                               # optional: iterations the lesson needs (default: the preset's)
     [settings]                                   # optional overrides of the preset's settings
     lag = 8
+    [remedy]                                     # optional: what cures the lesson's problem, as
+    clip = "norm"                                # settings changes; its video shows the run, then
+                                                 # the same run again with them
 
 Every field is checked when loading; a bad file raises `LessonError` naming the file and the field.
 """
@@ -59,6 +62,12 @@ class Lesson:
     overrides: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     settings: Settings = field(default_factory=Settings)  # the preset's settings with the overrides
     steps: int = Preset.steps                             # iterations the lesson needs (video length)
+    remedy: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))  # the cure, as settings changes
+
+    @property
+    def remedy_settings(self) -> Settings | None:
+        """The lesson's settings with its remedy applied; None if it has no remedy."""
+        return self.settings.replace(**self.remedy) if self.remedy else None
 
     @property
     def tab(self) -> str:
@@ -112,10 +121,10 @@ def load_lesson(path: Path, number: int = 1, preset_dir: Path = PRESET_DIR) -> L
     path = Path(path)
     data = read_toml(path, "lesson", LessonError)
 
-    unknown = set(data) - set(_TEXT_FIELDS) - {"settings", "steps"}
+    unknown = set(data) - set(_TEXT_FIELDS) - {"settings", "steps", "remedy"}
     if unknown:
         raise LessonError(f"lesson {path}: unknown key {sorted(unknown)[0]!r} "
-                          f"(expected {', '.join(_TEXT_FIELDS)}, steps, [settings])")
+                          f"(expected {', '.join(_TEXT_FIELDS)}, steps, [settings], [remedy])")
     steps = data.get("steps")
     if steps is not None and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 1):
         raise LessonError(f"lesson {path}: steps must be a positive integer, got {steps!r}")
@@ -131,9 +140,10 @@ def load_lesson(path: Path, number: int = 1, preset_dir: Path = PRESET_DIR) -> L
     if text["view"] not in VIEWS:
         raise LessonError(f"lesson {path}: view = {text['view']!r} is not allowed; "
                           f"view must be one of {', '.join(VIEWS)}")
-    overrides = data.get("settings", {})
-    if not isinstance(overrides, dict):
-        raise LessonError(f"lesson {path}: [settings] must be a table")
+    overrides, remedy = data.get("settings", {}), data.get("remedy", {})
+    for name, table in (("settings", overrides), ("remedy", remedy)):
+        if not isinstance(table, dict):
+            raise LessonError(f"lesson {path}: [{name}] must be a table")
     try:
         preset = load_preset(text["preset"], preset_dir)
     except PresetError as exc:
@@ -142,5 +152,10 @@ def load_lesson(path: Path, number: int = 1, preset_dir: Path = PRESET_DIR) -> L
         settings = preset.settings.replace(**overrides)
     except (SettingsError, TypeError) as exc:
         raise LessonError(f"lesson {path}: [settings]: {exc}") from None
+    try:
+        settings.replace(**remedy)
+    except (SettingsError, TypeError) as exc:
+        raise LessonError(f"lesson {path}: [remedy]: {exc}") from None
     return Lesson(number=number, name=path.stem, overrides=MappingProxyType(dict(overrides)),
-                  settings=settings, steps=steps or preset.steps, **text)
+                  settings=settings, steps=steps or preset.steps,
+                  remedy=MappingProxyType(dict(remedy)), **text)

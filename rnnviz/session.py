@@ -76,7 +76,8 @@ class Snapshot:
 
     @property
     def spectral_radius(self) -> float:
-        """ρ(W_H) = max |λ|: below 1 the product of many W_H factors shrinks."""
+        """ρ(W_H) = max |λ|: below 1 the powers W_Hᵏ shrink (the typical rate of long products of
+        backward factors; not a bound on one step, which is σ_max's)."""
         return float(np.abs(self.eigenvalues[0]))
 
     @cached_property

@@ -5,8 +5,10 @@ Backpropagation through time multiplies one factor per step,
     ∂L/∂h_{t-1} = (∂L/∂h_t ⊙ f'(a_t)) W_H^T,
 
 so the range of f' is the lecture's first suspect: tanh' ∈ (0, 1] and sigmoid' ∈ (0, 1/4] can only
-shrink the product (vanishing), ReLU' ∈ {0, 1} leaves it to W_H alone (and lets it explode when W_H
-is large), linear' = 1 shows W_H's spectrum with nothing in the way.
+shrink the product, the more as units saturate (vanishing). ReLU' ∈ {0, 1} is no larger, but it does
+not saturate: active units pass W_H's factor on unchanged, inactive ones (f' = 0) cut their paths, so
+‖δ‖ still shrinks by about √(fraction active) per step, and a large W_H can make it explode.
+linear' = 1 shows W_H's spectrum with nothing in the way.
 
 Each function takes ``out=`` so the model's loops write into arrays it already owns.
 """

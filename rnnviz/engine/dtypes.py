@@ -1,5 +1,6 @@
-"""The floating-point types the engine computes in (float64 by default: float32 underflows the
-tiny gradients the vanishing lesson is about)."""
+"""The floating-point types the engine computes in (float64 by default; float32 keeps the vanishing
+lesson's early-step contributions at lags 30–60 as float64 does, and underflows them to 0 only at
+much longer lags, e.g. lag 160)."""
 
 from __future__ import annotations
 

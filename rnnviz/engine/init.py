@@ -1,15 +1,23 @@
 """Initial weights.
 
 The recurrent matrix W_H decides, before any training, whether the backward product
-∏ diag(f'(a_t)) W_H^T shrinks or grows: its spectral radius ρ(W_H) is the lecture's "small numbers
-multiplied many times". Every recurrent init below is multiplied by ``scale``:
+∏ diag(f'(a_t)) W_Hᵀ shrinks or grows, the lecture's "small numbers multiplied many times". One
+factor stretches a gradient by at most max f' · σ_max(W_H) (σ_max the largest singular value): below
+1 the gradient must vanish, above 1 is necessary for it to explode. The spectral radius ρ(W_H) is no
+per-step bound; it governs powers of one fixed matrix (a linear RNN) and the typical rate of a long
+product for random weights (Pascanu, Mikolov & Bengio 2013, §3.2). Every recurrent init below is
+multiplied by ``scale``:
 
 - ``xavier``: Glorot uniform, entries U(−√(3/H), √(3/H)), variance 2/(H + H) = 1/H.
-  By the circular law the eigenvalues fill a disc of radius ≈ 1 ("edge of stability").
-- ``normal``: Gaussian entries N(0, 1/H); the same variance, so again ρ ≈ 1.
+  By the circular law the eigenvalues fill a disc of radius ρ ≈ 1 ("edge of stability");
+  σ_max ≈ 2.
+- ``normal``: Gaussian entries N(0, 1/H); the same variance, so again ρ ≈ 1 and σ_max ≈ 2.
 - ``orthogonal``: a random orthogonal matrix (QR of a Gaussian); every singular value and every
   |eigenvalue| is exactly 1, so W_H alone neither shrinks nor grows a vector.
-- ``identity``: W_H = I (IRNN, Le, Jaitly & Hinton 2015): h_{t-1} is copied forward unchanged.
+- ``identity``: W_H = I (IRNN, Le, Jaitly & Hinton 2015): without input h_{t-1} is copied forward
+  (with input, h_t = ReLU(h_{t-1} + x_t W_I + b) accumulates the inputs), and the backward gain is 1
+  on active units. Training moves the eigenvalues, often outside the unit circle (Talathi &
+  Vartak 2016).
 
 Input and output weights are always Glorot uniform, variance 2/(fan_in + fan_out); biases start at 0.
 """

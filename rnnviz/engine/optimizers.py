@@ -17,7 +17,8 @@
       θ ← θ − η m̂ / (√v̂ + ε)
 
   Each weight's step is about η whatever the size of its gradient (on step 1 exactly
-  η g/(|g| + ε) ≈ η sign(g)), so Adam rescales vanishing gradients and can hide the lesson.
+  η g/(|g| + ε) ≈ η sign(g)), so Adam rescales a tiny summed gradient ∂L/∂W_H to a normal-sized
+  step. It cannot raise the early time steps' share of that sum: what vanished stays outweighed.
 
 Both update the parameter arrays in place; their state (per parameter name) is allocated at the
 first step and reused after. ``lr`` and ``momentum`` are plain attributes: change them between

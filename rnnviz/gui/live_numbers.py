@@ -27,12 +27,23 @@ CARDS = (
      "this iteration was not clipped)."),
     ("clipValue", "Clipped", "Iterations whose gradient was clipped so far in this run."),
     ("radiusValue", "ρ(W_H)",
-     "Spectral radius ρ(W_H) = max |λ|. Below 1 the backward product ∏ W_Hᵀ f'(a_t) shrinks "
-     "over many steps (vanishing); above 1 it can grow (exploding). LSTM: the candidate block."),
+     "Spectral radius ρ(W_H) = max |λ|. It is not a bound on one backward step (σ_max is): it "
+     "sets how powers of one fixed W_H grow or shrink (a linear RNN), and the typical rate of a "
+     "long product of factors diag(f'(a_t)) W_Hᵀ for random weights (Pascanu, Mikolov & Bengio "
+     "2013). W_H = 2[[1, 1], [−1, −1]] has ρ = 0, yet a factor with gain 2 when one unit's f' = 0."),
     ("sigmaValue", "σ_max(W_H)",
-     "Largest singular value ‖W_H‖₂: one backward step can grow a gradient by at most "
-     "σ_max · max f'. Below 1 the gradient must vanish with distance."),
+     "Largest singular value ‖W_H‖₂: one backward factor diag(f'(a_t)) W_Hᵀ grows a gradient by "
+     "at most max f' · σ_max. Below 1 (times max f') the gradient must vanish with distance; "
+     "above 1 is necessary, not sufficient, for it to explode."),
 )
+
+#: For an LSTM the numbers describe the candidate block W_g only; its gradient flows along the
+#: cell, c_t = σ(f)·c_{t-1} + σ(i)·tanh(g), which they do not describe.
+LSTM_NOTE = ("LSTM: this is the candidate block W_g of the recurrent weights. The gradient flows back "
+             "along the cell (c_t = σ(f)·c_{t-1} + …, a factor σ(f) per step), which this number does "
+             "not describe: no verdict on vanishing or exploding follows from it.")
+#: The ρ and σ_max cards' titles for an LSTM.
+LSTM_TITLES = {"radiusValue": "ρ(W_g), LSTM block", "sigmaValue": "σ_max(W_g), LSTM block"}
 
 
 #: Cards that hold two numbers get this much more room.
@@ -75,6 +86,7 @@ class LiveNumbers(QFrame):
         self._latest = None
         self._spectral = None   # the newest snapshot whose spectrum is computed (see worker)
         self._shown = None
+        self._lstm = False   # the ρ and σ_max cards then say they describe the block W_g only
         self.values: dict[str, QLabel] = {}
         self._titles: list[QLabel] = []
         layout = QHBoxLayout(self)
@@ -143,5 +155,12 @@ class LiveNumbers(QFrame):
             v["gradValue"].setText(_fmt(snap.grad_norm))
         v["clipValue"].setText(f"{_count(snap.clip_events)} of {_count(snap.iteration)}")
         spectral = self._spectral if self._spectral is not None else snap
+        lstm = snap.settings.arch == "lstm"
         v["radiusValue"].setText(_fmt(spectral.spectral_radius))
         v["sigmaValue"].setText(_fmt(spectral.max_singular))
+        if lstm != self._lstm:
+            self._lstm = lstm
+            for (name, title, tip), heading in zip(CARDS, self._titles):
+                if name in LSTM_TITLES:
+                    heading.setText(LSTM_TITLES[name] if lstm else title)
+                    v[name].parentWidget().setToolTip(f"{tip}\n\n{LSTM_NOTE}" if lstm else tip)

@@ -1,10 +1,18 @@
 """The spectrum of W_H: why the backward product shrinks or grows.
 
-Left: the eigenvalues λ of W_H in the complex plane with the unit circle. All inside the circle
-(spectral radius ρ < 1) and the product of many W_H factors shrinks: vanishing; any outside and it
-can grow: exploding. Right: the largest singular value σ_max = ‖W_H‖₂ (which bounds one backward
-step's stretch, times max f') and ρ over the iterations, with the line 1 they are measured against.
-For an LSTM the matrix is the candidate block W_g (`model.recurrent_matrix()`).
+Left: the eigenvalues λ of W_H in the complex plane with the unit circle. Right: the largest
+singular value σ_max = ‖W_H‖₂ and the spectral radius ρ = max |λ| over the iterations, with the
+line 1 they are measured against. They say different things (Pascanu, Mikolov & Bengio 2013, §3.2):
+
+- σ_max bounds one backward step: ‖diag(f'(a_t)) W_Hᵀ‖₂ ≤ max f' · σ_max. With max f' · σ_max < 1
+  the gradient must vanish with distance; > 1 is necessary (not sufficient) for it to explode.
+- ρ bounds nothing per step (W_H = 2[[1, 1], [−1, −1]] has ρ = 0, yet a factor with gain 2 when one
+  unit's f' = 0). It governs powers of one fixed matrix, W_Hᵏ (a linear RNN), and the typical rate
+  of a long product for random weights: all eigenvalues inside the circle, such products tend to
+  shrink; some outside, they tend to grow.
+
+For an LSTM the matrix is the candidate block W_g (`model.recurrent_matrix()`); the LSTM's gradient
+flows along its cell, which W_g does not describe, so no verdict is drawn for it.
 
 Only the newest snapshot of each batch is used: the worker has already computed its spectrum.
 """
@@ -144,8 +152,7 @@ class SpectrumPlot(QWidget):
         title = f"Eigenvalues of {matrix} (H = {H}) and the unit circle"
         if title != self.title.text():
             self.title.setText(title)
-        verdict = ("all inside the circle: long products of W_H shrink" if rho < 1 else
-                   "outside the circle: long products of W_H can grow") if math.isfinite(rho) else "not finite"
+        verdict = _verdict(rho, sigma, snap.settings)
         self.readout.setText(f"iteration {snap.iteration}: ρ = {rho:.4g}, σ_max = {sigma:.4g} ({verdict})")
 
     # ------------------------------------------------------------------ accessors
@@ -198,6 +205,20 @@ class SpectrumPlot(QWidget):
         i = self._n
         self._iterations[i], self._sigma[i], self._rho[i] = iteration, sigma, rho
         self._n += 1
+
+
+def _verdict(rho: float, sigma: float, settings) -> str:
+    """What ρ and σ_max say about the backward product (see the module doc), in a few words."""
+    if settings.arch == "lstm":
+        return "the candidate block only: the gradient flows along the cell, which it does not describe"
+    if not (math.isfinite(rho) and math.isfinite(sigma)):
+        return "not finite"
+    gain = {"tanh": 1.0, "relu": 1.0, "linear": 1.0, "sigmoid": 0.25}[settings.activation]
+    if gain * sigma < 1:
+        return f"max f'·σ_max < 1: every backward step shrinks the gradient"
+    typical = "inside the circle: long products tend to shrink" if rho < 1 else \
+        "outside the circle: long products tend to grow"
+    return f"max f'·σ_max ≥ 1, ρ {typical}"
 
 
 def _eigenvalue_tip(x: float, y: float, data) -> str:
