@@ -156,8 +156,8 @@ def test_contribution_norms_equal_norms_of_grad_by_step(arch, batch, cached):
         norms = trace.contribution_norms(name)
         assert norms.shape == (6,)
         np.testing.assert_allclose(norms, expected, rtol=1e-10, atol=1e-14 * expected.max())
-    # With B = 40 the pass itself computed W_H's terms (each (8, n) term is smaller than its inputs).
-    assert ("W_H" in trace.terms) == (batch == 40)
+    # The pass itself measured W_H's terms, whatever the sizes and the path.
+    assert set(trace.term_norms) == {"W_H"}
     # B = 2 takes the Gram route for every weight; B = 3 materialises W_I's terms (3·(3 + n) ≥ 3n).
     assert ("grad_by_step" in trace.__dict__) == (cached or batch > 2)
     np.testing.assert_allclose(trace.dh_norms, np.sqrt((trace.dh ** 2).sum(axis=(1, 2))), rtol=1e-14)

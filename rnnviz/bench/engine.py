@@ -2,24 +2,32 @@
 
 Engine: forward+backward (with per-step contribution norms) in ms/step against the *matmul floor*,
 the same matrix products done bare into preallocated outputs, so the ratio says how much the
-Python around the maths costs. If PyTorch is importable, the same step in PyTorch CPU too.
+Python around the maths costs. The same step in its peers too, where they are installed (the
+``bench`` extra: ``pip install -e ".[bench]"``): ``torch.nn.RNN`` / ``torch.nn.LSTM`` and JAX
+``jit(grad)`` over ``lax.scan``, all float64 on one thread. Every ratio is the median of ratios
+taken within one round of interleaved calls, so a shared machine's drift cancels out.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import resource
-from typing import Callable
+import sys
+from collections.abc import Callable
 
 import numpy as np
 
 from rnnviz.bench.timing import interleaved_rounds, paired_ratio
-from rnnviz.engine import build_model, fast_tanh
+from rnnviz.engine import build_model, compiled
 from rnnviz.session import Session
 from rnnviz.settings import Settings
 
-SIZES = [(32, 64, 100), (32, 32, 50), (64, 128, 100), (32, 64, 300)]   # (B, H, T)
-INPUTS, OUTPUTS = 8, 4
+SIZES = [(32, 64, 100), (32, 32, 50), (64, 128, 100), (32, 64, 300)]   # (B, H, T); the first is the targets'
+INPUTS, OUTPUTS = 8, 8
+ARCHS = (("rnn", 1), ("lstm", 4))                                       # (arch, gate blocks in W_H)
+#: One thread for XLA as for BLAS and PyTorch (read when jax is first imported).
+XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
 def matmul_floor(B: int, H: int, T: int, gates: int, rng: np.random.Generator) -> Callable[[], None]:
@@ -60,7 +68,8 @@ def engine_step(arch: str, B: int, H: int, T: int, rng: np.random.Generator) -> 
 
 
 def torch_step(arch: str, B: int, H: int, T: int):
-    """The same work in PyTorch CPU (float64, one thread), or None when torch is not installed."""
+    """The same work with ``torch.nn.RNN`` / ``torch.nn.LSTM`` (CPU, float64, one thread), or None
+    when torch is not installed."""
     try:
         import torch
     except ImportError:
@@ -82,22 +91,75 @@ def torch_step(arch: str, B: int, H: int, T: int):
     return run
 
 
+def jax_step(arch: str, B: int, H: int, T: int, rng: np.random.Generator):
+    """The same work as JAX ``jit(grad(loss))`` over ``lax.scan`` (CPU, float64, one thread), or None
+    when jax is not installed."""
+    if "jax" not in sys.modules:
+        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {XLA_ONE_THREAD}".strip()
+    try:
+        import jax
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+    G = (1 if arch == "rnn" else 4) * H
+    params = {"W_I": rng.standard_normal((INPUTS, G)) / np.sqrt(INPUTS),
+              "W_H": rng.standard_normal((H, G)) / np.sqrt(H), "b": np.zeros(G),
+              "W_O": rng.standard_normal((H, OUTPUTS)) / np.sqrt(H), "b_O": np.zeros(OUTPUTS)}
+    params = {name: jnp.asarray(value) for name, value in params.items()}
+    x = jnp.asarray(rng.standard_normal((T, B, INPUTS)))
+    target = jnp.asarray(rng.integers(0, OUTPUTS, size=B))
+
+    def rnn_cell(p, h, x_t):
+        h = jnp.tanh(x_t @ p["W_I"] + h @ p["W_H"] + p["b"])
+        return h, h
+
+    def lstm_cell(p, state, x_t):
+        h, c = state
+        a_i, a_f, a_g, a_o = jnp.split(x_t @ p["W_I"] + h @ p["W_H"] + p["b"], 4, axis=1)
+        c = jax.nn.sigmoid(a_f) * c + jax.nn.sigmoid(a_i) * jnp.tanh(a_g)
+        h = jax.nn.sigmoid(a_o) * jnp.tanh(c)
+        return (h, c), h
+
+    def loss(p):
+        zeros = jnp.zeros((B, H))
+        cell, state = (rnn_cell, zeros) if arch == "rnn" else (lstm_cell, (zeros, zeros))
+        _, hs = jax.lax.scan(lambda s, x_t: cell(p, s, x_t), state, x)
+        log_p = jax.nn.log_softmax(hs[-1] @ p["W_O"] + p["b_O"])
+        return -jnp.mean(log_p[jnp.arange(B), target])
+
+    grad = jax.jit(jax.grad(loss))
+
+    def run():
+        jax.block_until_ready(grad(params))
+    return run
+
+
 def bench_engine(quick: bool) -> list[dict]:
-    """Per size: best ms per step, floor and torch; ratios are medians of same-round pairs."""
+    """Per size: best ms per step of each side; ratios are medians of same-round pairs, and at each
+    size both architectures, their floors and their peers take turns in the same rounds."""
     rng = np.random.default_rng(0)
     rounds, number = (10, 2) if quick else (40, 3)
     rows = []
-    for arch, gates in (("rnn", 1), ("lstm", 4)):
-        for B, H, T in SIZES[:2] if quick else SIZES:
-            fns = {"step": engine_step(arch, B, H, T, rng), "floor": matmul_floor(B, H, T, gates, rng)}
-            torch_run = torch_step(arch, B, H, T)
-            if torch_run is not None:
-                fns["torch"] = torch_run
-            t = interleaved_rounds(fns, rounds, number)
-            row = {"arch": arch, "B": B, "H": H, "T": T, "ms_per_step": 1e3 * t["step"].min(),
-                   "floor_ms": 1e3 * t["floor"].min(), "ratio_to_floor": paired_ratio(t["step"], t["floor"])}
-            if "torch" in t:
-                row.update(torch_ms=1e3 * t["torch"].min(), speedup_vs_torch=paired_ratio(t["torch"], t["step"]))
+    for B, H, T in SIZES[:2] if quick else SIZES:
+        fns = {}
+        for arch, gates in ARCHS:
+            fns[arch] = engine_step(arch, B, H, T, rng)
+            fns[f"{arch} floor"] = matmul_floor(B, H, T, gates, rng)
+            for peer, run in (("torch", torch_step(arch, B, H, T)), ("jax", jax_step(arch, B, H, T, rng))):
+                if run is not None:
+                    fns[f"{arch} {peer}"] = run
+        t = interleaved_rounds(fns, rounds, number)
+        for arch, _gates in ARCHS:
+            row = {"arch": arch, "B": B, "H": H, "T": T, "ms_per_step": 1e3 * t[arch].min(),
+                   "floor_ms": 1e3 * t[f"{arch} floor"].min(),
+                   "ratio_to_floor": paired_ratio(t[arch], t[f"{arch} floor"])}
+            for peer in ("torch", "jax"):
+                if f"{arch} {peer}" in t:
+                    row[f"{peer}_ms"] = 1e3 * t[f"{arch} {peer}"].min()
+                    row[f"speedup_vs_{peer}"] = paired_ratio(t[f"{arch} {peer}"], t[arch])
+            if arch == "lstm":
+                row["ratio_to_rnn"] = paired_ratio(t["lstm"], t["rnn"])
             rows.append(row)
     return rows
 
@@ -120,22 +182,42 @@ def bench_session(quick: bool) -> dict:
             "steps_for_memory": steps, "max_rss_growth_mb": (rss_after - rss_before) / 1024}
 
 
+#: Issue 15's targets at the first size: (row's arch, key, bound, ≥ or ≤, what it means).
+TARGETS = (("lstm", "speedup_vs_torch", 2.0, ">=", "LSTM step faster than torch.nn.LSTM"),
+           ("lstm", "speedup_vs_jax", 1.5, ">=", "LSTM step faster than JAX jit(grad)"),
+           ("lstm", "ratio_to_rnn", 4.5, "<=", "LSTM step / RNN step"),
+           ("rnn", "speedup_vs_torch", 3.0, ">=", "RNN step faster than torch.nn.RNN"),
+           ("rnn", "speedup_vs_jax", 1.5, ">=", "RNN step faster than JAX jit(grad)"),
+           ("rnn", "ratio_to_floor", 1.2, "<=", "RNN step / bare matrix products"))
+
+
 def _print_engine(rows: list[dict]) -> None:
-    kernel = "compiled (numba)" if fast_tanh.COMPILED else "numpy's"
-    print("engine: forward+backward incl. per-step contribution norms (float64, 1 BLAS thread, "
-          f"{kernel} tanh)")
-    print("  targets at B=32 H=64 T=100 rnn: ×floor ≤ 1.5, speedup over torch ≥ 2 (ratios: median of "
-          "same-round pairs; ms: best round)")
-    print(f"  {'arch':<5}{'B':>4}{'H':>5}{'T':>5}{'ms/step':>10}{'floor ms':>10}{'×floor':>8}{'torch ms':>10}{'speedup':>9}")
+    kernel = "compiled (numba)" if compiled.COMPILED else "plain numpy"
+    print(f"engine: forward+backward incl. per-step contribution norms (float64, I=O={INPUTS}, one thread "
+          f"each, {kernel} elementwise kernels); ms: best round; ratios: median of same-round pairs")
+    print(f"  {'arch':<5}{'B':>4}{'H':>5}{'T':>5}{'ms/step':>10}{'floor ms':>10}{'×floor':>8}"
+          f"{'torch ms':>10}{'speedup':>9}{'jax ms':>9}{'speedup':>9}")
     for r in rows:
-        torch_part = (f"{r['torch_ms']:>10.2f}{r['speedup_vs_torch']:>8.2f}×" if "torch_ms" in r
-                      else f"{'n/a':>10}{'':>9}")
+        peers = "".join(f"{r[f'{peer}_ms']:>{width}.2f}{r[f'speedup_vs_{peer}']:>8.2f}×" if f"{peer}_ms" in r
+                        else f"{'n/a':>{width}}{'':>9}" for peer, width in (("torch", 10), ("jax", 9)))
         print(f"  {r['arch']:<5}{r['B']:>4}{r['H']:>5}{r['T']:>5}{r['ms_per_step']:>10.2f}"
-              f"{r['floor_ms']:>10.2f}{r['ratio_to_floor']:>8.2f}{torch_part}")
+              f"{r['floor_ms']:>10.2f}{r['ratio_to_floor']:>8.2f}{peers}")
+    missing = [peer for peer in ("torch", "jax") if f"{peer}_ms" not in rows[0]]
+    if missing:
+        print(f"  ({' and '.join(missing)} not installed: pip install -e \".[bench]\" to compare)")
+    B, H, T = SIZES[0]
+    print(f"  targets at B={B} H={H} T={T}:")
+    for arch, key, bound, sense, meaning in TARGETS:
+        row = next(r for r in rows if r["arch"] == arch and (r["B"], r["H"], r["T"]) == (B, H, T))
+        if key not in row:
+            print(f"    {meaning}: n/a (target {sense} {bound})")
+            continue
+        met = row[key] >= bound if sense == ">=" else row[key] <= bound
+        print(f"    {meaning}: {row[key]:.2f}× (target {sense} {bound}) {'met' if met else 'NOT met'}")
 
 
 def report_engine(quick: bool) -> None:
-    """Print the engine table and the full session step."""
+    """Print the engine table, the targets and the full session step."""
     _print_engine(bench_engine(quick))
     s = bench_session(quick)
     print(f"session: full training step {s['ms_per_training_step']:.2f} ms "

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fast_tanh import tanh, tanh_step
+from .compiled import tanh_step
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,8 @@ class Activation:
     name: str
     f: Callable[..., np.ndarray]
     derivative: Callable[..., np.ndarray]
-    #: ``fused_step(a, carry, h, d)``: a += carry; h = f(a); d = f'(a), in one compiled pass over
-    #: C-contiguous float64 arrays (one RNN time step), or None where there is no such kernel.
+    #: ``fused_step(a, carry, h, d)``: a += carry; h = f(a); d = f'(a), one RNN time step in one
+    #: compiled pass over C-contiguous float64 arrays (``compiled.py``), or None where there is none.
     fused_step: Callable[..., None] | None = None
 
 
@@ -98,7 +98,7 @@ def _linear_derivative(a, h, out=None):
 
 #: The activations a vanilla or skip RNN can use, by the names the settings and presets use.
 ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation("tanh", tanh, _tanh_derivative, tanh_step),
+    "tanh": Activation("tanh", np.tanh, _tanh_derivative, tanh_step),
     "relu": Activation("relu", _relu, _relu_derivative),
     "sigmoid": Activation("sigmoid", sigmoid, _sigmoid_derivative),
     "linear": Activation("linear", _linear, _linear_derivative),

@@ -24,11 +24,74 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import compiled
 from .activations import sigmoid
 from .cancel import CancelFlag, Cancelled
-from .fast_tanh import tanh
 from .init import recurrent_init, xavier
-from .model import RecurrentModel
+from .recurrent import RecurrentModel
+
+
+def _blocks(gates: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Views i, f, g, o (or a_i, a_f, a_g, a_o; δ_i, δ_f, δ_g, δ_o) of a (…, 4H) array."""
+    H = gates.shape[-1] // 4
+    return tuple(gates[..., j * H:(j + 1) * H] for j in range(4))
+
+
+def cell_step(a, carry, c_prev, gate, c, tanh_c, h) -> None:
+    """One step forward, into the given (B, ·) arrays (the plain numpy path; ``compiled.lstm_cell``
+    computes the same in one pass): a += carry completes a_t = x_t W_I + h_{t-1} W_H + b, then
+
+        i, f, o = σ(a_i), σ(a_f), σ(a_o),  g = tanh(a_g)   → gate
+        c_t = f ⊙ c_{t-1} + i ⊙ g                          → c
+        h_t = o ⊙ tanh(c_t)                                → tanh_c, h
+    """
+    np.add(a, carry, out=a)                                # a_t complete
+    _, _, a_g, a_o = _blocks(a)
+    i, f, g, o = _blocks(gate)
+    H = c.shape[1]
+    sigmoid(a[:, :2 * H], out=gate[:, :2 * H])             # i = σ(a_i), f = σ(a_f)
+    np.tanh(a_g, out=g)                                    # g = tanh(a_g)
+    sigmoid(a_o, out=o)                                    # o = σ(a_o)
+    np.multiply(f, c_prev, out=c)                          # c_t = f ⊙ c_{t-1}
+    np.multiply(i, g, out=tanh_c)                          #     + i ⊙ g
+    np.add(c, tanh_c, out=c)
+    np.tanh(c, out=tanh_c)
+    np.multiply(o, tanh_c, out=h)                          # h_t = o ⊙ tanh(c_t)
+
+
+def cell_step_backward(dh, dc_next, gate, c_prev, tanh_c, dc, delta) -> None:
+    """One step backward (the plain numpy path; ``compiled.lstm_cell_backward`` computes the same in
+    one pass). From dh = ∂L/∂h_t and dc_next = ∂L/∂c_{t+1} ⊙ f_{t+1}:
+
+        ∂L/∂c_t = ∂L/∂h_t ⊙ o ⊙ (1 − tanh²(c_t)) + ∂L/∂c_{t+1} ⊙ f_{t+1}     → dc
+        δ_i = ∂L/∂c_t ⊙ g ⊙ i(1 − i)          δ_f = ∂L/∂c_t ⊙ c_{t-1} ⊙ f(1 − f)
+        δ_g = ∂L/∂c_t ⊙ i ⊙ (1 − g²)          δ_o = ∂L/∂h_t ⊙ tanh(c_t) ⊙ o(1 − o)   → delta
+        dc_next ← ∂L/∂c_t ⊙ f                                                  handed to c_{t-1}
+    """
+    i, f, g, o = _blocks(gate)
+    d_i, d_f, d_g, d_o = _blocks(delta)
+    np.multiply(tanh_c, tanh_c, out=dc)                    # ∂L/∂c_t through h_t = o ⊙ tanh(c_t) ...
+    np.subtract(1.0, dc, out=dc)
+    np.multiply(dc, o, out=dc)
+    np.multiply(dc, dh, out=dc)
+    np.add(dc, dc_next, out=dc)                            # ... plus c_{t+1}'s share: total ∂L/∂c_t
+    np.subtract(1.0, i, out=d_i)                           # δ_i = ∂L/∂c_t ⊙ g ⊙ i(1 − i)
+    np.multiply(d_i, i, out=d_i)
+    np.multiply(d_i, g, out=d_i)
+    np.multiply(d_i, dc, out=d_i)
+    np.subtract(1.0, f, out=d_f)                           # δ_f = ∂L/∂c_t ⊙ c_{t-1} ⊙ f(1 − f)
+    np.multiply(d_f, f, out=d_f)
+    np.multiply(d_f, c_prev, out=d_f)
+    np.multiply(d_f, dc, out=d_f)
+    np.multiply(g, g, out=d_g)                             # δ_g = ∂L/∂c_t ⊙ i ⊙ (1 − g²)
+    np.subtract(1.0, d_g, out=d_g)
+    np.multiply(d_g, i, out=d_g)
+    np.multiply(d_g, dc, out=d_g)
+    np.subtract(1.0, o, out=d_o)                           # δ_o = ∂L/∂h_t ⊙ tanh(c_t) ⊙ o(1 − o)
+    np.multiply(d_o, o, out=d_o)
+    np.multiply(d_o, tanh_c, out=d_o)
+    np.multiply(d_o, dh, out=d_o)
+    np.multiply(dc, f, out=dc_next)                        # handed to c_{t-1} through the forget gate
 
 
 class LSTM(RecurrentModel):
@@ -67,50 +130,40 @@ class LSTM(RecurrentModel):
         H = self.hidden_size
         return self.params["W_H"][:, 2 * H:3 * H]
 
-    def _gate_blocks(self, gates: np.ndarray):
-        """Views i, f, g, o of a (…, 4H) array."""
-        H = self.hidden_size
-        return tuple(gates[..., j * H:(j + 1) * H] for j in range(4))
-
     # -- forward and backward through time --------------------------------------------------------
 
     def _forward(self, x: np.ndarray, for_backward: bool = False, cancel: CancelFlag | None = None
                  ) -> dict[str, np.ndarray]:
-        """a_t = x_t W_I + h_{t-1} W_H + b; i, f, o = σ, g = tanh; c_t = f c_{t-1} + i g; h_t = o tanh(c_t)."""
+        """a_t = x_t W_I + h_{t-1} W_H + b; i, f, o = σ, g = tanh; c_t = f c_{t-1} + i g; h_t = o tanh(c_t).
+
+        Returns hidden, pre (a_t), cell (c_0..c_T), gates (i, f, g, o) and tanh_c (tanh(c_t)) on
+        both paths; each step's elementwise work is `cell_step` or its compiled twin.
+        """
         T, B, I = x.shape
-        H, dt = self.hidden_size, self.dtype
+        H, dt, workspace = self.hidden_size, self.dtype, self._workspace
+        step = compiled.lstm_cell if self.compiled else cell_step
         W_H = self.params["W_H"]
-        pre = np.empty((T, B, 4 * H), dt)
+        pre = workspace.empty("pre", (T, B, 4 * H), dt)
         np.matmul(x.reshape(T * B, I), self.params["W_I"], out=pre.reshape(T * B, 4 * H))  # x_t W_I, all t
         pre += self.params["b"]                                    #   + b
-        gates = np.empty((T, B, 4 * H), dt)
-        i, f, g, o = self._gate_blocks(gates)
-        hidden = np.empty((T + 1, B, H), dt)
-        cell = np.empty((T + 1, B, H), dt)
+        gates = workspace.empty("gates", (T, B, 4 * H), dt)
+        hidden = workspace.empty("hidden", (T + 1, B, H), dt)
+        cell = workspace.empty("cell", (T + 1, B, H), dt)
         hidden[0] = 0.0                                            # h_0 = 0
         cell[0] = 0.0                                              # c_0 = 0
-        tanh_c = np.empty((T, B, H), dt)                           # tanh(c_t), kept for the backward pass
-        carry = np.empty((B, 4 * H), dt)
-        ig = np.empty((B, H), dt)
+        tanh_c = workspace.empty("tanh_c", (T, B, H), dt)          # tanh(c_t), kept for the backward pass
+        carry = workspace.empty("carry", (B, 4 * H), dt)
         for t in range(1, T + 1):
             if cancel is not None and cancel.is_set():
                 raise Cancelled
-            a, gate = pre[t - 1], gates[t - 1]
             np.matmul(hidden[t - 1], W_H, out=carry)               # h_{t-1} W_H
-            np.add(a, carry, out=a)                                # a_t complete
-            sigmoid(a[:, :2 * H], out=gate[:, :2 * H])             # i = σ(a_i), f = σ(a_f)
-            tanh(a[:, 2 * H:3 * H], out=gate[:, 2 * H:3 * H])      # g = tanh(a_g)
-            sigmoid(a[:, 3 * H:], out=gate[:, 3 * H:])             # o = σ(a_o)
-            np.multiply(f[t - 1], cell[t - 1], out=cell[t])        # c_t = f ⊙ c_{t-1}
-            np.multiply(i[t - 1], g[t - 1], out=ig)                #     + i ⊙ g
-            np.add(cell[t], ig, out=cell[t])
-            tanh(cell[t], out=tanh_c[t - 1])
-            np.multiply(o[t - 1], tanh_c[t - 1], out=hidden[t])    # h_t = o ⊙ tanh(c_t)
+            step(pre[t - 1], carry, cell[t - 1], gates[t - 1], cell[t], tanh_c[t - 1], hidden[t])
         return {"hidden": hidden, "pre": pre, "cell": cell, "gates": gates, "tanh_c": tanh_c}
 
     def _backward(self, fwd: dict[str, np.ndarray], dh: np.ndarray, only_last: bool = False,
                   cancel: CancelFlag | None = None) -> dict[str, np.ndarray]:
-        """BPTT through the cell (formulas in the module docstring).
+        """BPTT through the cell (formulas in the module docstring), one `cell_step_backward` (or its
+        compiled twin) per step, then ∂L/∂h_{t-1} += δ_t W_H^T.
 
         On entry dh[t−1] holds only what y_t sends to h_t; on exit the total ∂L/∂h_t. With
         ``only_last`` only y_T is scored: dh[-1] is set and dh[:-1] is uninitialised on entry.
@@ -118,38 +171,19 @@ class LSTM(RecurrentModel):
         """
         gates, cell, tanh_c = fwd["gates"], fwd["cell"], fwd["tanh_c"]
         T, B, H = tanh_c.shape
-        i, f, g, o = self._gate_blocks(gates)
+        workspace = self._workspace
+        step = compiled.lstm_cell_backward if self.compiled else cell_step_backward
         W_HT = self.params["W_H"].T
-        # Every factor that does not depend on the backward pass, for all t at once:
-        dcell = np.multiply(tanh_c, tanh_c)                    # ∂c → from ∂h: o ⊙ (1 − tanh²(c_t))
-        np.subtract(1.0, dcell, out=dcell)
-        np.multiply(dcell, o, out=dcell)
-        da = np.empty_like(gates)
-        d_i, d_f, d_g, d_o = self._gate_blocks(da)
-        np.subtract(1.0, i, out=d_i)                           # δ_i / ∂L/∂c_t = g ⊙ i(1 − i)
-        np.multiply(d_i, i, out=d_i)
-        np.multiply(d_i, g, out=d_i)
-        np.subtract(1.0, f, out=d_f)                           # δ_f / ∂L/∂c_t = c_{t-1} ⊙ f(1 − f)
-        np.multiply(d_f, f, out=d_f)
-        np.multiply(d_f, cell[:-1], out=d_f)
-        np.multiply(g, g, out=d_g)                             # δ_g / ∂L/∂c_t = i ⊙ (1 − g²)
-        np.subtract(1.0, d_g, out=d_g)
-        np.multiply(d_g, i, out=d_g)
-        np.subtract(1.0, o, out=d_o)                           # δ_o / ∂L/∂h_t = tanh(c_t) ⊙ o(1 − o)
-        np.multiply(d_o, o, out=d_o)
-        np.multiply(d_o, tanh_c, out=d_o)
-        dc_next = np.zeros((B, H), self.dtype)                 # ∂L/∂c_t handed back from step t+1
-        handed = np.empty((B, H), self.dtype)
+        da = workspace.empty("da", gates.shape, self.dtype)
+        dcell = workspace.empty("dcell", (T, B, H), self.dtype)
+        dc_next = workspace.empty("dc_next", (B, H), self.dtype)  # ∂L/∂c_{t+1} ⊙ f_{t+1}, handed back
+        dc_next[:] = 0.0                                       # nothing comes from beyond c_T
+        handed = workspace.empty("handed", (B, H), self.dtype)
         for t in reversed(range(1, T + 1)):
             if cancel is not None and cancel.is_set():
                 raise Cancelled
-            dc, delta = dcell[t - 1], da[t - 1]
-            np.multiply(dc, dh[t - 1], out=dc)                 # ∂L/∂h_t through h_t = o ⊙ tanh(c_t) ...
-            np.add(dc, dc_next, out=dc)                        # ... plus c_{t+1}'s share: total ∂L/∂c_t
-            ifg = delta.reshape(B, 4, H)[:, :3]
-            np.multiply(ifg, dc[:, None, :], out=ifg)          # δ_i, δ_f, δ_g: ∂L/∂c_t through each gate
-            np.multiply(delta[:, 3 * H:], dh[t - 1], out=delta[:, 3 * H:])  # δ_o: ∂L/∂h_t through o
-            np.multiply(dc, f[t - 1], out=dc_next)             # handed to c_{t-1} through the forget gate
+            delta = da[t - 1]
+            step(dh[t - 1], dc_next, gates[t - 1], cell[t - 1], tanh_c[t - 1], dcell[t - 1], delta)
             if t > 1 and only_last:                            # y_{t-1} is not scored: h_{t-1} reaches L
                 np.matmul(delta, W_HT, out=dh[t - 2])          # only through a_t, ∂L/∂h_{t-1} = δ_t W_H^T
             elif t > 1:
@@ -170,9 +204,8 @@ class LSTM(RecurrentModel):
         h, c = state
         p = self.params
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            a_i, a_f, a_g, a_o = self._gate_blocks(x_t @ p["W_I"] + h @ p["W_H"] + p["b"])
-            c = sigmoid(a_f) * c + sigmoid(a_i) * tanh(a_g)
-            o = sigmoid(a_o)
-            h = o * tanh(c)
+            a_i, a_f, a_g, a_o = _blocks(x_t @ p["W_I"] + h @ p["W_H"] + p["b"])
+            c = sigmoid(a_f) * c + sigmoid(a_i) * np.tanh(a_g)
+            h = sigmoid(a_o) * np.tanh(c)
             y = h @ p["W_O"] + p["b_O"]
         return y, (h, c)

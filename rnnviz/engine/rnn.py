@@ -28,7 +28,7 @@ import numpy as np
 from .activations import ACTIVATIONS
 from .cancel import CancelFlag, Cancelled
 from .init import recurrent_init, xavier
-from .model import RecurrentModel
+from .recurrent import RecurrentModel
 
 
 class RNN(RecurrentModel):
@@ -70,20 +70,24 @@ class RNN(RecurrentModel):
                  ) -> dict[str, np.ndarray]:
         """a_t = x_t W_I + h_{t-1} W_H [+ h_{t-k} W_S] + b and h_t = f(a_t) for t = 1..T.
 
-        ``for_backward`` and an activation with a compiled ``fused_step`` (tanh in float64): each
-        step's last addition, f and f'(a_t) are one pass, and f' comes back as "fprime" for BPTT.
+        Returns {"hidden": h_0..h_T, "pre": a_t}, and with ``for_backward`` also "fprime": f'(a_t),
+        which BPTT multiplies by. Compiled path (``self.compiled``, an activation with a
+        ``fused_step``: tanh): each step's last addition, f and f'(a_t) are one pass over a_t.
+        Numpy path: a_t += h_{t-1} W_H and h_t = f(a_t) per step, f'(a_t) for all t after the loop.
         """
         T, B, I = x.shape
         H, k, f = self.hidden_size, self.skip, self._f.f
-        fused = self._f.fused_step if for_backward and self.dtype == np.float64 else None
+        fused = self._f.fused_step if self.compiled else None
+        workspace = self._workspace
         W_H, W_S = self.params["W_H"], self.params.get("W_S")
-        pre = np.empty((T, B, H), self.dtype)                      # a_t at index t−1
+        pre = workspace.empty("pre", (T, B, H), self.dtype)        # a_t at index t−1
         np.matmul(x.reshape(T * B, I), self.params["W_I"], out=pre.reshape(T * B, H))  # x_t W_I, all t
         pre += self.params["b"]                                    #   + b
-        hidden = np.empty((T + 1, B, H), self.dtype)               # h_t at index t
+        hidden = workspace.empty("hidden", (T + 1, B, H), self.dtype)  # h_t at index t
         hidden[0] = 0.0                                            # h_0 = 0
-        fprime = np.empty((T, B, H), self.dtype) if fused else None  # f'(a_t) at index t−1
-        carry = np.empty((B, H), self.dtype)
+        fprime = workspace.empty("fprime", (T, B, H), self.dtype) if for_backward else None  # f'(a_t)
+        unused = workspace.empty("fprime_t", (B, H), self.dtype) if fused and not for_backward else None
+        carry = workspace.empty("carry", (B, H), self.dtype)
         for t in range(1, T + 1):
             if cancel is not None and cancel.is_set():
                 raise Cancelled
@@ -92,13 +96,15 @@ class RNN(RecurrentModel):
                 np.matmul(hidden[t - k], W_S, out=carry)           # h_{t-k} W_S
                 np.add(a, carry, out=a)
             np.matmul(hidden[t - 1], W_H, out=carry)               # h_{t-1} W_H
-            if fused:
-                fused(a, carry, hidden[t], fprime[t - 1])          # a_t += h_{t-1} W_H; h_t = f(a_t); f'(a_t)
+            if fused:                                              # a_t += h_{t-1} W_H; h_t = f(a_t); f'(a_t)
+                fused(a, carry, hidden[t], fprime[t - 1] if for_backward else unused)
             else:
                 np.add(a, carry, out=a)
                 f(a, out=hidden[t])                                # h_t = f(a_t)
         out = {"hidden": hidden, "pre": pre}
-        if fused:
+        if for_backward:
+            if not fused:
+                self._f.derivative(pre, hidden[1:], out=fprime)    # f'(a_t), all t at once
             out["fprime"] = fprime
         return out
 
@@ -110,8 +116,7 @@ class RNN(RecurrentModel):
         ``only_last`` only y_T is scored: dh[-1] is set and dh[:-1] is uninitialised on entry.
         Returns {"da": δ (T, B, H)}.
         """
-        pre, hidden = fwd["pre"], fwd["hidden"]
-        T, B, H = pre.shape
+        T, B, H = fwd["pre"].shape
         k = self.skip
         W_HT = self.params["W_H"].T
         W_ST = self.params["W_S"].T if k is not None else None
@@ -120,10 +125,8 @@ class RNN(RecurrentModel):
         overwrite = only_last and k is None
         if only_last and not overwrite:
             dh[:-1] = 0.0                                      # y_1..y_{T-1} send nothing
-        da = fwd.get("fprime")                                 # f'(a_t) for every t, from the forward pass
-        if da is None:                                         # ... or computed now, all t at once
-            da = self._f.derivative(pre, hidden[1:], out=np.empty_like(pre))
-        handed = np.empty((B, H), self.dtype)                  # the gradient handed to an earlier h
+        da = fwd["fprime"]                                     # f'(a_t); becomes δ_t in place
+        handed = self._workspace.empty("handed", (B, H), self.dtype)  # the gradient handed to an earlier h
         for t in reversed(range(1, T + 1)):
             if cancel is not None and cancel.is_set():
                 raise Cancelled
@@ -142,13 +145,13 @@ class RNN(RecurrentModel):
     def _weight_grads(self, x: np.ndarray, hidden: np.ndarray, da: np.ndarray
                       ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """As ``RecurrentModel._weight_grads``, plus ∂L/∂W_S = Σ_{t>k} h_{t-k}^T δ_t for skip."""
-        grads, terms = super()._weight_grads(x, hidden, da)
+        grads, term_norms = super()._weight_grads(x, hidden, da)
         k = self.skip
         if k is not None:
-            T, B, H = da.shape
+            T, _, H = da.shape
             reached = hidden[1:max(T + 1 - k, 1)]             # h_{t-k} for t = k+1..T (none if k ≥ T)
             grads["W_S"] = reached.reshape(-1, H).T @ da[k:].reshape(-1, H)
-        return grads, terms
+        return grads, term_norms
 
     # -- one step at a time (sampling) ------------------------------------------------------------
 

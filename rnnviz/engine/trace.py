@@ -8,7 +8,7 @@ The lecture's central claim is that the gradient of a shared weight is a sum ove
     ∂L/∂W_H = Σ_t h_{t-1}^T δ_t,      δ_t = ∂L/∂a_t (the ``da`` array),
 
 and that the far-back terms vanish (or explode). ``grad_by_step`` holds the terms, ``contribution_norms``
-their sizes, ``dh_norms`` the size of ∂L/∂h_t itself.
+their sizes (W_H's measured by the pass itself, ``term_norms``), ``dh_norms`` the size of ∂L/∂h_t itself.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import numpy as np
 
 @dataclass(frozen=True, eq=False, repr=False)
 class Trace:
-    """One forward + backward pass. Treat as immutable: every array is fresh, owned by this trace only.
+    """One forward + backward pass. Treat as immutable: no array is shared with the model or another
+    trace (the model reuses a trace's arrays for a later pass only once nothing refers to them).
 
     loss:    L, the mean loss (float).
     outputs: y_T (B, O) for readout "last", y_1..y_T (T, B, O) for "all" (logits for ce).
@@ -35,7 +36,7 @@ class Trace:
     skip:    k for the skip architecture (h_{t-k} W_S enters a_t), else None.
     cell, gates, dcell: LSTM only: c_0..c_T (T+1, B, H); σ(i), σ(f), tanh(g), σ(o) (T, B, 4H);
              ∂L/∂c_t total (T, B, H).
-    terms:   per-step terms of ``grad_by_step`` the pass already computed (name -> (T, *shape)).
+    term_norms: sizes of W_H's per-step terms the pass measured, {"W_H": (T,) ‖h_{t-1}^T δ_t‖_F}.
     """
 
     arch: str
@@ -51,7 +52,7 @@ class Trace:
     cell: np.ndarray | None = None
     gates: np.ndarray | None = None
     dcell: np.ndarray | None = None
-    terms: dict[str, np.ndarray] = field(default_factory=dict)
+    term_norms: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def T(self) -> int:
@@ -88,11 +89,9 @@ class Trace:
 
         grad_by_step["W_H"][t−1] = h_{t-1}^T δ_t (likewise x_t^T δ_t for W_I, h_{t-k}^T δ_t for W_S),
         grad_by_step["b"][t−1] = Σ_batch δ_t. Summing over axis 0 gives ``grads[name]``.
-        Computed on first access (it costs about as much as the backward pass's weight gradients),
-        except the terms the pass already computed (``terms``: W_H's, when they are small).
+        Computed on first access (it costs about as much as the backward pass's weight gradients).
         """
-        terms = {name: self.terms[name] if name in self.terms
-                 else np.matmul(self._step_inputs(name).transpose(0, 2, 1), self.da)
+        terms = {name: np.matmul(self._step_inputs(name).transpose(0, 2, 1), self.da)
                  for name in self._step_names() if name != "b"}
         terms["b"] = self.da.sum(axis=1)
         return terms
@@ -103,13 +102,13 @@ class Trace:
         For W = W_I, W_H, W_S the term is A_t^T δ_t with A_t (B, m), δ_t (B, n), and
         ‖A_t^T δ_t‖_F² = Σ_ij (A_t A_t^T)_ij (δ_t δ_t^T)_ij: two (B, B) Gram matrices per step instead of
         one (m, n) product. Used when the terms are the dearer route (`terms_are_cheap`) and were
-        not yet computed.
+        not yet computed. W_H's come from the pass (``term_norms``).
         """
         if name not in self._step_names():
             raise ValueError(f"per-step contributions exist for {', '.join(self._step_names())}; "
                              f"got {name!r}")
-        if name in self.terms:
-            return _norms_per_step(self.terms[name])
+        if name in self.term_norms:
+            return self.term_norms[name]
         if name in self.__dict__.get("grad_by_step", {}):
             return _norms_per_step(self.grad_by_step[name])
         if name == "b":

@@ -1,0 +1,164 @@
+"""What every recurrent model shares: ``RecurrentModel``.
+
+Shared: the output layer y_t = h_t W_O + b_O, the loss, the gradients of the weights every time step
+uses, and packing a pass into a ``Trace``. The recurrences themselves, forward and backward side by
+side, live in ``rnn.py`` and ``lstm.py``; ``model.py`` builds a model from its arguments.
+
+Row-vector convention throughout: x_t is (B, I), h_t is (B, H), and h_t W_H multiplies from the right.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import compiled
+from .cancel import CancelFlag
+from .losses import LOSSES, READOUTS, loss_and_grad
+from .memory import Workspace
+from .trace import Trace
+
+#: Bytes of per-step terms h_{t-1}^T δ_t computed at a time: small enough to stay in cache while
+#: they are summed and measured.
+TERMS_BYTES = 512 << 10
+
+
+def check_choice(argument: str, value, allowed) -> None:
+    """Raise ValueError naming ``argument`` and its allowed values unless ``value`` is one of them."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(f"{argument} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+class RecurrentModel:
+    """Base of RNN and LSTM: y_t = h_t W_O + b_O on top of a recurrence the subclass defines.
+
+    Subclasses set ``params`` and implement ``_forward(x, for_backward=False, cancel=None) -> dict``
+    (``hidden`` (T+1, B, H) and ``pre``, and with ``for_backward`` what their backward pass reads),
+    ``_backward(fwd, dh, only_last, cancel) -> dict`` (at least ``da``; it turns dh from the
+    outputs' direct ∂L/∂h_t into the total, in place; with ``only_last`` only dh[-1] is set on
+    entry, as no y_t but y_T is scored, and dh[:-1] is uninitialised), ``step``, ``initial_state``
+    and ``recurrent_matrix``. Both passes raise `Cancelled` between time steps once
+    ``cancel.is_set()``. Both return the same keys on the compiled and the numpy path.
+
+    ``compiled``: True when the passes run the compiled kernels of ``compiled.py`` (float64 with
+    numba); set it False to run the plain numpy path. The two give the same numbers to rounding.
+    """
+
+    arch: str
+    params: dict[str, np.ndarray]
+
+    def __init__(self, input_size: int, hidden_size: int, output_size: int, dtype, seed: int,
+                 init: str, init_scale: float):
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.output_size = output_size
+        self.dtype = np.dtype(dtype)
+        self.seed = seed
+        self.init = init
+        self.init_scale = init_scale
+        self.compiled = compiled.COMPILED and self.dtype == np.float64
+        self._workspace = Workspace()
+
+    # -- the pass ---------------------------------------------------------------------------------
+
+    def forward_backward(self, x, target, loss: str = "ce", readout: str = "last",
+                         cancel: CancelFlag | None = None) -> Trace:
+        """Loss, gradients and every per-step quantity for inputs x (T, B, I) and their targets.
+
+        Targets: ce takes integer class ids (B,) for readout "last", (T, B) for "all"; mse takes
+        values (B, O) or (T, B, O). Infinities and NaNs propagate silently (divergence is a state the
+        caller reads off ``trace.loss`` and ``trace.grads``, not an exception). ``cancel``: checked
+        between time steps; once ``cancel.is_set()`` the pass raises `Cancelled` (see ``cancel.py``).
+        """
+        check_choice("loss", loss, LOSSES)
+        check_choice("readout", readout, READOUTS)
+        x = self._check_inputs(x, copy=True)
+        T, B, _ = x.shape
+        H = self.hidden_size
+        W_O = self.params["W_O"]
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            fwd = self._forward(x, for_backward=True, cancel=cancel)
+            hidden = fwd["hidden"]
+            read = hidden[-1] if readout == "last" else hidden[1:].reshape(T * B, H)  # the h_t scored
+            y = read @ W_O + self.params["b_O"]                                      # y_t = h_t W_O + b_O
+            if readout == "all":
+                y = y.reshape(T, B, self.output_size)
+            L, dy = loss_and_grad(y, target, loss, readout)
+            dy = dy.reshape(read.shape[0], self.output_size)
+            dh = self._workspace.empty("dh", (T, B, H), self.dtype)
+            if readout == "last":                                   # only h_T feeds the loss directly:
+                np.matmul(dy, W_O.T, out=dh[-1])                    #   dh[:-1] is left for _backward
+            else:                                                   # every h_t feeds its own y_t
+                np.matmul(dy, W_O.T, out=dh.reshape(T * B, H))
+            back = self._backward(fwd, dh, readout == "last", cancel)     # dh becomes the total ∂L/∂h_t
+            grads, term_norms = self._weight_grads(x, hidden, back["da"])
+            grads["W_O"] = read.T @ dy                              # Σ_t h_t^T ∂L/∂y_t
+            grads["b_O"] = dy.sum(axis=0)
+        return Trace(arch=self.arch, loss=L, outputs=y, grads={name: grads[name] for name in self.params},
+                     inputs=x, hidden=hidden, pre=fwd["pre"], da=back["da"], dh=dh,
+                     skip=getattr(self, "skip", None), cell=fwd.get("cell"), gates=fwd.get("gates"),
+                     dcell=back.get("dcell"), term_norms=term_norms)
+
+    def forward(self, x, readout: str = "last", cancel: CancelFlag | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """(outputs, hidden) without gradients: y_T (B, O) or y_1..y_T (T, B, O), and h_0..h_T.
+        ``cancel`` as in `forward_backward`."""
+        check_choice("readout", readout, READOUTS)
+        x = self._check_inputs(x, copy=False)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            hidden = self._forward(x, cancel=cancel)["hidden"]
+            y = (hidden[-1] if readout == "last" else hidden[1:]) @ self.params["W_O"] + self.params["b_O"]
+        return y, hidden
+
+    def _weight_grads(self, x: np.ndarray, hidden: np.ndarray, da: np.ndarray
+                      ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """∂L/∂W_I = Σ_t x_t^T δ_t,  ∂L/∂W_H = Σ_t h_{t-1}^T δ_t,  ∂L/∂b = Σ_t Σ_batch δ_t.
+
+        Returns (grads, term_norms). The sums for W_I and b are one GEMM or reduction each over all
+        T·B rows. The sum for W_H is written out as the lecture writes it: each step's term
+        h_{t-1}^T δ_t is computed (a few steps at a time, in an array small enough to stay in
+        cache; the same flops as one GEMM), added to the sum and measured, since the views show
+        each term's size: term_norms["W_H"][t−1] = ‖h_{t-1}^T δ_t‖_F.
+        """
+        T, B, n = da.shape
+        H = hidden.shape[2]
+        delta = da.reshape(T * B, n)
+        grads = {"W_I": x.reshape(T * B, -1).T @ delta, "b": delta.sum(axis=0)}
+        h_prev_T = hidden[:-1].transpose(0, 2, 1)                # h_{t-1}^T, (T, H, B)
+        per_chunk = max(1, TERMS_BYTES // (H * n * self.dtype.itemsize))
+        terms = self._workspace.empty("terms", (min(per_chunk, T), H, n), self.dtype)
+        partial = self._workspace.empty("terms_sum", (H, n), self.dtype)
+        grad_H = np.zeros((H, n), self.dtype)
+        squares = np.empty(T, self.dtype)
+        for start in range(0, T, per_chunk):
+            stop = min(start + per_chunk, T)
+            chunk = terms[:stop - start]
+            np.matmul(h_prev_T[start:stop], da[start:stop], out=chunk)    # h_{t-1}^T δ_t, t = start+1..stop
+            np.add(grad_H, np.add.reduce(chunk, axis=0, out=partial), out=grad_H)   # Σ_t
+            flat = chunk.reshape(stop - start, H * n)
+            np.einsum("tk,tk->t", flat, flat, out=squares[start:stop])   # ‖h_{t-1}^T δ_t‖_F²
+        grads["W_H"] = grad_H
+        return grads, {"W_H": np.sqrt(squares, out=squares)}
+
+    # -- checks -----------------------------------------------------------------------------------
+
+    def _check_inputs(self, x, copy: bool) -> np.ndarray:
+        """x as a C-contiguous (T, B, I) array of the model's dtype (the pass's own copy if ``copy``)."""
+        x = np.asarray(x)
+        if x.ndim != 3 or x.shape[2] != self.input_size or x.shape[0] < 1 or x.shape[1] < 1:
+            raise ValueError(f"x must have shape (T, B, {self.input_size}) with T, B >= 1; "
+                             f"got shape {x.shape}")
+        if copy:
+            own = self._workspace.empty("inputs", x.shape, self.dtype)
+            np.copyto(own, x, casting="unsafe")
+            return own
+        return np.ascontiguousarray(x, dtype=self.dtype)
+
+    def _check_step_input(self, x_t) -> np.ndarray:
+        x_t = np.ascontiguousarray(x_t, dtype=self.dtype)
+        if x_t.ndim != 2 or x_t.shape[1] != self.input_size:
+            raise ValueError(f"x_t must have shape (B, {self.input_size}); got shape {x_t.shape}")
+        return x_t
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(arch={self.arch!r}, I={self.input_size}, H={self.hidden_size}, "
+                f"O={self.output_size}, dtype={self.dtype.name})")
