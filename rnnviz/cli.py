@@ -8,6 +8,8 @@
     rnnviz record  --all-lessons --out DIR [...]             (DIR/NN-name.mp4, one per lesson)
     rnnviz horizon --preset NAME [--lags 5,10,...] [--seeds 3] [--steps N] [--json]
     rnnviz bench   [--quick]
+    rnnviz install-desktop      add rnnviz to the desktop's application menu
+    rnnviz --version
 
 Errors in what the user typed exit with code 2 and one line on stderr, never a traceback.
 """
@@ -18,16 +20,34 @@ import argparse
 import os
 import sys
 
+from rnnviz import __version__
 from rnnviz.errors import UsageError
 from rnnviz.presets import PresetError
 from rnnviz.settings import SettingsError, parse_assignment
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line (no usage dump), exit code 2."""
+    """An argument parser whose errors are one line (no usage dump), exit code 2, and whose help
+    shows each option's default."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's "(default: X)" after every option that has a value to show; an option whose
+    default depends on the preset or lesson says so in its own help."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if ("default" in text or action.required or isinstance(action.default, bool)
+                or action.default in (None, [], argparse.SUPPRESS)):
+            return text
+        return f"{text} (default: %(default)s)"
 
 
 def _assignment(text: str):
@@ -67,26 +87,42 @@ def _add_run_options(parser: argparse.ArgumentParser, *, preset_required: bool =
 
 def _add_set_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], type=_assignment,
-                        metavar="KEY=VALUE", help="override one setting, e.g. --set lr=0.01 (repeatable)")
+                        metavar="KEY=VALUE", help="override one setting, e.g. --set lr=0.01; repeatable "
+                        "(default: the preset's settings)")
+
+
+def _command(sub, name: str, summary: str, description: str) -> argparse.ArgumentParser:
+    """A subcommand: `summary` in `rnnviz --help`'s list, `description` atop its own --help."""
+    return sub.add_parser(name, help=summary, description=description)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="rnnviz", description="A desktop lab that shows why plain RNNs are hard to train. "
         "Without a command, opens the app.")
-    parser.add_argument("--preset", metavar="NAME", help="open the app with this preset loaded")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--preset", metavar="NAME",
+                        help="open the app with this preset loaded (default: the last settings used)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    sub.add_parser("presets", help="list the presets with their titles")
+    _command(sub, "presets", "list the presets with their titles",
+             "List the presets, in the order the lessons use them, with their titles.")
 
-    train = sub.add_parser("train", help="train headless and report progress")
+    train = _command(sub, "train", "train headless and report progress",
+                     "Train a preset without a window and print its progress, then a summary of "
+                     "the run and its held-out accuracy.")
     _add_run_options(train)
-    train.add_argument("--steps", type=_positive_int, help="iterations (default: the preset's)")
-    train.add_argument("--json", action="store_true", help="one JSON object per log interval, then a summary")
+    train.add_argument("--steps", type=_positive_int, metavar="N",
+                       help="iterations (default: the preset's)")
+    train.add_argument("--json", action="store_true",
+                       help="one JSON object per log interval, then a summary (NaN and infinity "
+                       "are written as null)")
     train.add_argument("--log-every", type=_positive_int, default=100, metavar="N",
-                       help="iterations between log lines (default 100)")
+                       help="iterations between log lines")
 
-    record = sub.add_parser("record", help="render a run offscreen to an .mp4 or .gif")
+    record = _command(sub, "record", "render a run offscreen to an .mp4 or .gif",
+                      "Train a preset or lesson and film it, frame by frame and without a display, "
+                      "into a video; the same preset and seed give the same frames.")
     source = record.add_mutually_exclusive_group(required=True)
     source.add_argument("--preset", metavar="NAME", help=PRESET_HELP)
     source.add_argument("--lesson", metavar="NAME",
@@ -97,9 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set_option(record)
     record.add_argument("--out", required=True,
                         help="output file (.mp4 or .gif); with --all-lessons, a directory")
-    record.add_argument("--seconds", type=_positive_float, default=10.0)
-    record.add_argument("--fps", type=_positive_int, default=30)
-    record.add_argument("--size", default="1280x720", metavar="WxH")
+    record.add_argument("--seconds", type=_positive_float, default=10.0, metavar="S",
+                        help="length of the video")
+    record.add_argument("--fps", type=_positive_int, default=30, metavar="F", help="frames per second")
+    record.add_argument("--size", default="1280x720", metavar="WxH", help="frame size in pixels")
     record.add_argument("--view", choices=("window", "diagram", "curves", "stepper"), default=None,
                         help="what to film (default: window; a lesson's own view with --lesson)")
     record.add_argument("--iterations-per-frame", type=_positive_int, default=None, metavar="N",
@@ -108,18 +145,28 @@ def build_parser() -> argparse.ArgumentParser:
                         "is inspected (default 0, the initial weights); the video then plays the 2T+1 "
                         "BPTT frames, each held equally long")
 
-    horizon = sub.add_parser("horizon", help="measure the memory horizon: accuracy against lag")
+    horizon = _command(sub, "horizon", "measure the memory horizon: accuracy against lag",
+                       "Train a preset at each lag for several seeds and report the largest lag at "
+                       "which it reaches the target held-out accuracy.")
     _add_run_options(horizon)
     horizon.add_argument("--lags", default="5,10,20,40,80,160", help="comma-separated lags")
-    horizon.add_argument("--seeds", type=_positive_int, default=3)
-    horizon.add_argument("--steps", type=_positive_int, default=None, help="training budget per run")
+    horizon.add_argument("--seeds", type=_positive_int, default=3, metavar="N",
+                         help="seeds per lag (the preset's seed, then the next ones)")
+    horizon.add_argument("--steps", type=_positive_int, default=None, metavar="N",
+                         help="training budget per run (default: the budget in resources/horizon.toml)")
     horizon.add_argument("--target", type=float, default=0.9, help="accuracy that counts as remembered")
-    horizon.add_argument("--json", action="store_true")
+    horizon.add_argument("--json", action="store_true", help="one JSON object instead of a table")
 
-    bench = sub.add_parser("bench", help="measure engine, GUI and recording speed")
+    bench = _command(sub, "bench", "measure engine, GUI and recording speed",
+                     "Measure the speed of the engine, the GUI, recording and the memory-horizon sweep.")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
     bench.add_argument("--only", choices=("engine", "gui", "record", "horizon"), action="append",
-                       help="run only these parts (repeatable)")
+                       help="run only these parts; repeatable (default: all)")
+
+    desktop = _command(sub, "install-desktop", "add rnnviz to the desktop's application menu",
+                       "Install rnnviz.desktop and the icon for this user (under $XDG_DATA_HOME, "
+                       "by default ~/.local/share), launching this installation of rnnviz.")
+    desktop.set_defaults(command="install-desktop")
     return parser
 
 
@@ -147,6 +194,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "horizon":
             from rnnviz.horizon import horizon_command
             return horizon_command(args)
+        if args.command == "install-desktop":
+            from rnnviz.desktop_entry import install_desktop_command
+            return install_desktop_command()
         if args.command == "bench":
             from rnnviz.bench import bench_command
             return bench_command(args)

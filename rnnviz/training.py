@@ -27,20 +27,35 @@ def list_presets_command() -> int:
     return 0
 
 
-def json_number(value: float | None):
-    """JSON has no inf/NaN: finite floats stay numbers, the others become "inf", "-inf" or "nan"."""
-    if value is None or math.isfinite(value):
-        return value
-    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+def json_number(value: float | None) -> float | None:
+    """JSON has no inf/NaN: finite floats stay numbers, the others become None (null)."""
+    return value if value is None or math.isfinite(value) else None
+
+
+def _word(value: float) -> str:
+    return "NaN" if math.isnan(value) else ("+inf" if value > 0 else "-inf")
+
+
+def strict_json(record: dict) -> str:
+    """`record` as one line of strict JSON: a NaN or infinite number becomes null and the record's
+    ``status`` says which, e.g. ``"diverged (loss NaN, grad_norm +inf: null in JSON)"``."""
+    out, odd = {}, []
+    for key, value in record.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            odd.append(f"{key} {_word(value)}")
+            value = None
+        out[key] = value
+    if odd:
+        out["status"] = f"{record['status']} ({', '.join(odd)}: null in JSON)"
+    return json.dumps(out, allow_nan=False)
 
 
 def log_record(snap: Snapshot) -> dict:
-    """One JSON log line: the scalars of a snapshot."""
+    """One log line: the scalars of a snapshot."""
     return {
-        "iteration": snap.iteration, "loss": json_number(snap.loss),
-        "accuracy": json_number(snap.accuracy), "grad_norm": json_number(snap.grad_norm),
-        "grad_norm_clipped": json_number(snap.grad_norm_clipped), "clip_events": snap.clip_events,
-        "spectral_radius": json_number(snap.spectral_radius), "status": snap.status,
+        "iteration": snap.iteration, "loss": snap.loss, "accuracy": snap.accuracy,
+        "grad_norm": snap.grad_norm, "grad_norm_clipped": snap.grad_norm_clipped,
+        "clip_events": snap.clip_events, "spectral_radius": snap.spectral_radius, "status": snap.status,
     }
 
 
@@ -53,17 +68,17 @@ def summary(session: Session, preset: str, seconds: float) -> dict:
         "status": snap.status if snap.diverged else "finished",
         "preset": preset,
         "iterations": snap.iteration,
-        "final_loss": json_number(snap.loss),
-        "accuracy": json_number(evaluation["accuracy"]),
-        "eval_loss": json_number(evaluation["loss"]),
+        "final_loss": snap.loss,
+        "accuracy": evaluation["accuracy"],
+        "eval_loss": evaluation["loss"],
         "chance": session.task.chance,
-        "initial_loss": json_number(snap.initial_loss),
+        "initial_loss": snap.initial_loss,
         "diverged_at": snap.diverged_at,
         "divergence": snap.divergence,
         "diagnosis": diagnosis.as_dict() if diagnosis else None,
-        "max_grad_norm": json_number(snap.max_grad_norm),
+        "max_grad_norm": snap.max_grad_norm,
         "clip_events": snap.clip_events,
-        "spectral_radius": json_number(snap.spectral_radius),
+        "spectral_radius": snap.spectral_radius,
         "seconds": round(seconds, 3),
         "settings": snap.settings.as_dict(),
     }
@@ -83,21 +98,31 @@ def train_command(args) -> int:
             if snap.iteration % args.log_every == 0 or snap.diverged:
                 bar.set_postfix(loss=f"{snap.loss:.4g}", grad=f"{snap.grad_norm:.3g}", refresh=False)
                 if args.json:
-                    print(json.dumps(log_record(snap)), flush=True)
+                    print(strict_json(log_record(snap)), flush=True)
                 elif bar.disable:
                     print(_log_line(snap), flush=True)
     report = summary(session, preset.name, time.perf_counter() - start)
     if args.json:
-        print(json.dumps(report), flush=True)
+        print(strict_json(report), flush=True)
     else:
         print(_summary_text(report))
     return 0
 
 
 def _log_line(snap: Snapshot) -> str:
-    acc = "" if snap.accuracy is None else f"  acc {snap.accuracy:.3f}"
-    return (f"it {snap.iteration:>6}  loss {snap.loss:.4g}{acc}  ‖g‖ {snap.grad_norm:.3g}"
+    acc = "" if snap.accuracy is None else f"  acc {snap.accuracy:.4g}"
+    return (f"it {snap.iteration:>6}  loss {snap.loss:.4g}{acc}  ‖g‖ {snap.grad_norm:.4g}"
             f"  clipped {snap.clip_events}")
+
+
+def number(value: float | None) -> str:
+    """A number for plain text: 4 significant digits ("nan", "inf" as they are); "none" if missing."""
+    return "none" if value is None else f"{value:.4g}"
+
+
+def times(count: int) -> str:
+    """ "1 time", "3 times"."""
+    return f"{count} time" if count == 1 else f"{count} times"
 
 
 def _summary_text(report: dict) -> str:
@@ -109,8 +134,9 @@ def _summary_text(report: dict) -> str:
         tries = " or ".join(" ".join(f"--set {k}={v}" for k, v in option.items())
                             for option in diagnosis["advice"])
         lines.append(f"  try: {tries}")
-    lines.append(f"  final loss {report['final_loss']}, held-out loss {report['eval_loss']}")
+    lines.append(f"  final loss {number(report['final_loss'])}, held-out loss {number(report['eval_loss'])}")
     if report["accuracy"] is not None:
-        lines.append(f"  held-out accuracy {report['accuracy']:.3f} (chance {report['chance']:.3f})")
-    lines.append(f"  largest gradient norm {report['max_grad_norm']}, clipped {report['clip_events']} times")
+        lines.append(f"  held-out accuracy {number(report['accuracy'])} (chance {number(report['chance'])})")
+    lines.append(f"  largest gradient norm {number(report['max_grad_norm'])}, "
+                 f"clipped {times(report['clip_events'])}")
     return "\n".join(lines)

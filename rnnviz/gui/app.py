@@ -9,6 +9,15 @@ import sys
 SIGNAL_POLL_MS = 250
 
 
+def application_icon():
+    """The rnnviz icon (the window's, the taskbar's and rnnviz.desktop's)."""
+    from PySide6.QtGui import QIcon
+
+    from rnnviz.desktop_entry import ICON
+
+    return QIcon(str(ICON))
+
+
 def run_gui(argv: list[str] | None = None, *, preset: str | None = None) -> int:
     """Create the QApplication and the main window, load `preset` if given, run; the exit code.
 
@@ -21,6 +30,8 @@ def run_gui(argv: list[str] | None = None, *, preset: str | None = None) -> int:
     app = QApplication.instance() or QApplication(list(argv) if argv is not None else sys.argv[:1])
     app.setOrganizationName("rnnviz")
     app.setApplicationName("rnnviz")
+    app.setDesktopFileName("rnnviz")      # the taskbar matches the window to rnnviz.desktop
+    app.setWindowIcon(application_icon())
 
     from rnnviz.gui.main_window import MainWindow
 
