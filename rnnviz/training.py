@@ -37,16 +37,17 @@ def _word(value: float) -> str:
 
 
 def strict_json(record: dict) -> str:
-    """`record` as one line of strict JSON: a NaN or infinite number becomes null and the record's
-    ``status`` says which, e.g. ``"diverged (loss NaN, grad_norm +inf: null in JSON)"``."""
-    out, odd = {}, []
+    """`record` as one line of strict JSON: a NaN or infinite number becomes null, and
+    ``non_finite`` names what it was (``{"loss": "NaN", "grad_norm": "+inf"}``). Only a diverged
+    run has such values, so ``status`` (``"diverged"``, with ``divergence`` saying how) tells why."""
+    out, odd = {}, {}
     for key, value in record.items():
         if isinstance(value, float) and not math.isfinite(value):
-            odd.append(f"{key} {_word(value)}")
+            odd[key] = _word(value)
             value = None
         out[key] = value
     if odd:
-        out["status"] = f"{record['status']} ({', '.join(odd)}: null in JSON)"
+        out["non_finite"] = odd
     return json.dumps(out, allow_nan=False)
 
 

@@ -62,7 +62,7 @@ def test_defaults_are_shown_with_their_values():
         assert words in text
 
 
-def test_json_lines_are_strict_json_with_null_for_nan_and_the_status_saying_why(capsys):
+def test_json_lines_are_strict_json_with_null_for_nan_and_inf_named_beside_the_status(capsys):
     code = main(["train", "--preset", "exploding", "--set", "clip=none", "--log-every", "1", "--json"])
     out = capsys.readouterr().out
     assert code == 0
@@ -72,18 +72,19 @@ def test_json_lines_are_strict_json_with_null_for_nan_and_the_status_saying_why(
 
     records = [json.loads(line, parse_constant=refuse) for line in out.splitlines()]
     final = records[-1]
-    assert final["status"].startswith("diverged") and final["final_loss"] is None
-    assert "final_loss NaN" in final["status"] or "final_loss +inf" in final["status"]
+    assert final["status"] == "diverged" and final["divergence"] and final["final_loss"] is None
+    assert final["non_finite"]["final_loss"] in ("NaN", "+inf", "-inf")
     nulled = [r for r in records[:-1] if r["loss"] is None]
-    assert nulled and all("null in JSON" in r["status"] for r in nulled)
+    assert nulled and all(r["status"] == "diverged" and "loss" in r["non_finite"] for r in nulled)
+    assert all("non_finite" not in r for r in records[:-1] if r["loss"] is not None)
 
 
 def test_strict_json_names_each_non_finite_value():
     line = strict_json({"loss": float("nan"), "grad_norm": float("inf"), "lr": 0.1, "status": "diverged"})
     record = json.loads(line)
-    assert record == {"loss": None, "grad_norm": None, "lr": 0.1,
-                      "status": "diverged (loss NaN, grad_norm +inf: null in JSON)"}
-    assert json.loads(strict_json({"loss": 1.5, "status": "ok"}))["status"] == "ok"
+    assert record == {"loss": None, "grad_norm": None, "lr": 0.1, "status": "diverged",
+                      "non_finite": {"loss": "NaN", "grad_norm": "+inf"}}
+    assert json.loads(strict_json({"loss": 1.5, "status": "ok"})) == {"loss": 1.5, "status": "ok"}
 
 
 def test_plain_text_numbers_have_at_most_4_significant_digits(capsys):
