@@ -14,7 +14,12 @@ batch and plays the BPTT stepper through its 2T+1 frames, each held for the same
 frames (the video is lengthened if 2T+1 frames do not fit in --seconds).
 
 ``--lesson NAME`` films one lesson (its preset, settings and view: the main window on the lesson's
-tab, or the stepper), ``--all-lessons --out DIR`` every lesson, ``DIR/NN-name.mp4``.
+tab, or the stepper), ``--all-lessons --out DIR`` every lesson, ``DIR/NN-name.mp4``. A lesson with a
+remedy is filmed in two acts: its own run over the first `PROBLEM_SHARE` of the frames (e.g. the
+explosion and the banner), then the same run with the remedy applied over the rest.
+
+Iterations per frame may be a fraction (a lesson whose few iterations must be watched one by one):
+frame k then shows the run after ⌊k · rate⌋ iterations.
 
 Everything the user typed is checked before any rendering: a bad --size, an unknown extension or
 an unwritable directory raise `UsageError` (exit code 2), and the video is written to a temporary
@@ -34,10 +39,13 @@ from pathlib import Path
 import numpy as np
 
 from rnnviz.errors import UsageError
+from rnnviz.presets import load_preset
 from rnnviz.video import VideoWriter, check_output_path
 
 #: --view choices and what they film.
 VIEWS = ("window", "diagram", "curves", "stepper")
+#: A lesson with a remedy: the share of the frames that shows the problem before the remedy.
+PROBLEM_SHARE = 0.45
 #: Frame sides accepted by --size (pixels).
 MIN_SIDE, MAX_SIDE = 160, 3840
 
@@ -185,6 +193,9 @@ class Target:
         for view in self.views:
             view.show_snapshots(snapshots)
 
+    def show_caption(self, text: str) -> None:
+        """Say what the frames now show (the remedy act); the views alone have nowhere to say it."""
+
     def close(self) -> None:
         self.widget.close()
         self.widget.deleteLater()
@@ -245,6 +256,9 @@ class WindowTarget(Target):
         self.window.show_snapshots(snapshots)
         if snapshots[-1].diverged:
             self.window.show_state("diverged")
+
+    def show_caption(self, text: str) -> None:
+        self.window.statusBar().showMessage(text)
 
     def set_speed_text(self, text: str) -> None:
         self.window.speed_label.setText(text)
@@ -333,14 +347,16 @@ def default_iterations_per_frame(steps: int, frames: int) -> int:
 
 def record(settings, out: str | os.PathLike, *, seconds: float = 10.0, fps: int = 30,
            size: tuple[int, int] = (1280, 720), view: str = "window",
-           iterations_per_frame: int = 1, tab: str | None = None, preset=None, lesson=None,
-           progress: bool = False, label: str = "record") -> RecordResult:
+           iterations_per_frame: float = 1, tab: str | None = None, preset=None, lesson=None,
+           progress: bool = False, label: str = "record", remedy=None,
+           remedy_iterations_per_frame: float = 1) -> RecordResult:
     """Train `settings` and film it (see the module doc). Raises ValueError/OSError on a bad `out`.
 
     tab: the main window page to show (view "window"), named as lessons name views: curves,
     diagram, gradients; preset: the `Preset` whose title and commentary the window's preset panel
     shows (its settings may differ by overrides); lesson: the `Lesson` the window's lessons panel
-    shows (without one, that panel is hidden)."""
+    shows (without one, that panel is hidden); remedy: `Settings` that cure the run's problem, filmed
+    after it (a second act, see the module doc), at `remedy_iterations_per_frame`."""
     from threadpoolctl import threadpool_limits
 
     from rnnviz.session import Session
@@ -358,8 +374,12 @@ def record(settings, out: str | os.PathLike, *, seconds: float = 10.0, fps: int 
             if view == "stepper":
                 return _record_stepper(session, target, path, frames, fps, size, iterations_per_frame,
                                        progress, label)
-            return _record_training(session, target, path, frames, fps, size, iterations_per_frame,
-                                    progress, label)
+            acts = [(session, frames, iterations_per_frame)]
+            if remedy is not None:
+                first = round(frames * PROBLEM_SHARE)
+                acts = [(session, first, iterations_per_frame),
+                        (Session(remedy), frames - first, remedy_iterations_per_frame)]
+            return _record_training(acts, target, path, fps, size, progress, label)
         finally:
             target.close()
 
@@ -370,33 +390,50 @@ def _progress_bar(total: int, enabled: bool, label: str):
     return tqdm(total=total, unit="frame", desc=label, disable=not enabled, file=sys.stderr, leave=False)
 
 
-def _record_training(session, target, path, frames, fps, size, per_frame, progress,
-                     label) -> RecordResult:
+def _record_training(acts, target, path, fps, size, progress, label) -> RecordResult:
+    """Film each act (session, frames, iterations per frame) in turn; a later act restarts the views
+    with its own run and says what changed."""
     start = time.perf_counter()
     camera = Camera(target.widget, size)
-    target.restart(session.snapshot())
-    for view in target.views:
-        if hasattr(view, "show_all"):   # the diagram: every step in view, not only the last ones
-            view.show_all()
-    if isinstance(target, WindowTarget):
-        target.set_speed_text(f"{per_frame * fps:,} it/s")
     train = train_cpu = 0.0
     cpu_start = time.thread_time()
+    frames = sum(n for _, n, _ in acts)
+    iterations, diverged_at = 0, None
     with VideoWriter(path, fps, size) as video, _progress_bar(frames, progress, label) as bar:
-        for k in range(frames):
-            if k > 0 and not session.diverged:
-                tick, tick_cpu = time.perf_counter(), time.thread_time()
-                snaps = tuple(session.run(per_frame))
-                train += time.perf_counter() - tick
-                train_cpu += time.thread_time() - tick_cpu
-                snaps[-1].compute_spectrum()        # as the app's worker does for a batch's newest
-                target.show_snapshots(snaps)
-            video.write(camera.frame())
-            bar.update(1)
-    snap = session.snapshot()
+        for number, (session, n, rate) in enumerate(acts):
+            target.restart(session.snapshot())
+            for view in target.views:
+                if hasattr(view, "show_all"):   # the diagram: every step in view, not only the last ones
+                    view.show_all()
+            if isinstance(target, WindowTarget):
+                target.set_speed_text(f"{rate * fps:,.3g} it/s")
+            if number > 0:
+                target.show_caption(_remedy_caption(acts[0][0].settings, session.settings))
+            for k in range(n):
+                due = int(k * rate) - session.iteration     # frame k shows ⌊k · rate⌋ iterations
+                if k > 0 and due > 0 and not session.diverged:
+                    tick, tick_cpu = time.perf_counter(), time.thread_time()
+                    snaps = tuple(session.run(due))
+                    train += time.perf_counter() - tick
+                    train_cpu += time.thread_time() - tick_cpu
+                    snaps[-1].compute_spectrum()        # as the app's worker does for a batch's newest
+                    target.show_snapshots(snaps)
+                video.write(camera.frame())
+                bar.update(1)
+            snap = session.snapshot()
+            iterations += snap.iteration
+            if number == 0:
+                diverged_at = snap.diverged_at
     paint_cpu = time.thread_time() - cpu_start - train_cpu
-    return RecordResult(path, frames, fps, size, snap.iteration, time.perf_counter() - start,
-                        snap.diverged_at, train, paint_cpu)
+    return RecordResult(path, frames, fps, size, iterations, time.perf_counter() - start,
+                        diverged_at, train, paint_cpu)
+
+
+def _remedy_caption(before, after) -> str:
+    """"Remedy: clip none → norm; the same seed and everything else" for two settings."""
+    changes = ", ".join(f"{key} {getattr(before, key)} → {getattr(after, key)}"
+                        for key in before.as_dict() if getattr(before, key) != getattr(after, key))
+    return f"Remedy: {changes}; the same seed and everything else"
 
 
 def _record_stepper(session, target, path, frames, fps, size, warmup, progress,
@@ -442,11 +479,13 @@ class Take:
     settings: object            # Settings
     out: Path
     view: str
-    iterations_per_frame: int
+    iterations_per_frame: float
     tab: str | None = None
     preset: object = None       # the Preset (or lesson as a preset) whose title and commentary are shown
     label: str = "record"
     lesson: object = None       # the Lesson, shown in the window's lessons panel
+    remedy: object = None       # Settings filmed after the run (the lesson's remedy), or None
+    remedy_iterations_per_frame: float = 1
 
 
 def lesson_take(lesson, out: str | os.PathLike, frames: int, *, overrides=(), view: str | None = None,
@@ -458,6 +497,15 @@ def lesson_take(lesson, out: str | os.PathLike, frames: int, *, overrides=(), vi
     else:
         tab = lesson.view if view == "window" else None
     settings = lesson.settings.replace(**dict(overrides)) if overrides else lesson.settings
+    if lesson.remedy and view != "stepper":
+        # Two acts: the lesson's few iterations watched one by one, then the remedy over the
+        # preset's budget (see the module doc).
+        first = round(frames * PROBLEM_SHARE)
+        rate = iterations_per_frame or lesson.steps / max(1, first)
+        remedy_rate = iterations_per_frame or default_iterations_per_frame(
+            load_preset(lesson.preset).steps, frames - first)
+        return Take(settings, Path(out), view, rate, tab, lesson.as_preset(), lesson.name, lesson,
+                    settings.replace(**lesson.remedy), remedy_rate)
     if iterations_per_frame is None:
         iterations_per_frame = 0 if view == "stepper" else default_iterations_per_frame(lesson.steps, frames)
     return Take(settings, Path(out), view, iterations_per_frame, tab, lesson.as_preset(), lesson.name, lesson)
@@ -467,7 +515,8 @@ def record_take(take: Take, *, seconds: float, fps: int, size: tuple[int, int],
                 progress: bool = False) -> RecordResult:
     return record(take.settings, take.out, seconds=seconds, fps=fps, size=size, view=take.view,
                   iterations_per_frame=take.iterations_per_frame, tab=take.tab, preset=take.preset,
-                  lesson=take.lesson, progress=progress, label=take.label)
+                  lesson=take.lesson, progress=progress, label=take.label, remedy=take.remedy,
+                  remedy_iterations_per_frame=take.remedy_iterations_per_frame)
 
 
 # --------------------------------------------------------------------------- CLI and bench

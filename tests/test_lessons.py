@@ -46,6 +46,8 @@ GOOD = 'title = "T"\npreset = "vanishing"\nview = "curves"\nwatch = "w"\n'
     (GOOD + "[settings]\nwobble = 1\n", "unknown setting 'wobble'"),
     (GOOD.replace('"T"', "3"), "title must be text"),
     (GOOD + "steps = 0\n", "steps must be a positive integer"),
+    (GOOD + "[remedy]\nclip = 'sometimes'\n", "[remedy]: clip = 'sometimes' is not allowed"),
+    (GOOD + "remedy = 3\n", "[remedy] must be a table"),
     ("title = ", "not valid TOML"),
 ])
 def test_bad_lesson_files_say_which_file_and_why(tmp_path, text, words):
@@ -63,3 +65,10 @@ def test_a_lesson_may_shorten_the_presets_budget():
 def test_empty_directory_is_an_error(tmp_path):
     with pytest.raises(LessonError, match="no lessons"):
         load_lessons(tmp_path)
+
+
+def test_the_exploding_lesson_names_a_remedy_that_is_the_clipping_preset():
+    lesson = next(lesson for lesson in load_lessons() if lesson.preset == "exploding")
+    assert dict(lesson.remedy) == {"clip": "norm"}
+    assert lesson.remedy_settings == load_preset("clipping").settings
+    assert [other.name for other in load_lessons() if other.remedy] == [lesson.name]

@@ -153,3 +153,27 @@ def test_a_lesson_really_renders(qapp, tmp_path):
                  "--iterations-per-frame", "1"]) == 0
     (codec, _, width, height), frames = decode(out)
     assert (codec, width, height) == ("h264", 320, 240) and len(frames) == 2
+
+
+def test_a_lesson_with_a_remedy_films_the_divergence_then_the_remedy(qapp, tmp_path, capsys):
+    """Lesson 6: the run explodes (the banner) in the first act, the same run with clipping trains
+    in the second; the caption names what changed."""
+    from rnnviz.lessons import load_lessons
+    from rnnviz.recording import PROBLEM_SHARE, lesson_take, record_take
+
+    lesson = next(lesson for lesson in load_lessons() if lesson.remedy)
+    take = lesson_take(lesson, tmp_path / "remedy.mp4", 40)
+    assert take.remedy == lesson.remedy_settings and take.iterations_per_frame < 1   # watched one by one
+    result = record_take(take, seconds=4, fps=10, size=(320, 240))
+    assert result.diverged_at is not None and result.diverged_at < 40 * PROBLEM_SHARE * take.iterations_per_frame + 1
+    assert result.iterations > result.diverged_at + 10          # the remedy's run trained on
+    _, frames = decode(result.path)
+    assert len(frames) == 40
+
+
+def test_the_remedy_caption_names_each_change():
+    from rnnviz.recording import _remedy_caption
+
+    before = Settings(clip="none")
+    assert _remedy_caption(before, before.replace(clip="norm", lr=0.5)) == \
+        "Remedy: lr 0.001 → 0.5, clip none → norm; the same seed and everything else"
