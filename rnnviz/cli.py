@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     horizon.add_argument("--steps", type=_positive_int, default=None, metavar="N",
                          help="training budget per run (default: the budget in resources/horizon.toml)")
     horizon.add_argument("--target", type=float, default=0.9, help="accuracy that counts as remembered")
+    horizon.add_argument("--search", choices=("bisect", "grid"), default=None,
+                         help="bisect: train only the lags a bisection on the grid needs (default); "
+                              "grid: every lag on every seed")
     horizon.add_argument("--json", action="store_true", help="one JSON object instead of a table")
 
     bench = _command(sub, "bench", "measure engine, GUI and recording speed",

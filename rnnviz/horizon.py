@@ -31,6 +31,7 @@ from pathlib import Path
 
 from rnnviz import RESOURCES
 from rnnviz.errors import UsageError
+from rnnviz.lag_search import SEARCHES, Bisection, make_search, max_runs
 from rnnviz.presets import PresetError, load_preset, preset_with_overrides
 from rnnviz.settings import LAG_TASKS, Settings, SettingsError
 
@@ -94,6 +95,7 @@ class SweepDefaults:
     target: float
     eval_every: int
     eval_batch: int
+    search: str            # "bisect" or "grid" (rnnviz.lag_search)
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,9 @@ def load_config(path: Path = CONFIG_PATH) -> HorizonConfig:
         defaults = SweepDefaults(lags=tuple(int(v) for v in sweep["lags"]), seeds=int(sweep["seeds"]),
                                  steps=int(sweep["steps"]), target=float(sweep["target"]),
                                  eval_every=int(sweep["eval_every"]),
-                                 eval_batch=int(sweep["eval_batch"]))
+                                 eval_batch=int(sweep["eval_batch"]), search=str(sweep["search"]))
+        if defaults.search not in SEARCHES:
+            raise ValueError(f"search must be one of {', '.join(SEARCHES)}, not {defaults.search!r}")
         early = EarlyStop(**{k: float(v) for k, v in data["early_stop"].items()})
         base = dict(data["base"])
         archs = tuple(Architecture(key=a["key"], label=a["label"], overrides=preset_recipe(a["preset"]),
@@ -310,40 +314,40 @@ def _process_context():
     return multiprocessing.get_context("spawn")
 
 
-@dataclass(frozen=True)
-class Job:
-    label: str
-    settings: Settings
-
-
 class Sweep:
-    """Train every (configuration, lag, seed) in worker processes; `results()` yields each
-    `RunResult` as it finishes. `cancel()` (from any thread) stops running runs within an
-    iteration and drops the pending ones; `results()` then returns promptly."""
+    """Measure the memory horizon of each configuration: a lag search (`rnnviz.lag_search`) picks
+    the (lag, seed) runs, worker processes train them, and `results()` yields each `RunResult` as it
+    finishes. ``search="bisect"`` trains only the lags and seeds a bisection on the lag grid needs;
+    ``search="grid"`` trains every lag on every seed (the exhaustive sweep). At most `max_workers`
+    runs are in flight, the longest lags first, so the search can choose the next runs from the
+    verdicts so far. `cancel()` (from any thread) stops running runs within an iteration and starts
+    no more; `results()` then returns promptly."""
 
     def __init__(self, configs: Mapping[str, Settings] | Iterable[tuple[str, Settings]],
-                 lags: Sequence[int], seeds: int | Sequence[int], budget: Budget, *,
+                 lags: Sequence[int], seeds: int | Sequence[int], budget: Budget, *, search: str,
                  max_workers: int | None = None) -> None:
         pairs = list(configs.items() if isinstance(configs, Mapping) else configs)
-        seeds = range(seeds) if isinstance(seeds, int) else seeds
+        seeds = list(range(seeds) if isinstance(seeds, int) else seeds)
         for label, settings in pairs:
             if settings.task not in LAG_TASKS:
                 raise SettingsError(f"{label}: task {settings.task!r} has no lag; the memory "
                                     f"horizon needs one of {', '.join(LAG_TASKS)}")
-        # Longest runs first: fewer idle workers at the end of the sweep.
-        self.jobs = sorted((Job(label, s.replace(lag=lag, seed=seed))
-                            for label, s in pairs for lag in lags for seed in seeds),
-                           key=lambda job: -job.settings.lag)
+        self.configs = dict(pairs)
+        self.search = search
+        self.searches = ({label: make_search(search, lags, seeds) for label in self.configs}
+                         if lags and seeds else {})
         self.budget = budget
-        self.max_workers = max(1, min(max_workers or os.cpu_count() or 1, len(self.jobs) or 1))
+        self._max_runs = len(self.searches) * max_runs(search, len(lags), len(seeds))
+        self.max_workers = max(1, min(max_workers or os.cpu_count() or 1, self._max_runs or 1))
         self._cancelled = threading.Event()
         self._context = _process_context()
         self._stop = self._context.Event()
-        self._futures: list[Future] = []
+        self._running: dict[Future, tuple[str, int, int]] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self.jobs)
+        """The most runs this sweep can train (all of them for the grid search)."""
+        return self._max_runs
 
     @property
     def cancelled(self) -> bool:
@@ -353,48 +357,79 @@ class Sweep:
         self._cancelled.set()
         self._halt()
 
+    def horizons(self) -> dict[str, int | None]:
+        """Each configuration's horizon as its search has found it so far."""
+        return {label: search.horizon for label, search in self.searches.items()}
+
+    def inferred(self, label: str) -> dict[int, bool]:
+        """The verdicts a bisection assumed for the lags of `label` it did not train (none for grid)."""
+        search = self.searches.get(label)
+        return search.inferred() if isinstance(search, Bisection) else {}
+
     def _halt(self) -> None:
         """Tell running runs to stop and drop the pending ones."""
         self._stop.set()
         with self._lock:
-            for future in self._futures:
+            for future in self._running:
                 future.cancel()
 
+    def _next_runs(self, count: int) -> list[tuple[str, int, int]]:
+        """Up to `count` runs the searches want now, the longest lags first."""
+        wanted = [(label, lag, seed) for label, search in self.searches.items()
+                  for lag, seed in search.wanted()]
+        return sorted(wanted, key=lambda run: -run[1])[:count]
+
     def results(self) -> Iterator[RunResult]:
-        if not self.jobs or self.cancelled:
+        if not self.searches or self.cancelled:
             return
         pool = ProcessPoolExecutor(max_workers=self.max_workers, mp_context=self._context,
                                    initializer=_init_worker, initargs=(self._stop,))
+        order: dict[Future, int] = {}
         try:
-            with self._lock:
-                self._futures = [pool.submit(_run_job, job.settings, self.budget, job.label)
-                                 for job in self.jobs]
-            pending = set(self._futures)
-            while pending and not self.cancelled:
-                done, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=self._futures.index):
+            while not self.cancelled:
+                for label, lag, seed in self._next_runs(self.max_workers - len(self._running)):
+                    self.searches[label].started(lag, seed)
+                    settings = self.configs[label].replace(lag=lag, seed=seed)
+                    with self._lock:
+                        future = pool.submit(_run_job, settings, self.budget, label)
+                        self._running[future] = (label, lag, seed)
+                        order[future] = len(order)
+                if not self._running:
+                    return
+                done, _ = wait(list(self._running), timeout=POLL_SECONDS,
+                               return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=order.__getitem__):
+                    with self._lock:
+                        label, lag, seed = self._running.pop(future)
                     if future.cancelled():
                         continue
                     result = future.result()
-                    if result.stopped != CANCELLED and not self.cancelled:
-                        yield result
+                    if result.stopped == CANCELLED or self.cancelled:
+                        continue
+                    self.searches[label].record(lag, seed, passed(result, self.budget.target))
+                    yield result
         finally:
             self._halt()
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def sweep(configs, lags: Sequence[int], seeds: int | Sequence[int], budget: Budget,
-          **options) -> Iterator[RunResult]:
+def sweep(configs, lags: Sequence[int], seeds: int | Sequence[int], budget: Budget, *,
+          search: str, **options) -> Iterator[RunResult]:
     """`Sweep(...).results()`: every run's result as it finishes (see `Sweep`)."""
-    yield from Sweep(configs, lags, seeds, budget, **options).results()
+    yield from Sweep(configs, lags, seeds, budget, search=search, **options).results()
 
 
 # ----------------------------------------------------------------------------- the number
+def passed(result: RunResult, target: float) -> bool:
+    """A run's vote: it reached `target` held-out accuracy and did not diverge."""
+    return not result.diverged and result.accuracy >= target
+
+
 def remembered(results: Iterable[RunResult], target: float) -> dict[int, bool]:
     """Per lag: did most seeds reach `target` (strict majority of the runs at that lag)?"""
     votes: dict[int, list[bool]] = defaultdict(list)
     for r in results:
-        votes[r.lag].append(not r.diverged and r.accuracy >= target)
+        votes[r.lag].append(passed(r, target))
     return {lag: 2 * sum(v) > len(v) for lag, v in sorted(votes.items())}
 
 
@@ -445,7 +480,6 @@ def parse_lags(text: str) -> list[int]:
 def horizon_command(args) -> int:
     from tqdm import tqdm
 
-
     preset, settings = preset_with_overrides(args.preset, args.overrides)
     if settings.task not in LAG_TASKS:
         raise UsageError(f"the memory horizon needs a task with a lag ({' or '.join(LAG_TASKS)}); "
@@ -458,7 +492,8 @@ def horizon_command(args) -> int:
     config = default_config()
     budget = config.budget(steps=args.steps, target=args.target)
     steps = budget.steps
-    run = Sweep({preset.name: settings}, lags, seeds, budget)
+    search = getattr(args, "search", None) or config.sweep.search
+    run = Sweep({preset.name: settings}, lags, seeds, budget, search=search)
     start = time.perf_counter()
     results: list[RunResult] = []
     bar = tqdm(total=len(run), unit="run", disable=not sys.stderr.isatty(), file=sys.stderr,
@@ -476,6 +511,7 @@ def horizon_command(args) -> int:
         "runs": [r.as_dict() for r in results],
         "remembered": {str(lag): ok for lag, ok in remembered(results, args.target).items()},
         "horizon": horizon(results, args.target), "gaps": gaps(results, args.target),
+        "search": search, "inferred": {str(lag): ok for lag, ok in run.inferred(preset.name).items()},
         "chance": results[0].chance if results else None,
         "seconds": round(seconds, 3), "workers": run.max_workers, "definition": config.definition,
         "early_stop": early_stop_text(config),
@@ -504,7 +540,11 @@ def horizon_table(report: dict) -> str:
             mark = "✓" if r["reached"] else ("✗" if r["diverged"] else " ")
             accuracy = r["accuracy"] if isinstance(r["accuracy"], float) else math.nan
             row += f"{accuracy:>8.3f}{mark} ({r['iterations']:>5})"
-        row += "  " + ("yes" if report["remembered"].get(str(lag)) else "no")
+        inferred = report.get("inferred", {}).get(str(lag))
+        if inferred is not None:
+            row += "  " + ("(yes)" if inferred else "(no)")
+        else:
+            row += "  " + ("yes" if report["remembered"].get(str(lag)) else "no")
         lines.append(row)
     value = report["horizon"]
     majority = f"the largest lag at which most seeds reach {target:g} held-out accuracy"
@@ -513,6 +553,9 @@ def horizon_table(report: dict) -> str:
     if report["gaps"]:
         lines.append(f"  note: not remembered at lag {', '.join(map(str, report['gaps']))} although "
                      "a longer lag is (seed noise, or a budget too tight to trust)")
+    if report.get("inferred"):
+        lines.append("  (yes)/(no): not trained; bisection infers it from the lags around it, since "
+                     "accuracy falls with lag (--search grid trains every lag)")
     lines.append(f"{len(report['runs'])} runs in {report['seconds']:.1f} s on {report['workers']} "
                  f"worker process{'es' * (report['workers'] != 1)}")
     return "\n".join(lines)

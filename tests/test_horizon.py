@@ -148,21 +148,37 @@ def test_plateau_rule_stops_only_a_flat_run_at_chance_late_in_the_budget():
 # ----------------------------------------------------------------------------- the sweep
 def test_sweep_yields_every_run_and_cancel_returns_promptly():
     configs = {"easy": EASY, "lstm": EASY.replace(arch="lstm", lr=0.01)}
-    results = list(hz.sweep(configs, [2, 3], 2, budget(30, 0.99)))
+    results = list(hz.sweep(configs, [2, 3], 2, budget(30, 0.99), search="grid"))
     assert sorted((r.arch, r.lag, r.seed) for r in results) == sorted(
         (a, lag, s) for a in configs for lag in (2, 3) for s in range(2))
 
-    slow = Sweep({"slow": EASY.replace(lag=60)}, [60], 4, budget(100_000, 1.01), max_workers=2)
+    slow = Sweep({"slow": EASY.replace(lag=60)}, [60], 4, budget(100_000, 1.01), search="grid",
+                 max_workers=2)
     threading.Timer(1.0, slow.cancel).start()
     start = time.perf_counter()
     assert list(slow.results()) == []
     assert time.perf_counter() - start < 6.0
 
 
+def test_a_real_bisection_finds_the_grid_horizon_with_fewer_runs():
+    """A small tanh RNN with the vanishing preset's recipe learns lag 2 within 50 iterations on
+    seeds 0-2 and sits at chance at lag 10 and beyond: both searches put the horizon at 2, bisection
+    after probing lag 10 and lag 2 on two seeds each."""
+    small = EASY.replace(init="xavier", init_scale=0.5, optimizer="sgd", lr=0.05, momentum=0.9)
+    found = {}
+    for search in ("grid", "bisect"):
+        run = Sweep({"small": small}, [2, 10, 20, 40], 3, budget(150, 0.9, eval_every=25),
+                    search=search)
+        results = list(run.results())
+        found[search] = (horizon(results, 0.9), run.horizons()["small"], len(results))
+    assert found["grid"] == (2, 2, 12)
+    assert found["bisect"][:2] == (2, 2) and found["bisect"][2] <= 6
+
+
 # ----------------------------------------------------------------------------- command line
 def test_horizon_json_reports_runs_and_horizon(capsys):
     code = main(["horizon", "--preset", "vanishing", "--set", "hidden=8", "--lags", "3,2",
-                 "--seeds", "2", "--steps", "20", "--json"])
+                 "--seeds", "2", "--steps", "20", "--search", "grid", "--json"])
     out, _ = capsys.readouterr()
     assert code == 0
     report = json.loads(out)
@@ -171,6 +187,22 @@ def test_horizon_json_reports_runs_and_horizon(capsys):
         assert key in report
     assert report["lags"] == [2, 3] and report["seeds"] == [0, 1] and len(report["runs"]) == 4
     assert set(report["runs"][0]) >= {"lag", "seed", "accuracy", "iterations", "reached", "diverged"}
+    assert report["search"] == "grid" and report["inferred"] == {}
+
+
+def test_horizon_bisects_by_default_and_says_what_it_inferred(capsys):
+    # 20 iterations teach nothing: lag 2 fails on its first seed, which settles a 2-seed vote
+    # (a tie is no majority), and lag 3 is inferred forgotten without training.
+    code = main(["horizon", "--preset", "vanishing", "--set", "hidden=8", "--lags", "3,2",
+                 "--seeds", "2", "--steps", "20", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0 and report["search"] == "bisect"
+    assert [(r["lag"], r["seed"]) for r in report["runs"]] == [(2, 0)]
+    assert report["horizon"] is None and report["inferred"] == {"3": False}
+    main(["horizon", "--preset", "vanishing", "--set", "hidden=8", "--lags", "3,2", "--seeds", "2",
+          "--steps", "20"])
+    table = capsys.readouterr().out
+    assert "(no)" in table and "bisection infers" in table
 
 
 def test_horizon_table_shows_a_row_per_lag(capsys):

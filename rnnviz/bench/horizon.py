@@ -20,7 +20,7 @@ def bench_horizon(quick: bool) -> dict:
     budget = config.budget(steps=int(config.sweep.steps * (QUICK_BUDGET_FRACTION if quick else 1)))
     steps = budget.steps
     configs = default_configs(config, "recall")
-    run = Sweep(configs, lags, seeds, budget)
+    run = Sweep(configs, lags, seeds, budget, search=config.sweep.search)
     start = time.perf_counter()
     results = list(run.results())
     wall = time.perf_counter() - start

@@ -116,6 +116,12 @@ class HorizonPanel(QWidget):
                                           singleStep=0.05, decimals=2, value=sweep.target)
         self.target_spin.setToolTip("Held-out accuracy that counts as remembering the lag.")
         self.target_spin.valueChanged.connect(self._target_changed)
+        self.every_lag_box = QCheckBox("Every lag", objectName="horizonEveryLagCheck",
+                                       checked=sweep.search == "grid")
+        self.every_lag_box.setToolTip(
+            "Train every lag on every seed: the whole accuracy curve, slower. Unchecked, a bisection "
+            "on the lag grid trains only the lags it needs (accuracy falls with lag), and at each "
+            "only the seeds that can still change the majority.")
 
         self.arch_boxes: dict[str, QCheckBox] = {}
         for arch, colour in zip(self._config.architectures, LINE_COLOURS):
@@ -192,7 +198,8 @@ class HorizonPanel(QWidget):
         self.definition_label = QLabel(objectName="horizonDefinition", wordWrap=True)
         self.definition_label.setText(
             f"<b>Memory horizon.</b> {self._config.definition} {early_stop_text(self._config)} "
-            "Big dots: mean over seeds; small dots: single seeds; ring: the horizon.")
+            "Big dots: mean over seeds; small dots: single seeds; ring: the horizon. Unless "
+            "'Every lag' is checked, only the lags a bisection needs are trained.")
         self.definition_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.definition_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
@@ -205,6 +212,7 @@ class HorizonPanel(QWidget):
         form.addRow("Seeds", self.seeds_spin)
         form.addRow("Budget", self.steps_spin)
         form.addRow("Target", self.target_spin)
+        form.addRow("", self.every_lag_box)
         arch_box = QGroupBox("Architectures")
         arch_layout = QVBoxLayout(arch_box)
         for box in self.arch_boxes.values():
@@ -288,7 +296,8 @@ class HorizonPanel(QWidget):
             configs = self.configs()
             budget = self._config.budget(steps=self.steps_spin.value(),
                                          target=self.target_spin.value())
-            sweep = Sweep(configs, self.lags(), self.seeds_spin.value(), budget)
+            sweep = Sweep(configs, self.lags(), self.seeds_spin.value(), budget,
+                          search="grid" if self.every_lag_box.isChecked() else "bisect")
         except (ValueError, OSError) as exc:   # a bad base preset: say so, keep running
             self.status_label.setText(f"Cannot start: {exc}")
             return False
@@ -298,7 +307,7 @@ class HorizonPanel(QWidget):
         self._reset_plot(self.lags())
         self.progress.setRange(0, len(sweep))
         self.progress.setValue(0)
-        self.status_label.setText(f"Running {len(sweep)} runs on {sweep.max_workers} worker "
+        self.status_label.setText(f"Running up to {len(sweep)} runs on {sweep.max_workers} worker "
                                   f"process{'es' * (sweep.max_workers != 1)}…")
         self._worker = SweepWorker(sweep)
         self._thread = QThread()
@@ -367,6 +376,7 @@ class HorizonPanel(QWidget):
             seconds = sum(r.seconds for r in self.results)
             self.status_label.setText(f"Done: {len(self.results)} runs "
                                       f"({seconds:.0f} s of training in total).")
+            self.progress.setRange(0, len(self.results))   # the search needed no more runs
         self._cleanup()
         self.sweepFinished.emit(cancelled)
 
@@ -380,7 +390,8 @@ class HorizonPanel(QWidget):
 
     def _set_running(self, running: bool) -> None:
         for widget in (self.task_combo, self.base_combo, self.lags_edit, self.seeds_spin,
-                       self.steps_spin, self.target_spin, *self.arch_boxes.values()):
+                       self.steps_spin, self.target_spin, self.every_lag_box,
+                       *self.arch_boxes.values()):
             widget.setEnabled(not running)
         self.cancel_button.setEnabled(running)
         self._update_run_enabled()

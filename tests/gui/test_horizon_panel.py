@@ -23,8 +23,9 @@ def panel(qtbot):
     widget.shutdown()
 
 
-def configure(panel, lags, steps, seeds=1, archs=("tanh", "lstm")):
+def configure(panel, lags, steps, seeds=1, archs=("tanh", "lstm"), every_lag=True):
     panel.findChild(QLineEdit, "horizonLagsEdit").setText(lags)
+    panel.findChild(QCheckBox, "horizonEveryLagCheck").setChecked(every_lag)
     panel.steps_spin.setValue(steps)
     panel.seeds_spin.setValue(seeds)
     for arch in ARCHITECTURES:
@@ -71,6 +72,18 @@ def test_a_tiny_sweep_fills_plot_and_table_and_saves(panel, qtbot, tmp_path):
     rows = list(csv.DictReader(open(tmp_path / "h.csv", encoding="utf-8")))
     assert len(rows) == 4 and {"arch", "lag", "seed", "accuracy", "reached"} <= set(rows[0])
     assert panel.save_png(tmp_path / "h.png") and (tmp_path / "h.png").stat().st_size > 1000
+
+
+def test_by_default_a_bisection_trains_only_the_lags_it_needs(panel, qtbot):
+    assert not panel.findChild(QCheckBox, "horizonEveryLagCheck").isChecked()
+    # 20 iterations teach a tanh RNN nothing: the middle lag 3 fails, then lag 2; 5 is never trained.
+    configure(panel, "2, 3, 5", steps=20, archs=("tanh",), every_lag=False)
+    with qtbot.waitSignal(panel.sweepFinished, timeout=30_000) as finished:
+        assert panel.start()
+    assert finished.args == [False]
+    assert [r.lag for r in panel.results] == [3, 2]
+    assert panel.progress.value() == panel.progress.maximum() == len(panel.results)
+    assert "Done" in panel.status_label.text()
 
 
 def test_cancel_stops_a_long_sweep_promptly(panel, qtbot):
