@@ -146,8 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "BPTT frames, each held equally long")
 
     horizon = _command(sub, "horizon", "measure the memory horizon: accuracy against lag",
-                       "Train a preset at each lag for several seeds and report the largest lag at "
-                       "which it reaches the target held-out accuracy.")
+                       "Train a preset at the lags of a grid for several seeds and report the largest "
+                       "lag at which it reaches the target held-out accuracy (by default a "
+                       "bisection trains only the lags it needs; --search grid trains every lag).")
     _add_run_options(horizon)
     horizon.add_argument("--lags", default="5,10,20,40,80,160", help="comma-separated lags")
     horizon.add_argument("--seeds", type=_positive_int, default=3, metavar="N",
