@@ -58,6 +58,31 @@ _DERIVATIVES = {
 }
 
 
+def kind_and_step(index: int, T: int) -> tuple[str, int]:
+    """Frame index of a pass over T steps → (FORWARD, t) for 0..T-1, (LOSS, T) for T,
+    (BACKWARD, t) for T+1..2T."""
+    if not 0 <= index <= 2 * T:
+        raise IndexError(f"frame {index} is out of range; there are {2 * T + 1} frames (0 .. {2 * T})")
+    if index < T:
+        return FORWARD, index + 1
+    if index == T:
+        return LOSS, T
+    return BACKWARD, 2 * T + 1 - index
+
+
+def revealed(index: int, T: int) -> tuple[str, int, np.ndarray, np.ndarray]:
+    """What exists at frame `index`: (kind, t, hidden_shown, grad_shown), the masks (bool, (T,)) of
+    the steps whose h_t the forward pass and whose ∂L/∂h_t the backward pass have computed so far.
+    The stepper and the animated diagram both draw frame i from these masks, so they agree."""
+    kind, t = kind_and_step(index, T)
+    steps = np.arange(1, T + 1)
+    if kind == FORWARD:
+        return kind, t, steps <= t, np.zeros(T, bool)
+    if kind == LOSS:
+        return kind, t, np.ones(T, bool), np.zeros(T, bool)
+    return kind, t, np.ones(T, bool), steps >= t
+
+
 @dataclass(frozen=True)
 class Frame:
     """One frame of the stepper: which step, what happens, and the formula lines with numbers."""
@@ -308,14 +333,7 @@ class BPTTFrames:
 
     def kind_and_step(self, index: int) -> tuple[str, int]:
         """Frame index → (FORWARD, t) for 0..T-1, (LOSS, T) for T, (BACKWARD, t) for T+1..2T."""
-        T = self.T
-        if not 0 <= index <= 2 * T:
-            raise IndexError(f"frame {index} is out of range; there are {2 * T + 1} frames (0 .. {2 * T})")
-        if index < T:
-            return FORWARD, index + 1
-        if index == T:
-            return LOSS, T
-        return BACKWARD, 2 * T + 1 - index
+        return kind_and_step(index, self.T)
 
     def running_sum(self, index: int) -> np.ndarray:
         """Σ_{s=t}^{T} Σ_b h_{s-1}ᵀ δa_s after backward frame `index` (zeros before the backward pass).

@@ -402,9 +402,6 @@ def _record_training(acts, target, path, fps, size, progress, label) -> RecordRe
     with VideoWriter(path, fps, size) as video, _progress_bar(frames, progress, label) as bar:
         for number, (session, n, rate) in enumerate(acts):
             target.restart(session.snapshot())
-            for view in target.views:
-                if hasattr(view, "show_all"):   # the diagram: every step in view, not only the last ones
-                    view.show_all()
             if isinstance(target, WindowTarget):
                 target.set_speed_text(f"{rate * fps:,.3g} it/s")
             if number > 0:

@@ -193,7 +193,7 @@ class GradientScale(ColourScale):
     def bar_label(self, quantity: str) -> str:
         """The colour bar's title for `quantity` (e.g. "‖∂L/∂h_t‖")."""
         if self.relative:
-            return f"log₁₀ ( {quantity} / largest step's )"
+            return f"log₁₀ {quantity}, share of the largest step"
         return f"log₁₀ {quantity}"
 
     def describe(self) -> str:

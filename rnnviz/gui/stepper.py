@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QPus
 
 from threadpoolctl import threadpool_limits
 
-from rnnviz.bptt_frames import BACKWARD, FORWARD, LOSS, BPTTFrames
+from rnnviz.bptt_frames import BACKWARD, FORWARD, LOSS, BPTTFrames, revealed
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 from rnnviz.gui.unrolled_view import UnrolledView, readout_of
 
@@ -325,7 +325,7 @@ class BPTTStepper(QWidget):
         T = frames.T
         settings = frames.inspection.settings
         self.diagram.set_structure(T, frames.arch, frames.skip, readout_of(settings), frames.labels)
-        self.diagram.fix_levels(frames.hidden_rms, frames.delta_norm)
+        self.diagram.fix_levels(frames.hidden_rms)
         self.slider.blockSignals(True)
         self.slider.setRange(0, frames.n_frames - 1)
         self.slider.setPageStep(max(1, T // 10))
@@ -445,15 +445,10 @@ class BPTTStepper(QWidget):
     def _show(self, index: int) -> None:
         frames = self.frames
         frame = frames.frame(index)
-        kind, t, T = frame.kind, frame.step, frames.T
-        steps = np.arange(1, T + 1)
-        if kind == FORWARD:
-            hidden_shown, grad_shown, where = steps <= t, np.zeros(T, bool), f"forward, t = {t}"
-        elif kind == LOSS:
-            hidden_shown, grad_shown, where = np.ones(T, bool), np.zeros(T, bool), "the loss"
-        else:
-            hidden_shown, grad_shown, where = np.ones(T, bool), steps >= t, f"backward, t = {t}"
-        self.diagram.set_values(frames.hidden_rms, frames.delta_norm, hidden_shown=hidden_shown, grad_shown=grad_shown)
+        kind, t, hidden_shown, grad_shown = revealed(index, frames.T)
+        where = {FORWARD: f"forward, t = {t}", LOSS: "the loss"}.get(kind, f"backward, t = {t}")
+        self.diagram.set_values(frames.hidden_rms, frames.delta_norm, frames.contribution_norm_batch,
+                                hidden_shown=hidden_shown, grad_shown=grad_shown)
         self.diagram.highlight(t, kind)
         self.frame_label.setText(f"Frame {index + 1} of {frames.n_frames}: {where}")
         text = self._texts.get(index)
@@ -462,8 +457,8 @@ class BPTTStepper(QWidget):
         self.formula.setText(text)
         self.cursor.setValue(t)
         if kind == BACKWARD:
-            shown = steps >= t
-            x = steps[shown]
+            shown = grad_shown
+            x = np.arange(1, frames.T + 1)[shown]
             for curve, values in ((self.delta_curve, frames.delta_norm), (self.product_curve, frames.product_norm),
                                   (self.contribution_curve, frames.contribution_norm_batch)):
                 y = values[shown]

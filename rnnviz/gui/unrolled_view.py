@@ -1,45 +1,67 @@
-"""The network unrolled through time: x_t → h_t → y_t for every step, and the backward wave on W_H.
+"""The network unrolled through time, drawn the way a lecturer draws it on the board.
 
-One step t is one column: the input x_t at the bottom, the hidden state h_t in the middle, the output
-y_t on top (only y_T when the loss reads the last step). Arrows W_I (x_t → h_t), W_H (h_{t-1} → h_t)
-and W_O (h_t → y_t) are the same three matrices at every step. Skip connections add arcs
-h_{t-k} → h_t (W_S); an LSTM's h_t is a cell with the cell state c_t running along its top.
+A chain h_0 → h_1 → … → h_T, one node per time step, the input x_t under each node and the output
+y_t above it (or y_T → L after the last node when the loss reads only the last step). Between two
+nodes run two arrows:
 
-Colours: each W_H arrow by ‖∂L/∂h_t‖ on a log scale (cividis), the gradient that flows back along it,
-so vanishing shows as a fade to the left and exploding as a glare; each h_t by its activation
-(rms over units, viridis). Both colour bars are always shown. Zoomed out (T = 100–500), steps turn
-into bands, and an overview strip below shows the whole sequence with the visible window marked.
+- → the **W_H arrow** h_{t-1} → h_t, coloured by step t's contribution ‖h_{t-1}ᵀ δa_t‖_F to dL/dW_H
+  (the contribution heatmap's column t);
+- ← the **backward arrow** under it, coloured by ‖∂L/∂h_t‖, the gradient leaving h_t for h_{t-1}.
 
-The diagram is one item painted in a single pass: a run creates it once (`set_structure`) and a
-frame only recolours it (`set_values`), so a redraw costs a few milliseconds even at T = 500.
+Both use the one gradient colour scale (`rnnviz.gui.colour_scale.GradientScale`): relative to the
+largest step of the same iteration by default (dark = vanished), or absolute (a toggle). Nodes show
+rms h_t (viridis). Skip connections add arcs h_{t-k} → h_t; an LSTM's h_t is a square cell with its
+cell state c_t running along the top.
+
+A long sequence wraps into rows like a line of text (each row's first arrows come in from the left
+edge); the layout picks the number of rows that makes nodes and arrows largest, so up to T = 100
+every step is a node with its arrows at 1280×720. Where even that is too small the diagram becomes
+an overview: each step a thin column (h_t, its W_H share, ‖∂L/∂h_t‖) in the same rows.
+
+Animated: each iteration plays as the lecture tells it, a forward sweep left → right (h_t appears),
+the loss, then the backward wave right → left whose colour is the real ‖∂L/∂h_t‖ (the snapshot's
+batch ‖∂L/∂h_t‖_F, the BPTT stepper's "whole batch ‖δ_t‖_F"). Frame i of the sweep reveals what
+frame i of the stepper reveals (`rnnviz.bptt_frames.revealed`). A new iteration starts when the
+previous one has played; paused, the diagram holds the last iteration, complete.
+
+Cheap: the layout and the static parts (x and y nodes, W_I and W_O arrows, outlines, labels, the
+colour legend) are painted once into two cached pixmaps; a frame draws those and, per step, one
+node fill and two arrow polygons with prebuilt brushes.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import time
+from dataclasses import dataclass
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QLinearGradient, QPainter, QPainterPath, QPen,
+                           QPixmap, QPolygonF)
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from rnnviz.gui.colour_scale import ColourScale, GradientScale
+from rnnviz.bptt_frames import BACKWARD, FORWARD, LOSS, revealed
+from rnnviz.gui.colour_scale import ABSOLUTE, RELATIVE, ColourScale, GradientScale
 from rnnviz.gui.frame_budget import in_hidden_tab
-from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme, colormap
+from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 
 #: Tasks whose loss reads every step's output y_t (the others read only y_T). Mirrors the engine's tasks.
 READOUT_ALL_TASKS = frozenset({"sine", "text"})
 
-Y_X, Y_H, Y_Y = 0.0, 1.0, 2.0          # rows of x_t, h_t, y_t in data coordinates
-Y_LABEL = -0.62                         # step labels under x_t
 LABEL_SOURCE = "example 1 of the inspected batch"   # what `set_labels` words are, by default
-Y_RANGE = (-0.95, 2.55)
-DETAIL_PX = 14.0                        # below this many pixels per step, steps are drawn as bands
-MAX_ROW_PX = 120                        # pixels between the x, h and y rows at most
-FIT_STEPS = 40                          # up to this many steps the view opens on all of them
-INITIAL_STEPS = 30                      # a longer sequence opens on its last steps (the overview shows all)
+MIN_DETAIL_PX = 8.0        # nodes and arrows at least this large, or the diagram becomes an overview
+COMFORT_PX = 14.0          # the fewest rows that give nodes and arrows this size (one row if it can)
+MAX_RADIUS = 18.0          # node radius at most (short sequences)
+MAX_ROWS = 12
+LABEL_PX = 11              # step labels and legend text
+LEGEND_PX = 30             # the colour legend under the rows
+MIN_BAND_ROW_PX = 30       # overview rows at least this tall
+#: The animation: seconds for the forward sweep, the loss, the backward wave and the complete
+#: picture held before the next iteration plays; frames are drawn every FRAME_MS.
+FORWARD_S, LOSS_S, BACKWARD_S, HOLD_S = 0.6, 0.15, 0.9, 0.45
+FRAME_MS = 15
 
 _SUBSCRIPT = str.maketrans("0123456789-+", "₀₁₂₃₄₅₆₇₈₉₋₊")
 
@@ -53,293 +75,614 @@ def readout_of(settings) -> str:
     return "all" if getattr(settings, "task", "") in READOUT_ALL_TASKS else "last"
 
 
-class UnrolledDiagram(pg.GraphicsObject):
-    """The unrolled network as one QGraphicsItem, painted in device pixels at any zoom."""
+# ---------------------------------------------------------------------------------------------- layout
+@dataclass(frozen=True)
+class Layout:
+    """Where everything goes, in widget pixels. Steps t = 1..T; index 0 of `x`, `y` is h_0."""
 
-    def __init__(self, theme: Theme = LIGHT) -> None:
-        super().__init__()
+    mode: str                  # "detail" (nodes and arrows) or "bands" (the overview)
+    rows: int
+    per_row: int
+    pitch: float               # pixels from one step to the next
+    r: float                   # node radius (detail)
+    x: np.ndarray              # (T+1,) centre of h_t
+    y: np.ndarray              # (T+1,) centre of h_t (detail) / of the row's h band (bands)
+    row_top: np.ndarray        # (rows,)
+    row_height: float
+    left: float                # where every row starts (the entry margin)
+    right: float
+    y_band: float              # height above h reserved for y_t (readout "all")
+    legend_top: float
+
+    def row_of(self, t: int) -> int:
+        return 0 if t == 0 else (t - 1) // self.per_row
+
+    def step_at(self, px: float, py: float) -> int | None:
+        """The step t (0..T) whose column holds the point, or None."""
+        T = len(self.x) - 1
+        if T <= 0 or not self.row_top[0] <= py < self.row_top[-1] + self.row_height:
+            return None
+        row = int((py - self.row_top[0]) // self.row_height)
+        col = int(math.floor((px - self.left) / self.pitch))
+        if row == 0 and col == 0:
+            return 0
+        if not 1 <= col <= self.per_row:
+            return None
+        t = row * self.per_row + col
+        return t if t <= T else None
+
+
+def _row_shape(readout: str, arch: str) -> tuple[float, float, float]:
+    """Detail rows in units of the node radius r: (above h: y band, above h: arcs or the c line,
+    below h to the bottom of x_t); plus LABEL_PX + 4 px for labels."""
+    y_band = 3.6 if readout == "all" else 0.0
+    arcs = 2.0 if arch in ("skip", "lstm") else 0.8
+    return y_band, arcs, 1.0 + 3.3 + 0.75 + 0.5
+
+
+def compute_layout(T: int, width: float, height: float, readout: str, arch: str) -> Layout:
+    """Choose the number of rows that makes the nodes and arrows largest (the smaller of the node's
+    diameter and the W_H arrow's length); below MIN_DETAIL_PX the overview's thin columns."""
+    left, right = 4.0, max(width - 4.0, 10.0)
+    top, bottom = 4.0, max(height - LEGEND_PX - 2.0, 20.0)
+    y_band, arcs, below = _row_shape(readout, arch)
+    units = y_band + arcs + 1.0 + below
+    extra = 1.0 + (1.9 if readout == "last" else 0.0)     # entry margin (h_0), and y_T → L at the end
+    best = None
+    for rows in range(1, min(T, MAX_ROWS) + 1):
+        per_row = math.ceil(T / rows)
+        rows = math.ceil(T / per_row)
+        pitch = (right - left) / (per_row + extra)
+        row_height = (bottom - top) / rows
+        r = min(0.3 * pitch, (row_height - LABEL_PX - 6) / units, MAX_RADIUS)
+        size = min(2 * r, pitch - 2 * r - 2)
+        if best is None or size > best[0] + 0.5:
+            best = (size, rows, per_row, pitch, r, row_height)
+        if size >= COMFORT_PX:
+            best = (size, rows, per_row, pitch, r, row_height)
+            break
+    size, rows, per_row, pitch, r, row_height = best
+    mode = "detail" if size >= MIN_DETAIL_PX else "bands"
+    if mode == "bands":      # the overview: as few rows as keep each step at least ~3 px wide
+        rows = max(1, min(math.ceil(T * 3.0 / (right - left)), int((bottom - top) // MIN_BAND_ROW_PX), T))
+        per_row = math.ceil(T / rows)
+        rows = math.ceil(T / per_row)
+        pitch = (right - left) / (per_row + 1.0)
+        row_height = min((bottom - top) / rows, 90.0)
+        r = 0.0
+    if mode == "detail":     # rows as tall as their contents, the block centred in the space
+        needed = units * r + LABEL_PX + 6
+        top += max(0.0, 0.5 * (bottom - top - rows * needed))
+        row_height = min(row_height, needed)
+    steps = np.arange(T + 1)
+    row = np.where(steps == 0, 0, (steps - 1) // per_row)
+    col = np.where(steps == 0, 0, (steps - 1) % per_row + 1)
+    row_top = top + row_height * np.arange(rows)
+    x = left + (col + 0.5) * pitch
+    if mode == "detail":
+        y = row_top[row] + (y_band + arcs + 1.0) * r
+    else:
+        y = row_top[row] + 0.5 * row_height
+    return Layout(mode=mode, rows=rows, per_row=per_row, pitch=pitch, r=r, x=x, y=y, row_top=row_top,
+                  row_height=row_height, left=left, right=right, y_band=y_band * r,
+                  legend_top=row_top[-1] + row_height + 2.0)
+
+
+def _arrow(x0: float, x1: float, y: float, width: float, head: float, spread: float) -> QPolygonF:
+    """A horizontal arrow from x0 to x1 (either way) as one polygon: shaft `width` thick, a head
+    `head` long and `spread` wide."""
+    d = 1.0 if x1 >= x0 else -1.0
+    head = min(head, 0.6 * abs(x1 - x0))
+    xh = x1 - d * head
+    w, s = 0.5 * width, 0.5 * max(spread, width)
+    return QPolygonF([QPointF(x0, y - w), QPointF(xh, y - w), QPointF(xh, y - s), QPointF(x1, y),
+                      QPointF(xh, y + s), QPointF(xh, y + w), QPointF(x0, y + w)])
+
+
+class _Sweep:
+    """Which frame of the forward/loss/backward sequence is showing, from the time it started."""
+
+    def __init__(self, T: int, start: float) -> None:
+        self.T, self.start = T, start
+
+    def index(self, now: float) -> int | None:
+        """Frame 0..2T at `now`; 2T (everything computed) while the picture is held; None once over."""
+        T, e = self.T, now - self.start
+        if e < FORWARD_S:
+            return min(int(e / FORWARD_S * T), T - 1)
+        e -= FORWARD_S
+        if e < LOSS_S:
+            return T
+        e -= LOSS_S
+        if e < BACKWARD_S:
+            return T + 1 + min(int(e / BACKWARD_S * T), T - 1)
+        return 2 * T if e < BACKWARD_S + HOLD_S else None
+
+
+# ---------------------------------------------------------------------------------------------- canvas
+class DiagramCanvas(QWidget):
+    """The painted diagram. The view hands it the structure, colour indices and masks; it lays out,
+    caches what does not change and paints."""
+
+    def __init__(self, theme: Theme = LIGHT, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("unrolledCanvas")
+        self.setMouseTracking(True)
+        self.setMinimumSize(200, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.T = 0
         self.arch = "rnn"
         self.skip: int | None = None
         self.readout = "last"
         self.labels: list[str] = []
-        self.node_colours: list[QColor | None] = []
-        self.arrow_colours: list[QColor | None] = []
         self.highlight_step: int | None = None
         self.highlight_kind: str | None = None
+        self.front: tuple[str, int] | None = None     # the sweep's current (kind, t)
+        self.layout_: Layout | None = None
+        self._node_idx: np.ndarray | None = None      # LUT indices per step, or None (not computed)
+        self._fwd_idx: np.ndarray | None = None
+        self._back_idx: np.ndarray | None = None
+        self._hidden_shown: np.ndarray | None = None
+        self._grad_shown: np.ndarray | None = None
+        self._under: QPixmap | None = None
+        self._over: QPixmap | None = None
+        self._node_rects: list[QRectF] = []
+        self._fwd_polys: list[QPolygonF] = []
+        self._back_polys: list[QPolygonF] = []
+        self.grad_lut = self.node_lut = None
+        self.grad_caption = ("", "", "")
+        self.node_levels = (0.0, 1.0)
         self.set_theme(theme)
 
+    # ------------------------------------------------------------------ model
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self._text = QColor(theme.text)
         self._muted = QColor(theme.muted)
         self._base = QColor(theme.base)
+        self._faint = QColor(theme.muted)
+        self._faint.setAlpha(70)
         self._cell = QColor(OKABE_ITO["green"] if not theme.dark else "#3FC3A0")
         self._skip = QColor(OKABE_ITO["purple"])
-        glow = QColor(theme.highlight)
-        glow.setAlpha(48)
-        self._glow = glow
         self._accent = QColor(OKABE_ITO["vermillion"] if not theme.dark else OKABE_ITO["orange"])
-        self.update()
+        glow = QColor(theme.highlight)
+        glow.setAlpha(60)
+        self._glow = glow
+        self.invalidate()
 
-    # ------------------------------------------------------------------ model
+    def set_luts(self, grad_lut: np.ndarray, node_lut: np.ndarray) -> None:
+        """The colour maps (256×4 uint8) of the gradient arrows and the nodes."""
+        self.grad_lut, self.node_lut = grad_lut, node_lut
+        self._grad_brushes = [QBrush(QColor(int(r), int(g), int(b))) for r, g, b, _ in grad_lut]
+        self._node_brushes = [QBrush(QColor(int(r), int(g), int(b))) for r, g, b, _ in node_lut]
+        self.invalidate()
+
+    def set_legend(self, grad_caption: tuple[str, str, str], node_levels: tuple[float, float]) -> None:
+        """What the legend says: the gradient bar's (title, low end, high end) and the nodes' range."""
+        if (grad_caption, node_levels) != (self.grad_caption, self.node_levels):
+            self.grad_caption, self.node_levels = grad_caption, node_levels
+            self.invalidate()
+
     def set_structure(self, T: int, arch: str, skip: int | None, readout: str, labels=None) -> None:
-        self.prepareGeometryChange()
         self.T = int(T)
         self.arch = arch
         self.skip = int(skip) if arch == "skip" and skip else None
         self.readout = readout
         self.labels = list(labels) if labels is not None else []
-        self.node_colours = [None] * self.T
-        self.arrow_colours = [None] * self.T
+        self._node_idx = self._fwd_idx = self._back_idx = None
+        self._hidden_shown = self._grad_shown = None
         self.highlight_step = None
+        self.front = None
+        self.layout_ = None
+        self.invalidate()
+
+    def set_indices(self, nodes: np.ndarray | None, forward: np.ndarray | None, backward: np.ndarray | None) -> None:
+        """LUT indices (T,) of each step's node fill, W_H arrow and backward arrow (None: not known)."""
+        self._node_idx, self._fwd_idx, self._back_idx = nodes, forward, backward
         self.update()
 
-    def set_colours(self, nodes: list[QColor | None], arrows: list[QColor | None]) -> None:
-        self.node_colours = nodes
-        self.arrow_colours = arrows
+    def set_masks(self, hidden_shown: np.ndarray | None, grad_shown: np.ndarray | None,
+                  front: tuple[str, int] | None = None) -> None:
+        """Which steps' h_t and gradients exist yet (None: all), and where the sweep is."""
+        self._hidden_shown, self._grad_shown, self.front = hidden_shown, grad_shown, front
         self.update()
 
     def set_highlight(self, step: int | None, kind: str | None) -> None:
         self.highlight_step, self.highlight_kind = step, kind
         self.update()
 
-    def boundingRect(self) -> QRectF:
-        return QRectF(-0.7, Y_RANGE[0], self.T + 1.4, Y_RANGE[1] - Y_RANGE[0])
+    def colour_of(self, indices: np.ndarray | None, t: int, nodes: bool = False) -> QColor | None:
+        if indices is None:
+            return None
+        brushes = self._node_brushes if nodes else self._grad_brushes
+        return brushes[int(indices[t - 1])].color()
+
+    @property
+    def arrow_colours(self) -> list[QColor | None]:
+        """The W_H arrows' colours as drawn now (None: not yet computed)."""
+        shown = self._grad_shown
+        return [self.colour_of(self._fwd_idx, t) if shown is None or shown[t - 1] else None
+                for t in range(1, self.T + 1)]
+
+    @property
+    def node_colours(self) -> list[QColor | None]:
+        shown = self._hidden_shown
+        return [self.colour_of(self._node_idx, t, nodes=True) if shown is None or shown[t - 1] else None
+                for t in range(1, self.T + 1)]
+
+    def invalidate(self) -> None:
+        """Lay out and cache again at the next paint (size, structure, theme or legend changed)."""
+        self._under = self._over = None
+        self.update()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.layout_ = None
+        self.invalidate()
+
+    def sizeHint(self) -> QSize:
+        return QSize(640, 360)
+
+    # ------------------------------------------------------------------ geometry and caches
+    def _ensure_cache(self) -> None:
+        if self.layout_ is None:
+            self.layout_ = compute_layout(self.T, self.width(), self.height(), self.readout, self.arch) \
+                if self.T else None
+            self._under = self._over = None
+            if self.layout_ is not None:
+                self._build_shapes(self.layout_)
+        if self._under is None:
+            ratio = self.devicePixelRatioF()
+            self._under = self._pixmap(ratio, self._base)
+            self._over = self._pixmap(ratio, Qt.GlobalColor.transparent)
+            for pixmap, paint in ((self._under, self._paint_under), (self._over, self._paint_over)):
+                p = QPainter(pixmap)
+                p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+                if self.layout_ is not None:
+                    paint(p, self.layout_)
+                if pixmap is self._under:
+                    self._paint_legend(p)
+                p.end()
+
+    def _pixmap(self, ratio: float, fill) -> QPixmap:
+        pixmap = QPixmap(max(1, int(self.width() * ratio)), max(1, int(self.height() * ratio)))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(fill)
+        return pixmap
+
+    def _build_shapes(self, L: Layout) -> None:
+        """Node rectangles and arrow polygons of every step, once per layout."""
+        T, r, P = self.T, L.r, L.pitch
+        self._node_rects, self._fwd_polys, self._back_polys = [], [], []
+        if L.mode == "detail":
+            w = max(3.0, 0.5 * r)
+            head = min(max(0.9 * r, 4.0), 10.0)
+            for t in range(1, T + 1):
+                cx, cy = float(L.x[t]), float(L.y[t])
+                self._node_rects.append(QRectF(cx - r, cy - r, 2 * r, 2 * r))
+                start = cx - P + r + 1.5       # the right edge of h_{t-1}, or the row's entry margin
+                self._fwd_polys.append(_arrow(start, cx - r - 1.5, cy, w, head, 2.2 * w))
+                by = cy + r + 0.75 * w + 2.0
+                self._back_polys.append(_arrow(cx - 0.25 * r, start - r + 0.25 * r + 1.0, by, 0.8 * w, head,
+                                               1.9 * w))
+        else:
+            band = L.row_height / 4.2
+            wdt = max(L.pitch * 0.84, 1.0)
+            for t in range(1, T + 1):
+                left, cy = float(L.x[t]) - 0.5 * wdt, float(L.y[t])
+                self._node_rects.append(QRectF(left, cy - 1.5 * band, wdt, band))
+                self._fwd_polys.append(QPolygonF(QRectF(left, cy - 0.5 * band, wdt, band)))
+                self._back_polys.append(QPolygonF(QRectF(left, cy + 0.5 * band, wdt, band)))
 
     # ------------------------------------------------------------------ painting
-    def paint(self, p: QPainter, option, widget=None) -> None:
-        if self.T == 0:
-            return
-        tr = p.transform()
-        sx, ox, sy, oy = tr.m11(), tr.dx(), tr.m22(), tr.dy()
-        if sx <= 0 or sy == 0:
-            return
-        vb = self.getViewBox()
-        x0, x1 = vb.viewRange()[0] if vb is not None else (0, self.T)
-        reach = (self.skip or 1) + 1
-        lo, hi = max(0, int(math.floor(x0)) - reach), min(self.T, int(math.ceil(x1)) + 1)
-        X = lambda x: sx * x + ox
-        Y = lambda y: sy * y + oy
-        unit = abs(sy)
-        p.save()
-        p.resetTransform()
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        if self.highlight_step is not None:
-            self._paint_highlight(p, X, Y, sx)
-        if sx >= DETAIL_PX:
-            self._paint_detail(p, X, Y, sx, unit, lo, hi)
-        else:
-            self._paint_bands(p, X, Y, sx, unit, lo, hi)
-        self._paint_labels(p, X, Y, sx, lo, hi)
-        p.restore()
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        self._ensure_cache()
+        p.drawPixmap(0, 0, self._under)
+        L = self.layout_
+        if L is not None:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, L.mode == "detail")
+            self._paint_values(p, L)
+        p.drawPixmap(0, 0, self._over)
+        if L is not None and L.mode == "detail" and L.r >= 9:
+            self._paint_node_names(p, L)
+        p.end()
 
-    def _paint_highlight(self, p, X, Y, sx) -> None:
-        t = self.highlight_step
-        half = max(sx * 0.5, 3.0)
-        rect = QRectF(X(t) - half, Y(Y_Y + 0.45), 2 * half, Y(Y_X - 0.45) - Y(Y_Y + 0.45))
+    def _paint_values(self, p: QPainter, L: Layout) -> None:
+        """Per frame: the glow at the sweep's front, node fills, W_H and backward arrows."""
+        T = self.T
+        marked = self.front or ((self.highlight_kind, self.highlight_step) if self.highlight_step else None)
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(self._glow)
-        p.drawRoundedRect(rect, 6, 6)
-
-    def _arrow(self, p: QPainter, a: QPointF, b: QPointF, pen: QPen, head: float) -> None:
-        """A line from a to b with a filled head of length `head` at b, at least as wide as the pen."""
-        dx, dy = b.x() - a.x(), b.y() - a.y()
-        length = math.hypot(dx, dy)
-        if length < 1e-6:
-            return
-        ux, uy = dx / length, dy / length
-        head = min(head, 0.6 * length)
-        p.setPen(pen)
-        p.drawLine(a, QPointF(b.x() - 0.8 * head * ux, b.y() - 0.8 * head * uy))
-        if head <= 0:
-            return
-        half = max(0.5 * head, 0.95 * pen.widthF())
-        base = QPointF(b.x() - head * ux, b.y() - head * uy)
-        left = QPointF(base.x() + half * uy, base.y() - half * ux)
-        right = QPointF(base.x() - half * uy, base.y() + half * ux)
-        p.setBrush(pen.color())
-        p.setPen(Qt.PenStyle.NoPen)
-        p.drawPolygon(QPolygonF([b, left, right]))
-
-    def _paint_detail(self, p, X, Y, sx, unit, lo, hi) -> None:
-        r = min(0.26 * sx, 0.24 * unit, 16.0)
-        lstm = self.arch == "lstm"
-        cell_w, cell_h = (1.1 * r, 1.3 * r) if lstm else (r, r)      # half sizes of the h node
-        head = min(max(r * 0.55, 4.0), 9.0)
-        hy, xy, yy = Y(Y_H), Y(Y_X), Y(Y_Y)
-        width = max(1.5, min(5.0, 0.35 * r))
-        ribbon = max(3.0, min(10.0, 0.75 * r))           # the W_H arrows carry the story: drawn wide
-        muted = QPen(self._muted, max(1.0, width * 0.6))
-        # W_I and W_O arrows
-        for t in range(max(1, lo), hi + 1):
-            cx = X(t)
-            self._arrow(p, QPointF(cx, xy - r), QPointF(cx, hy + cell_h), muted, head * 0.8)
-            if self.readout == "all" or t == self.T:
-                self._arrow(p, QPointF(cx, hy - cell_h), QPointF(cx, yy + r), muted, head * 0.8)
-        # skip arcs h_{t-k} → h_t, above the hidden row
-        if self.skip is not None:
-            k = self.skip
-            pen = QPen(self._skip, max(1.0, width * 0.5))
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            rise = min(0.55 * unit, 0.35 * k * sx)
-            for t in range(max(k + 1, lo), hi + 1):
-                path = QPainterPath(QPointF(X(t - k) + 0.3 * cell_w, hy - cell_h))
-                path.cubicTo(QPointF(X(t - k) + 0.3 * k * sx, hy - cell_h - rise),
-                             QPointF(X(t) - 0.3 * k * sx, hy - cell_h - rise),
-                             QPointF(X(t) - 0.3 * cell_w, hy - cell_h))
-                p.setPen(pen)
-                p.drawPath(path)
-        # LSTM: the cell state line along the top of the cells
-        if lstm:
-            cy = hy - 0.62 * cell_h
-            pen = QPen(self._cell, max(2.0, width))
-            for t in range(max(1, lo), hi + 1):
-                start = X(t - 1) + (cell_w if t > 1 else 0.35 * sx)
-                self._arrow(p, QPointF(start, cy), QPointF(X(t) - cell_w, cy), pen, head * 0.8 if t > 1 else 0)
-        # W_H arrows h_{t-1} → h_t, coloured by ‖∂L/∂h_t‖
-        for t in range(max(1, lo), hi + 1):
-            colour = self.arrow_colours[t - 1]
-            if colour is None:
-                pen = QPen(self._muted, width * 0.6, Qt.PenStyle.DashLine)
+        if marked is not None and 1 <= marked[1] <= T:
+            t = marked[1]
+            half = 0.5 * L.pitch
+            top = L.row_top[L.row_of(t)]
+            p.setBrush(self._glow)
+            p.drawRoundedRect(QRectF(L.x[t] - half, top, 2 * half, L.row_height - 2), 4, 4)
+        hidden, grad = self._hidden_shown, self._grad_shown
+        nodes, fwd, back = self._node_idx, self._fwd_idx, self._back_idx
+        gb, nb = self._grad_brushes, self._node_brushes
+        base, faint = self._base, self._faint
+        for i in range(T):
+            node = nodes is not None and (hidden is None or hidden[i])
+            p.setBrush(nb[nodes[i]] if node else base)
+            if L.mode == "detail":
+                if self.arch == "lstm":
+                    p.drawRoundedRect(self._node_rects[i], 0.3 * L.r, 0.3 * L.r)
+                else:
+                    p.drawEllipse(self._node_rects[i])
             else:
-                pen = QPen(colour, ribbon * (1.4 if t == self.highlight_step else 1.0))
-                pen.setCapStyle(Qt.PenCapStyle.FlatCap)
-            start = X(t - 1) + (cell_w if t > 1 else 0.3 * r)
-            y = hy + (0.25 * cell_h if lstm else 0.0)
-            self._arrow(p, QPointF(start, y), QPointF(X(t) - cell_w - 1, y), pen,
-                        max(head, 1.2 * pen.widthF()) if colour is not None else head)
-        # nodes
-        outline = QPen(self._text, 1.2)
-        faint = QPen(self._muted, 1.0)
-        p.setPen(faint)
-        p.setBrush(self._base)
-        p.drawEllipse(QPointF(X(0), hy), 0.45 * r, 0.45 * r)          # h_0 = 0
-        for t in range(max(1, lo), hi + 1):
-            cx = X(t)
-            p.setPen(faint)
-            p.setBrush(self._base)
-            p.drawEllipse(QPointF(cx, xy), r, r)
-            if self.readout == "all" or t == self.T:
-                p.setPen(outline)
-                p.drawEllipse(QPointF(cx, yy), r, r)
-            colour = self.node_colours[t - 1]
-            p.setPen(outline if colour is not None else QPen(self._muted, 1.0, Qt.PenStyle.DashLine))
-            p.setBrush(colour if colour is not None else self._base)
-            if lstm:
-                p.drawRoundedRect(QRectF(cx - cell_w, hy - cell_h, 2 * cell_w, 2 * cell_h), 0.3 * r, 0.3 * r)
+                p.drawRect(self._node_rects[i])
+            known = grad is None or grad[i]
+            if fwd is not None and known:
+                p.setBrush(gb[fwd[i]])
+            elif L.mode == "detail" and (node or nodes is None):
+                p.setBrush(faint)               # the forward pass used W_H; its gradient is not known yet
             else:
-                p.drawEllipse(QPointF(cx, hy), r, r)
-        if self.highlight_step is not None and lo <= self.highlight_step <= hi:
-            t = self.highlight_step
+                p.setBrush(base)
+            p.drawPolygon(self._fwd_polys[i])
+            if back is not None and known:
+                p.setBrush(gb[back[i]])
+                p.drawPolygon(self._back_polys[i])
+            elif L.mode == "bands":
+                p.setBrush(base)
+                p.drawPolygon(self._back_polys[i])
+        if L.mode == "detail" and self.highlight_step is not None and 1 <= self.highlight_step <= T:
+            rect = self._node_rects[self.highlight_step - 1].adjusted(-3, -3, 3, 3)
             p.setPen(QPen(self._accent, 2.5))
             p.setBrush(Qt.BrushStyle.NoBrush)
-            if lstm:
-                p.drawRoundedRect(QRectF(X(t) - cell_w - 3, hy - cell_h - 3, 2 * cell_w + 6, 2 * cell_h + 6),
-                                  0.3 * r + 2, 0.3 * r + 2)
-            else:
-                p.drawEllipse(QPointF(X(t), hy), r + 3, r + 3)
-        if r >= 9:
-            self._paint_node_names(p, X, Y, r, lo, hi)
-        self._paint_weight_names(p, X, Y, sx, r, cell_w, cell_h, lo, hi)
+            p.drawEllipse(rect) if self.arch != "lstm" else p.drawRoundedRect(rect, 0.3 * L.r + 2, 0.3 * L.r + 2)
+        if self.front is not None and self.front[0] == LOSS and L.mode == "detail":
+            self._paint_loss_glow(p, L)
 
-    def _paint_node_names(self, p, X, Y, r, lo, hi) -> None:
-        font = QFont()
-        font.setPixelSize(max(8, int(r * 0.75)))
-        p.setFont(font)
-        for t in range(max(1, lo), hi + 1):
-            for name, row in (("x", Y_X), ("h", Y_H), ("y", Y_Y)):
-                if name == "y" and not (self.readout == "all" or t == self.T):
-                    continue
-                colour = self.node_colours[t - 1] if name == "h" else None
-                p.setPen(self._text if colour is None else _ink_on(colour))
-                rect = QRectF(X(t) - 2 * r, Y(row) - r, 4 * r, 2 * r)
-                p.drawText(rect, Qt.AlignmentFlag.AlignCenter, sub(name, t))
-
-    def _paint_weight_names(self, p, X, Y, sx, r, cell_w, cell_h, lo, hi) -> None:
-        """W_I, W_H, W_O (and W_S, c_t) beside every arrow when there is room, else at the last visible step."""
-        if sx < 22:
-            return
-        font = QFont()
-        font.setPixelSize(11)
-        font.setItalic(True)
-        p.setFont(font)
-        vb = self.getViewBox()
-        x1 = vb.viewRange()[0][1] if vb is not None else self.T
-        last = max(1, min(self.T, int(math.floor(x1 - 0.3))))
-        steps = range(max(1, lo), hi + 1) if sx >= 80 else [last]
-        metrics = QFontMetricsF(font)
-        for t in steps:
-            cx, hy = X(t), Y(Y_H)
-            dx = 4 if len(steps) > 1 else -4 - metrics.horizontalAdvance("W_I")
-            p.setPen(self._muted)
-            p.drawText(QPointF(cx + dx, 0.5 * (Y(Y_X) + hy) + 4), "W_I")
-            if self.readout == "all" or t == self.T:
-                p.drawText(QPointF(cx + dx, 0.5 * (Y(Y_Y) + hy) + 4), "W_O")
-            y = hy + (0.25 * cell_h if self.arch == "lstm" else 0.0)
-            p.setPen(self._text)
-            p.drawText(QPointF(X(t - 0.5) - 12, y + 15), "W_H")
-            if self.arch == "lstm":
-                p.setPen(self._cell)
-                p.drawText(QPointF(X(t - 0.5) - 5, hy - 0.62 * cell_h - 5), "c")
-        if self.skip is not None and last > self.skip:
-            p.setPen(self._skip)
-            rise = min(0.55 * abs(Y(1) - Y(0)), 0.35 * self.skip * sx)
-            p.drawText(QPointF(X(last - self.skip / 2) - 10, Y(Y_H) - cell_h - 0.75 * rise - 4), "W_S")
-
-    def _paint_bands(self, p, X, Y, sx, unit, lo, hi) -> None:
-        """Zoomed out: one thin column per step, h_t above and the W_H arrow's colour below."""
-        w = max(sx * 0.86, 1.0)
+    def _paint_loss_glow(self, p: QPainter, L: Layout) -> None:
+        T, r = self.T, L.r
+        cx = L.x[T] + (1.9 * L.pitch if self.readout == "last" else 0.0)
+        cy = L.y[T] - (0.0 if self.readout == "last" else L.y_band)
         p.setPen(Qt.PenStyle.NoPen)
-        top_h, bottom_h = Y(Y_H + 0.22), Y(Y_H - 0.02)
-        top_g, bottom_g = Y(Y_H - 0.1), Y(Y_H - 0.34)
-        for t in range(max(1, lo), hi + 1):
-            left = X(t) - 0.5 * w
-            colour = self.node_colours[t - 1]
-            p.setBrush(colour if colour is not None else self._base)
-            p.drawRect(QRectF(left, top_h, w, bottom_h - top_h))
-            colour = self.arrow_colours[t - 1]
-            p.setBrush(colour if colour is not None else self._base)
-            p.drawRect(QRectF(left, top_g, w, bottom_g - top_g))
+        p.setBrush(self._glow)
+        p.drawEllipse(QPointF(cx, cy), 1.8 * r + 4, 1.8 * r + 4)
+
+    def _paint_node_names(self, p: QPainter, L: Layout) -> None:
+        font = QFont()
+        font.setPixelSize(max(8, int(L.r * 0.7)))
+        p.setFont(font)
+        colours = self.node_colours
+        for t in range(1, self.T + 1):
+            colour = colours[t - 1]
+            p.setPen(self._text if colour is None else _ink_on(colour))
+            p.drawText(self._node_rects[t - 1], Qt.AlignmentFlag.AlignCenter, sub("h", t))
+
+    def _paint_under(self, p: QPainter, L: Layout) -> None:
+        """Static, under the values: x_t and y_t nodes, W_I, W_O, skip arcs, the c_t line, labels."""
+        if L.mode == "bands":
+            self._paint_bands_static(p, L)
+            return
+        T, r, P = self.T, L.r, L.pitch
+        thin = QPen(self._muted, max(1.0, 0.12 * r))
+        font = QFont()
+        font.setPixelSize(LABEL_PX)
+        metrics = QFontMetricsF(font)
+        # the lanes: a faint track under every arrow, so a vanished (darkest) arrow still has its shape
+        track = QColor(self._muted)
+        track.setAlpha(40)
+        p.setPen(QPen(track, 2.0))
         p.setBrush(Qt.BrushStyle.NoBrush)
+        for poly in self._fwd_polys + self._back_polys:
+            p.drawPolygon(poly)
+        # h_0 = 0
         p.setPen(QPen(self._muted, 1.0))
-        for t in range(max(1, lo), hi + 1):                       # inputs as ticks
-            p.drawLine(QPointF(X(t), Y(Y_X - 0.1)), QPointF(X(t), Y(Y_X + 0.1)))
-        if self.arch == "lstm":
-            p.setPen(QPen(self._cell, 2.5))
-            p.drawLine(QPointF(X(max(lo, 0.5)), Y(Y_H + 0.36)), QPointF(X(min(hi, self.T) + 0.5), Y(Y_H + 0.36)))
-        if self.skip is not None and sx * self.skip >= 12:
-            p.setPen(QPen(self._skip, 1.0))
-            rise = min(0.35 * unit, 0.3 * self.skip * sx)
-            for t in range(max(self.skip + 1, lo), hi + 1):
-                path = QPainterPath(QPointF(X(t - self.skip), Y(Y_H + 0.45)))
-                path.quadTo(QPointF(X(t - self.skip / 2), Y(Y_H + 0.45) - rise), QPointF(X(t), Y(Y_H + 0.45)))
-                p.drawPath(path)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(self._text)
-        top_y, bottom_y = Y(Y_Y + 0.12), Y(Y_Y - 0.12)
-        for t in range(max(1, lo), hi + 1):
-            if self.readout == "all" or t == self.T:
-                p.drawRect(QRectF(X(t) - 0.5 * w, top_y, w, bottom_y - top_y))
+        p.setBrush(self._base)
+        p.drawEllipse(QPointF(L.x[0], L.y[0]), 0.55 * r, 0.55 * r)
+        rx = 0.75 * r
+        for t in range(1, T + 1):
+            cx, cy = float(L.x[t]), float(L.y[t])
+            xy = cy + 3.3 * r
+            p.setPen(thin)
+            p.setBrush(self._base)
+            p.drawEllipse(QPointF(cx, xy), rx, rx)                       # x_t
+            _vertical_arrow(p, cx, xy - rx - 1, cy + r + 1, self._muted, max(1.0, 0.12 * r), 0.5 * r)   # W_I
+            if self.readout == "all":
+                yy = cy - L.y_band
+                p.setPen(QPen(self._text, 1.2))
+                p.setBrush(self._base)
+                p.drawEllipse(QPointF(cx, yy), 0.8 * r, 0.8 * r)
+                _vertical_arrow(p, cx, cy - r - 1, yy + 0.8 * r + 1, self._muted, max(1.0, 0.12 * r), 0.5 * r)
+        p.setFont(font)
+        p.setPen(self._muted)
+        for row in range(1, L.rows):        # a wrapped chain: "⋯" where a row leaves off and resumes
+            first = row * L.per_row + 1
+            p.drawText(QRectF(L.x[first - 1] + r, L.y[first - 1] - 0.5 * P, 0.5 * P + 2, P),
+                       Qt.AlignmentFlag.AlignCenter, "⋯")
+            p.drawText(QRectF(L.left, L.y[first] - 0.5 * P, 0.5 * P, P), Qt.AlignmentFlag.AlignCenter, "⋯")
+        if self.readout == "last":          # h_T → y_T → L
+            cx, cy = float(L.x[T]), float(L.y[T])
+            yx = cx + 1.1 * P
+            _horizontal_arrow(p, cx + r + 1, yx - 0.8 * r - 1, cy, self._muted, max(1.0, 0.12 * r), 0.5 * r)
+            p.setPen(QPen(self._text, 1.2))
+            p.setBrush(self._base)
+            p.drawEllipse(QPointF(yx, cy), 0.8 * r, 0.8 * r)
+            p.setFont(font)
+            p.setPen(self._text)
+            p.drawText(QPointF(yx + 0.8 * r + 3, cy + 0.35 * LABEL_PX), "→ L")
+        if self.arch == "lstm":              # the cell state c_{t-1} → c_t along the top of the cells
+            cy_off = -1.45 * r
+            pen_w = max(1.5, 0.22 * r)
+            for t in range(1, T + 1):
+                cx, cy = float(L.x[t]), float(L.y[t]) + cy_off
+                _horizontal_arrow(p, cx - P + 0.3 * r, cx + 0.3 * r, cy, self._cell, pen_w, 0.5 * r)
+        if self.skip is not None:
+            self._paint_skip_arcs(p, L)
+        self._paint_step_labels(p, L, font, metrics)
+        if P >= 30:
+            self._paint_weight_names(p, L, font)
 
-    def _paint_labels(self, p, X, Y, sx, lo, hi) -> None:
-        """Step labels (tokens or words) under x_t, thinned out so they never overlap."""
-        if not self.labels:
+    def _paint_skip_arcs(self, p: QPainter, L: Layout) -> None:
+        """The skip arcs h_{t-k} → h_t along the short path back from h_T (T, T−k, T−2k, …: k times
+        fewer factors than the W_H chain); every step has one, drawing them all would hide the path.
+        An arc that crosses a row break is drawn as two halves (leaving at the right edge, entering
+        at the left), as the W_H arrows wrap."""
+        k, r, P = self.skip, L.r, L.pitch
+        p.setPen(QPen(self._skip, max(1.5, 0.2 * r)))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        rise = 1.8 * r
+        for t in range(self.T, k, -k):
+            for anchor in (t, t - k):
+                row = L.row_of(anchor)
+                if anchor == t - k and row == L.row_of(t):
+                    continue                          # same row: drawn once, from the target
+                p.save()
+                p.setClipRect(QRectF(L.left, L.row_top[row], L.right - L.left, L.row_height))
+                x1 = float(L.x[t]) if anchor == t else float(L.x[t - k]) + k * P
+                x0 = x1 - k * P
+                base_y = float(L.y[anchor]) - r
+                path = QPainterPath(QPointF(x0 + 0.3 * r, base_y))
+                path.cubicTo(QPointF(x0 + 0.1 * k * P, base_y - rise), QPointF(x1 - 0.1 * k * P, base_y - rise),
+                             QPointF(x1 - 0.3 * r, base_y))
+                p.drawPath(path)
+                if anchor == t:                       # its head, into h_t
+                    p.save()
+                    p.setPen(Qt.PenStyle.NoPen)
+                    p.setBrush(self._skip)
+                    h = max(4.0, 0.5 * r)
+                    tip = QPointF(x1 - 0.3 * r, base_y)
+                    p.drawPolygon(QPolygonF([tip, QPointF(tip.x() - 0.2 * h, tip.y() - h),
+                                             QPointF(tip.x() + 0.7 * h, tip.y() - 0.6 * h)]))
+                    p.restore()
+                p.restore()
+
+    def _paint_step_labels(self, p: QPainter, L: Layout, font: QFont, metrics: QFontMetricsF) -> None:
+        """Under x_t: the words or tokens when given (thinned from the last one, the question), else
+        x₁, x₂, … when they fit, else the step numbers at round intervals and at each row's start."""
+        p.setFont(font)
+        p.setPen(self._text)
+        T, r = self.T, L.r
+        words = bool(self.labels) and len(self.labels) == T
+        if words:
+            texts = self.labels
+        elif metrics.horizontalAdvance(sub("x", T)) + 4 <= L.pitch:
+            texts = [sub("x", t) for t in range(1, T + 1)]
+        else:
+            texts = [str(t) for t in range(1, T + 1)]
+        need = max(1, math.ceil((max(metrics.horizontalAdvance(s) for s in texts) + 4) / L.pitch))
+        if words:
+            shown = [t for t in range(1, T + 1) if (T - t) % need == 0]
+        else:
+            stride = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 250, 500) if s >= need) if need <= 500 else T
+            starts = {t for t in range(1, T + 1) if (t - 1) % L.per_row == 0}
+            shown = sorted(t for t in range(1, T + 1)
+                           if (t % stride == 0 and not any(0 < t - s < need for s in starts)) or t in starts
+                           or stride == 1)
+        for t in shown:
+            text = texts[t - 1]
+            w = metrics.horizontalAdvance(text)
+            p.drawText(QPointF(L.x[t] - 0.5 * w, L.y[t] + 4.05 * r + 2 + LABEL_PX), text)
+
+    def _paint_weight_names(self, p: QPainter, L: Layout, font: QFont) -> None:
+        """W_I, W_H (and W_O, W_S) once, at the first step: the same matrices at every step."""
+        italic = QFont(font)
+        italic.setItalic(True)
+        p.setFont(italic)
+        metrics = QFontMetricsF(italic)
+        r, P = L.r, L.pitch
+        cx, cy = float(L.x[1]), float(L.y[1])
+        p.setPen(self._muted)
+        p.drawText(QPointF(cx - 0.5 * P - 0.5 * metrics.horizontalAdvance("W_H"), cy - 0.45 * r - 3), "W_H")
+        p.drawText(QPointF(cx - 0.75 * r - 3 - metrics.horizontalAdvance("W_I"), cy + 3.3 * r + 4), "W_I")
+        if self.readout == "all":
+            p.drawText(QPointF(cx + 0.3 * r + 3, cy - 0.5 * L.y_band - 0.2 * r), "W_O")
+        else:
+            T = self.T
+            p.drawText(QPointF(L.x[T] + 0.55 * P - 0.5 * metrics.horizontalAdvance("W_O"), L.y[T] - 0.45 * r - 3), "W_O")
+        if self.skip is not None and self.skip < self.T:
+            t = self.skip + 1
+            if L.row_of(t) == 0:
+                p.setPen(self._skip)
+                p.drawText(QPointF(0.5 * (L.x[1] + L.x[t]) - 8, L.y[1] - 2.3 * r), "W_S")
+
+    def _paint_bands_static(self, p: QPainter, L: Layout) -> None:
+        """The overview's row names and step numbers."""
+        font = QFont()
+        font.setPixelSize(LABEL_PX)
+        p.setFont(font)
+        p.setPen(self._muted)
+        band = L.row_height / 4.2
+        for row in range(L.rows):
+            cy = L.row_top[row] + 0.5 * L.row_height
+            first = row * L.per_row + 1
+            for text, y in (("h", cy - band), ("→", cy), ("←", cy + band)):
+                p.drawText(QRectF(L.left - 2, y - 0.5 * band, L.pitch + 2, band), Qt.AlignmentFlag.AlignCenter, text)
+            last = min(self.T, first + L.per_row - 1)
+            for t in (first, last):
+                p.drawText(QPointF(L.x[t] - 4, cy + 2.2 * band + LABEL_PX * 0.4), str(t))
+
+    def _paint_over(self, p: QPainter, L: Layout) -> None:
+        """Static, over the values: node outlines."""
+        if L.mode == "bands":
+            return
+        p.setPen(QPen(self._text, 1.2))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        for rect in self._node_rects:
+            if self.arch == "lstm":
+                p.drawRoundedRect(rect, 0.3 * L.r, 0.3 * L.r)
+            else:
+                p.drawEllipse(rect)
+
+    def _paint_legend(self, p: QPainter) -> None:
+        """The two colour bars, under the rows: gradient (arrows) and rms h_t (nodes)."""
+        if self.grad_lut is None:
             return
         font = QFont()
-        font.setPixelSize(11)
+        font.setPixelSize(LABEL_PX)
         p.setFont(font)
         metrics = QFontMetricsF(font)
-        widest = max(metrics.horizontalAdvance(s) for s in self.labels[max(0, lo - 1):hi] or [""]) + 6
-        stride = max(1, int(math.ceil(widest / max(sx, 1e-6))))
-        y = Y(Y_LABEL)
-        p.setPen(self._text)
-        for t in range(max(1, lo), hi + 1):
-            if (self.T - t) % stride:
-                continue
-            text = self.labels[t - 1] if t - 1 < len(self.labels) else ""
-            w = metrics.horizontalAdvance(text)
-            p.drawText(QPointF(X(t) - 0.5 * w, y), text)
+        L = self.layout_
+        top = L.legend_top if L is not None else self.height() - LEGEND_PX
+        x = 6.0
+        bar_h = 10.0
+        title, low, high = self.grad_caption
+        for lut, caption, lo_text, hi_text, width in (
+                (self.grad_lut, title, low, high, 150.0),
+                (self.node_lut, "nodes: rms h_t", f"{self.node_levels[0]:.2g}", f"{self.node_levels[1]:.2g}", 70.0)):
+            p.setPen(self._text)
+            p.drawText(QPointF(x, top + bar_h), caption)
+            x += metrics.horizontalAdvance(caption) + 6
+            p.drawText(QPointF(x, top + bar_h), lo_text)
+            x += metrics.horizontalAdvance(lo_text) + 3
+            gradient = QLinearGradient(x, 0, x + width, 0)
+            for i in range(0, 256, 15):
+                r, g, b, _ = lut[i]
+                gradient.setColorAt(i / 255.0, QColor(int(r), int(g), int(b)))
+            r, g, b, _ = lut[255]
+            gradient.setColorAt(1.0, QColor(int(r), int(g), int(b)))
+            p.setPen(QPen(self._muted, 1.0))
+            p.setBrush(QBrush(gradient))
+            p.drawRect(QRectF(x, top + 1, width, bar_h))
+            x += width + 3
+            p.setPen(self._text)
+            p.drawText(QPointF(x, top + bar_h), hi_text)
+            x += metrics.horizontalAdvance(hi_text) + 18
+
+
+def _vertical_arrow(p: QPainter, x: float, y0: float, y1: float, colour: QColor, width: float, head: float) -> None:
+    p.setPen(QPen(colour, width))
+    d = 1.0 if y1 >= y0 else -1.0
+    head = min(head, 0.5 * abs(y1 - y0))
+    p.drawLine(QPointF(x, y0), QPointF(x, y1 - d * head))
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(colour)
+    p.drawPolygon(QPolygonF([QPointF(x, y1), QPointF(x - 0.6 * head, y1 - d * head), QPointF(x + 0.6 * head, y1 - d * head)]))
+
+
+def _horizontal_arrow(p: QPainter, x0: float, x1: float, y: float, colour: QColor, width: float, head: float) -> None:
+    p.setPen(QPen(colour, width))
+    d = 1.0 if x1 >= x0 else -1.0
+    head = min(head, 0.5 * abs(x1 - x0))
+    p.drawLine(QPointF(x0, y), QPointF(x1 - d * head, y))
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(colour)
+    p.drawPolygon(QPolygonF([QPointF(x1, y), QPointF(x1 - d * head, y - 0.6 * head), QPointF(x1 - d * head, y + 0.6 * head)]))
 
 
 def _ink_on(colour: QColor) -> QColor:
@@ -348,27 +691,30 @@ def _ink_on(colour: QColor) -> QColor:
     return QColor("#000000") if luminance > 0.5 else QColor("#FFFFFF")
 
 
+# ---------------------------------------------------------------------------------------------- the view
 class UnrolledView(QWidget):
-    """The unrolled network with its colour bars, overview strip and hover read-out.
+    """The unrolled network with its caption, toggles, colour legend and hover read-out.
 
-    Live (`show_snapshots`): nodes show rms h_t of the batch, arrows ‖∂L/∂h_t‖ of the batch.
-    The BPTT stepper drives its own instance through `set_values(..., shown=...)` and `highlight`.
+    Live (`show_snapshots`): nodes show rms h_t of the batch, W_H arrows each step's share of
+    dL/dW_H, backward arrows ‖∂L/∂h_t‖ of the batch, animated as forward sweep and backward wave.
+    The BPTT stepper drives its own instance (`live=False`) through `set_values(..., *_shown=...)`
+    and `highlight`.
     """
 
     hovered = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, *, theme: Theme = LIGHT, object_name: str = "unrolledView",
                  live: bool = True) -> None:
-        """`live`: colours follow training, each iteration relative to its own largest step; the
-        stepper's instance passes False and fixes the reference with `fix_levels` while it steps."""
+        """`live`: follows training and may animate; the stepper's instance passes False."""
         super().__init__(parent)
         self.setObjectName(object_name)
+        self.live = live
         self._pending = None        # the newest snapshot received while in a hidden tab
         self.grad_scale = GradientScale(theme.colormap)
-        self._grad_reference: float | None = None   # the stepper's: the largest of its full array
         self.act_scale = ColourScale(theme.alt_colormap, log=False, initial=(0.0, 1.0))
         self._hidden: np.ndarray | None = None
         self._grad: np.ndarray | None = None
+        self._contrib: np.ndarray | None = None
         self._hidden_shown: np.ndarray | None = None
         self._grad_shown: np.ndarray | None = None
         self._structure: tuple | None = None
@@ -376,74 +722,51 @@ class UnrolledView(QWidget):
         self._label_source = LABEL_SOURCE
         self._name = ""
         self._iteration: int | None = None
-        self._syncing = False
+        self._latest = None               # the newest snapshot (animation: the next to play)
+        self._sweep: _Sweep | None = None
+        self._playing = None              # the snapshot the animation is playing
+        self.frames_played = 0            # animation frames shown so far
 
         self.caption = QLabel(objectName="unrolledCaption")
         self.caption.setWordWrap(True)
+        self.caption.setTextFormat(Qt.TextFormat.RichText)
         self.iteration_label = QLabel("", objectName="unrolledIterationLabel")
-        self.fit_button = QPushButton("Show all steps", objectName="unrolledFitButton")
-        self.fit_button.setToolTip("Zoom out to the whole sequence (mouse wheel zooms, drag pans)")
-        self.fit_button.clicked.connect(self.show_all)
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.ci.setContentsMargins(4, 4, 4, 4)
+        self.animate_toggle = QCheckBox("Animate", objectName="unrolledAnimateToggle")
+        self.animate_toggle.setToolTip(
+            "Play each iteration as the lecture tells it: the forward sweep left → right (h_t), the "
+            "loss, then the backward wave right → left coloured by the real ‖∂L/∂h_t‖. A new "
+            "iteration starts when one has played; paused, the last one stays.")
+        self.animate_toggle.setChecked(live)
+        self.animate_toggle.setVisible(live)
+        self.animate_toggle.toggled.connect(self._animate_toggled)
+        self.absolute_toggle = QCheckBox("Absolute", objectName="unrolledAbsoluteToggle")
+        self.absolute_toggle.setToolTip(
+            "Off (default): every arrow relative to the largest step of the same iteration, log₁₀ "
+            "10⁻¹⁶ … 1: lit = this step still contributes, dark = vanished, whatever the loss.\n"
+            "On: the norms themselves on one fixed log₁₀ range for every run.")
+        self.absolute_toggle.toggled.connect(self.set_absolute)
+        self.diagram = DiagramCanvas(theme)
         self.hover_label = QLabel(" ", objectName="unrolledHoverLabel")
         self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.hover_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        self.plot = self.graphics.addPlot(row=0, col=0)
-        self.plot.setMenuEnabled(False)
-        self.plot.hideButtons()
-        self.plot.setMouseEnabled(x=True, y=False)
-        self.plot.getViewBox().disableAutoRange()
-        self.plot.setYRange(*Y_RANGE, padding=0)
-        self.plot.getAxis("left").setTicks([[(Y_X, "x_t"), (Y_H, "h_t"), (Y_Y, "y_t")]])
-        self.plot.getAxis("left").setWidth(40)
-        self.plot.setLabel("bottom", "time step t")
-        self.diagram = UnrolledDiagram(theme)
-        self.plot.addItem(self.diagram)
-
-        self.grad_bar = pg.ColorBarItem(values=self.grad_scale.levels, colorMap=colormap(theme.colormap),
-                                        label=self.grad_scale.bar_label("‖∂L/∂h_t‖") + " (W_H arrows)",
-                                        interactive=False,
-                                        colorMapMenu=False, width=14)
-        self.act_bar = pg.ColorBarItem(values=(0, 1), colorMap=colormap(theme.alt_colormap),
-                                       label="rms h_t (nodes)", interactive=False, colorMapMenu=False, width=14)
-        self.graphics.addItem(self.grad_bar, row=0, col=1)
-        self.graphics.addItem(self.act_bar, row=0, col=2)
-
-        self.overview = self.graphics.addPlot(row=1, col=0)
-        self.overview.setMenuEnabled(False)
-        self.overview.hideButtons()
-        self.overview.setMouseEnabled(x=False, y=False)
-        self.overview.getAxis("left").setTicks([[(1.5, "h_t"), (0.5, "‖δ_t‖")]])
-        self.overview.getAxis("left").setWidth(40)   # as wide as the diagram's, so the steps line up
-        self.overview.getAxis("bottom").setHeight(18)
-        self.overview.setMaximumHeight(62)
-        self.overview.setYRange(0, 2, padding=0)
-        self.overview_image = pg.ImageItem(axisOrder="row-major")
-        self.overview.addItem(self.overview_image)
-        self.window_region = pg.LinearRegionItem(values=(0, 1), movable=True)
-        self.window_region.setZValue(10)
-        self.overview.addItem(self.window_region)
-        self.graphics.ci.layout.setRowStretchFactor(0, 6)
-        self.graphics.ci.layout.setRowStretchFactor(1, 1)
+        self.diagram.installEventFilter(self)
 
         top = QHBoxLayout()
         top.addWidget(self.caption, 1)
-        top.addWidget(self.iteration_label)
-        top.addWidget(self.fit_button)
+        top.addWidget(self.iteration_label, 0, Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.animate_toggle, 0, Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.absolute_toggle, 0, Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addLayout(top)
-        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.diagram, 1)
         layout.addWidget(self.hover_label)
 
-        self.plot.getViewBox().sigXRangeChanged.connect(self._view_moved)
-        self.plot.getViewBox().sigResized.connect(self._resized)
-        self._row_ticks: tuple | None = None
-        self.window_region.sigRegionChanged.connect(self._region_moved)
-        self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(FRAME_MS)
+        self._timer.timeout.connect(self._tick)
         self.apply_theme(theme)
 
     # ------------------------------------------------------------------ view contract
@@ -454,23 +777,29 @@ class UnrolledView(QWidget):
         newer batches' and the words are still those of one inspected example."""
         self._labels = list(labels) if labels else None
         self._label_source = source
-        self._update_caption()
         if self._structure is not None:     # labels of another length than T are not drawn
             T, arch, skip, readout, _ = self._structure
             fits = self._labels if self._labels is not None and len(self._labels) == T else None
             self.set_structure(T, arch, skip, readout, fits)
-            self.set_values(self._hidden, self._grad, hidden_shown=self._hidden_shown, grad_shown=self._grad_shown)
+            self._recolour()
+        self._update_caption()
 
     def restart(self, snapshot) -> None:
-        """A new run: forget the colour range and the labels, rebuild the diagram for its T and architecture."""
+        """A new run: forget the activation range, the labels and the animation; rebuild for its T
+        and show its iteration 0 still (the animation plays the iterations training brings)."""
         self._labels = None
         self.act_scale.restart()
         self._structure = None
-        self.show_snapshots((snapshot,))
+        self._sweep = None
+        self._timer.stop()
+        self._show_newest((snapshot,), animate=False)
 
     def show_snapshots(self, snapshots: tuple) -> None:
-        """Recolour from the newest snapshot (the older ones in the batch are already history).
-        In a hidden tab only the structure follows (cheap); the colours wait until it is shown."""
+        """Show the newest snapshot (older ones in the batch are history): at once, or as the next
+        iteration to play when animating. In a hidden tab only the structure follows."""
+        self._show_newest(snapshots, animate=True)
+
+    def _show_newest(self, snapshots: tuple, animate: bool) -> None:
         if not snapshots:
             return
         snap = snapshots[-1]
@@ -478,16 +807,28 @@ class UnrolledView(QWidget):
         T = len(snap.dh_norms)
         labels = self._labels if self._labels is not None and len(self._labels) == T else None
         self.set_structure(T, s.arch, s.skip, readout_of(s), labels)
-        self._iteration = snap.iteration
+        self._latest = snap
         if in_hidden_tab(self):
             self._pending = snap
             return
         self._pending = None
-        self.set_values(getattr(snap, "hidden_rms", None), snap.dh_norms)
+        if animate and self._animating():
+            if self._sweep is None:
+                self._play(snap)
+            return
+        self._playing = snap
+        self._show_snapshot(snap)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self.redraw()
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        if self._sweep is not None:       # hidden mid-sweep: hold the iteration, complete
+            self._timer.stop()
+            self._sweep = None
+            self._show_masks(None, None)
 
     def redraw(self) -> None:
         """Draw the newest snapshot received while hidden, if any."""
@@ -500,87 +841,149 @@ class UnrolledView(QWidget):
         key = (T, arch, skip if arch == "skip" else None, readout, tuple(labels) if labels else None)
         if key == self._structure:
             return
-        same_length = self._structure is not None and self._structure[0] == T
         self._structure = key
         self.diagram.set_structure(T, arch, skip, readout, labels)
-        vb = self.plot.getViewBox()
-        vb.setLimits(xMin=-1.0, xMax=T + 1.0, minXRange=3.0, maxXRange=T + 2.0)
-        self.overview.setXRange(0.5, T + 0.5, padding=0)
-        if not same_length:
-            start = 0.4 if T <= FIT_STEPS else T - INITIAL_STEPS + 0.5
-            self.plot.setXRange(start - 0.3, T + 0.7, padding=0)
+        self._hidden = self._grad = self._contrib = None
+        self._sweep = None
         name = {"rnn": "RNN", "skip": f"RNN + skip connections (k = {skip})", "lstm": "LSTM"}.get(arch, arch)
         self._name = f"{name}, T = {T}"
         self._update_caption()
 
-    def set_values(self, hidden: np.ndarray | None, grad: np.ndarray | None, *,
-                   hidden_shown: np.ndarray | None = None, grad_shown: np.ndarray | None = None) -> None:
-        """Recolour: nodes by `hidden` (rms h_t), W_H arrows by `grad` (‖∂L/∂h_t‖), each (T,).
+    def set_values(self, hidden: np.ndarray | None, grad: np.ndarray | None, contributions: np.ndarray | None = None,
+                   *, hidden_shown: np.ndarray | None = None, grad_shown: np.ndarray | None = None) -> None:
+        """Recolour: nodes by `hidden` (rms h_t), backward arrows by `grad` (‖∂L/∂h_t‖), W_H arrows by
+        `contributions` (‖h_{t-1}ᵀ δa_t‖_F; `grad` when not given), each (T,).
 
-        `*_shown` masks (bool, (T,)) leave steps not yet computed grey (the stepper's forward and
-        backward waves); None means all shown."""
+        `*_shown` masks (bool, (T,)) leave steps not yet computed empty (the forward and backward
+        waves); None means all shown. Colours come from the complete arrays, so they stay put while
+        the masks reveal them."""
         T = self.diagram.T
-        self._hidden = None if hidden is None else np.asarray(hidden, dtype=float)
-        self._grad = None if grad is None else np.asarray(grad, dtype=float)
-        self._hidden_shown, self._grad_shown = hidden_shown, grad_shown
-        nodes: list = [None] * T
-        arrows: list = [None] * T
-        if self._grad is not None and len(self._grad) == T:
-            arrows = self.grad_scale.gradient_colours(self._grad, self._grad_reference)
-        if self._hidden is not None and len(self._hidden) == T:
-            visible = self._hidden if hidden_shown is None else self._hidden[hidden_shown]
-            if self.act_scale.observe(visible):
-                self.act_bar.setLevels(self.act_scale.levels)
-            nodes = self.act_scale.colours(self._hidden)
-        if hidden_shown is not None:
-            nodes = [c if shown else None for c, shown in zip(nodes, hidden_shown)]
-        if grad_shown is not None:
-            arrows = [c if shown else None for c, shown in zip(arrows, grad_shown)]
-        self.diagram.set_colours(nodes, arrows)
-        self._update_overview(nodes, arrows)
-        if self._iteration is not None:
-            self.iteration_label.setText(f"iteration {self._iteration}")
+        self._hidden = _vector(hidden, T)
+        self._grad = _vector(grad, T)
+        self._contrib = _vector(contributions, T) if contributions is not None else self._grad
+        self._recolour()
+        self._show_masks(hidden_shown, grad_shown)
 
-    def fix_levels(self, hidden: np.ndarray | None, grad: np.ndarray | None) -> None:
-        """Set both colour ranges from complete arrays (the stepper: colours stay put while it steps)."""
+    def fix_levels(self, hidden: np.ndarray | None) -> None:
+        """The activation colour range from the complete array (the stepper: colours stay put while
+        it steps); gradient colours are relative to each array's largest value or absolute, fixed."""
         self.act_scale.restart()
-        finite = np.asarray(grad, dtype=float)[np.isfinite(grad)] if grad is not None else np.zeros(0)
-        self._grad_reference = float(finite.max()) if finite.size else None
-        if hidden is not None and self.act_scale.observe(hidden):
-            self.act_bar.setLevels(self.act_scale.levels)
+        if hidden is not None:
+            self.act_scale.observe(hidden)
+        self._update_legend()
 
     def highlight(self, step: int | None, kind: str | None = None) -> None:
-        """Mark step t (1..T) — the stepper's current frame — and scroll it into view; None clears."""
+        """Mark step t (1..T) — the stepper's current frame — None clears."""
         self.diagram.set_highlight(step, kind)
-        if step is None:
-            return
-        (x0, x1) = self.plot.getViewBox().viewRange()[0]
-        if not x0 + 0.5 <= step <= x1 - 0.5:
-            width = x1 - x0
-            self.plot.setXRange(step - width / 2, step + width / 2, padding=0)
 
-    def show_all(self) -> None:
-        T = self.diagram.T
-        self.plot.setXRange(-0.6, T + 0.7, padding=0)
+    def set_absolute(self, on: bool) -> None:
+        """Arrows by the norms themselves (True) or relative to the iteration's largest step (False)."""
+        if self.absolute_toggle.isChecked() != on:
+            self.absolute_toggle.setChecked(on)       # comes back here through `toggled`
+            return
+        self.grad_scale.set_mode(ABSOLUTE if on else RELATIVE)
+        self._recolour()
+        self._update_caption()
 
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
-        self.graphics.setBackground(theme.base)
-        for item in (self.plot, self.overview, self.grad_bar, self.act_bar):
-            for name in ("left", "bottom", "right"):
-                axis = item.getAxis(name) if name in item.axes else None
-                if axis is not None:
-                    axis.setPen(theme.muted)
-                    axis.setTextPen(theme.text)
-        self.window_region.setBrush(_alpha(theme.highlight, 50))
+        self.grad_scale.set_colormap(theme.colormap)
+        self.act_scale.set_colormap(theme.alt_colormap)
+        self.diagram.set_luts(self.grad_scale.lut, self.act_scale.lut)
         self.diagram.set_theme(theme)
+        self._update_legend()
+
+    def is_animating(self) -> bool:
+        """True while an iteration is playing (False: the last one is held, complete)."""
+        return self._sweep is not None
+
+    # ------------------------------------------------------------------ animation
+    def _animating(self) -> bool:
+        """Animate when asked to and actually on screen (an offscreen recording grabs still frames)."""
+        window = self.window()
+        return (self.live and self.animate_toggle.isChecked() and self.isVisible()
+                and not window.testAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen))
+
+    def _animate_toggled(self, on: bool) -> None:
+        if not on:
+            self._timer.stop()
+            self._sweep = None
+            if self._latest is not None:
+                self._show_snapshot(self._latest)
+        elif self._latest is not None and self._animating():
+            self._play(self._latest)
+
+    def _play(self, snap) -> None:
+        self._show_snapshot(snap, masks=False)
+        self._sweep = _Sweep(self.diagram.T, time.perf_counter())
+        self._playing = snap
+        self._tick()
+        self._timer.start()
+
+    def _tick(self) -> None:
+        sweep = self._sweep
+        if sweep is None:
+            self._timer.stop()
+            return
+        index = sweep.index(time.perf_counter())
+        if index is None:                         # played: the next iteration, or hold this one
+            self._sweep = None
+            if self._latest is not None and self._latest is not self._playing and self._animating():
+                self._play(self._latest)
+            else:
+                self._timer.stop()
+                self._show_masks(None, None)
+            return
+        kind, t, hidden_shown, grad_shown = revealed(index, sweep.T)
+        held = index == 2 * sweep.T and time.perf_counter() - sweep.start > FORWARD_S + LOSS_S + BACKWARD_S
+        self._show_masks(hidden_shown, grad_shown, None if held else (kind, t))
+        self.frames_played += 1
 
     # ------------------------------------------------------------------ internals
+    def _show_snapshot(self, snap, *, masks: bool = True) -> None:
+        self._iteration = snap.iteration
+        self.set_values(getattr(snap, "hidden_rms", None), snap.dh_norms, snap.contribution_norms)
+        if not masks:
+            return
+        self._show_masks(None, None)
+
+    def _show_masks(self, hidden_shown, grad_shown, front=None) -> None:
+        self._hidden_shown, self._grad_shown = hidden_shown, grad_shown
+        self.diagram.set_masks(hidden_shown, grad_shown, front)
+        if self._iteration is not None:
+            self.iteration_label.setText(f"iteration {self._iteration}")
+
+    def _recolour(self) -> None:
+        T = self.diagram.T
+        top = len(self.grad_scale.lut) - 1
+        to_index = lambda values: (self.grad_scale.fractions_of(self.grad_scale.coords(values)) * top
+                                   + 0.5).astype(np.intp)
+        nodes = fwd = back = None
+        if self._hidden is not None:
+            if self.live and self.act_scale.observe(self._hidden):
+                self._update_legend()
+            nodes = self.act_scale.indices(self._hidden)
+        if self._grad is not None:
+            back = to_index(self._grad)
+            fwd = to_index(self._contrib) if self._contrib is not self._grad else back
+        if T:
+            self.diagram.set_indices(nodes, fwd, back)
+
+    def _update_legend(self) -> None:
+        lo, hi = self.grad_scale.levels
+        if self.grad_scale.relative:
+            caption = ("arrows, share of the largest step:", _power(lo), "1")
+        else:
+            caption = ("arrows, absolute:", _power(lo), _power(hi))
+        self.diagram.set_legend(caption, self.act_scale.levels or (0.0, 1.0))
+
     def _update_caption(self) -> None:
-        text = (f"<b>{self._name}</b> · W_H arrows: ‖∂L/∂h_t‖, the gradient flowing back, relative to "
-                "the largest step's (log scale; dark = vanished) · nodes: rms h_t")
-        tip = ("Colours: the whole training batch, updated every iteration.\nArrows: "
-               + self.grad_scale.describe() + ".")
+        scale = ("relative to the iteration's largest step (dark = vanished)" if self.grad_scale.relative
+                 else "absolute, one fixed range")
+        text = (f"<b>{html.escape(self._name)}</b> · → W_H: step t's share of dL/dW_H · "
+                f"← ‖∂L/∂h_t‖ flowing back · {scale}")
+        tip = ("Colours: the whole training batch. Arrows: " + self.grad_scale.describe() + ".\n"
+               "Nodes: rms h_t. Step 1's W_H arrow is always dark: it multiplies h_0 = 0.")
         if self._labels and self.diagram.labels == self._labels:     # shown: their length is T
             text += f" · words under x_t: {html.escape(self._label_source)}"
             tip += (f"\nWords under x_t: {self._label_source}. Each batch has its own sequences, so "
@@ -588,90 +991,59 @@ class UnrolledView(QWidget):
                     "they stay until the run restarts or the next inspection.")
         self.caption.setText(text)
         self.caption.setToolTip(tip)
+        self._update_legend()
 
-    def _update_overview(self, nodes, arrows) -> None:
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.diagram and event.type() == event.Type.MouseMove:
+            self._mouse_moved(event.position())
+        return super().eventFilter(watched, event)
+
+    def _mouse_moved(self, pos: QPointF) -> None:
+        layout = self.diagram.layout_
+        if layout is None:
+            return
+        t = layout.step_at(pos.x(), pos.y())
+        if t is None:
+            return
+        self.hover_label.setText(self.describe(t))
+        self.hovered.emit(self.hover_label.text())
+
+    def position_of(self, t: int) -> QPointF:
+        """Where h_t is drawn, in the canvas's pixels (tests and tools)."""
+        self.diagram._ensure_cache()
+        layout = self.diagram.layout_
+        return QPointF(float(layout.x[t]), float(layout.y[t]))
+
+    def describe(self, t: int) -> str:
+        """The exact values at step t (the hover read-out)."""
         T = self.diagram.T
-        if T == 0:
-            return
-        image = np.empty((2, T, 4), dtype=np.uint8)
-        base = QColor(self.theme.window)
-        fill = (base.red(), base.green(), base.blue(), 255)
-        for row, colours in ((0, arrows), (1, nodes)):      # row 0 is drawn at the bottom
-            image[row] = [(c.red(), c.green(), c.blue(), 255) if c is not None else fill for c in colours]
-        self.overview_image.setImage(image, autoLevels=False)
-        self.overview_image.setRect(QRectF(0.5, 0, T, 2))      # after setImage: the scale depends on its size
-
-    def _resized(self, vb) -> None:
-        """Keep the rows at most MAX_ROW_PX apart: a tall view adds margin, not gaps between rows."""
-        span = max(Y_RANGE[1] - Y_RANGE[0], vb.height() / MAX_ROW_PX)
-        middle = 0.5 * (Y_RANGE[0] + Y_RANGE[1])
-        self.plot.setYRange(middle - span / 2, middle + span / 2, padding=0)
-        self._set_row_ticks(vb.viewRange()[0])
-
-    def _set_row_ticks(self, x_range) -> None:
-        """Name the rows; zoomed out, the hidden row splits into its two bands (h_t and ‖∂L/∂h_t‖)."""
-        width = self.plot.getViewBox().width()
-        bands = width / max(x_range[1] - x_range[0], 1e-9) < DETAIL_PX
-        ticks = [(Y_X, "x_t"), (Y_Y, "y_t")]
-        if bands:
-            ticks += [(Y_H + 0.1, "h_t"), (Y_H - 0.22, "‖δ_t‖")]
-            if self.diagram.arch == "lstm":
-                ticks.append((Y_H + 0.36, "c_t"))
-        else:
-            ticks.append((Y_H, "h_t"))
-        key = tuple(ticks)
-        if key != self._row_ticks:
-            self._row_ticks = key
-            self.plot.getAxis("left").setTicks([ticks])
-
-    def _view_moved(self, _vb, x_range) -> None:
-        self._set_row_ticks(x_range)
-        if self._syncing:
-            return
-        self._syncing = True
-        try:
-            self.window_region.setRegion(x_range)
-        finally:
-            self._syncing = False
-
-    def _region_moved(self) -> None:
-        if self._syncing:
-            return
-        self._syncing = True
-        try:
-            self.plot.setXRange(*self.window_region.getRegion(), padding=0)
-        finally:
-            self._syncing = False
-
-    def _mouse_moved(self, pos) -> None:
-        if self.diagram.T == 0:
-            return
-        for plot in (self.plot, self.overview):
-            if plot.sceneBoundingRect().contains(pos):
-                point = plot.getViewBox().mapSceneToView(pos)
-                self.hover_label.setText(self.describe(point.x(), point.y() if plot is self.plot else None))
-                self.hovered.emit(self.hover_label.text())
-                return
-
-    def describe(self, x: float, y: float | None) -> str:
-        """The exact values at a point of the diagram (the hover read-out)."""
-        T = self.diagram.T
-        t = int(round(x))
+        if t == 0:
+            return "h₀ = 0 (the initial state)"
         if not 1 <= t <= T:
-            return "h₀ = 0 (the initial state)" if t == 0 else " "
+            return " "
         parts = [f"step t = {t}"]
         if self.diagram.labels and t - 1 < len(self.diagram.labels):
             parts[0] += f" “{self.diagram.labels[t - 1]}”"
-        if self._hidden is not None and (self._hidden_shown is None or self._hidden_shown[t - 1]):
+        # the stepper's numbers appear as its frames compute them; the live view's all at once
+        hidden_shown, grad_shown = (None, None) if self.live else (self._hidden_shown, self._grad_shown)
+        if self._hidden is not None and (hidden_shown is None or hidden_shown[t - 1]):
             parts.append(f"rms h_{t} = {self._hidden[t - 1]:.4g}")
-        if self._grad is not None and (self._grad_shown is None or self._grad_shown[t - 1]):
-            parts.append(f"‖∂L/∂h_{t}‖ = {self._grad[t - 1]:.4g} (W_H arrow h_{t - 1} → h_{t})")
-        if y is not None and y < 0.5:
-            parts.append(f"input x_{t}")
+        if self._grad is not None and (grad_shown is None or grad_shown[t - 1]):
+            shares = self.grad_scale.shown(self._contrib) if self.grad_scale.relative else None
+            if self._contrib is not self._grad:
+                parts.append(f"‖h_{t - 1}ᵀ δa_{t}‖_F = {self._contrib[t - 1]:.4g}"
+                             + (f" ({shares[t - 1]:.3g} × the largest step's)" if shares is not None else ""))
+            parts.append(f"‖∂L/∂h_{t}‖ = {self._grad[t - 1]:.4g}")
         return " · ".join(parts)
 
 
-def _alpha(colour: str, alpha: int) -> QColor:
-    c = QColor(colour)
-    c.setAlpha(alpha)
-    return c
+def _power(exponent: float) -> str:
+    """-16 → 10⁻¹⁶."""
+    return "10" + f"{exponent:g}".translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+def _vector(values, T: int) -> np.ndarray | None:
+    if values is None:
+        return None
+    values = np.asarray(values, dtype=float)
+    return values if len(values) == T else None

@@ -60,8 +60,10 @@ def test_hovering_shows_exact_values(qtbot):
     t = 5
     heatmap._mouse_moved(heatmap.plot.getViewBox().mapViewToScene(QPointF(t, snap.iteration)))
     assert f"{snap.contribution_norms[t - 1]:.4g}" in heatmap.hover_label.text()
-    diagram._mouse_moved(diagram.plot.getViewBox().mapViewToScene(QPointF(t, 1.0)))
+    diagram._mouse_moved(diagram.position_of(t))
+    assert f"step t = {t}" in diagram.hover_label.text()
     assert f"{snap.dh_norms[t - 1]:.4g}" in diagram.hover_label.text()
+    assert f"{snap.contribution_norms[t - 1]:.4g}" in diagram.hover_label.text()
     assert f"{snap.hidden_rms[t - 1]:.4g}" in diagram.hover_label.text()
 
 
@@ -97,18 +99,18 @@ def test_spectrum_shows_one_point_per_eigenvalue(qtbot):
 @pytest.mark.parametrize("T", [10, 200])
 def test_unrolled_view_builds_without_warnings(qtbot, arch, T):
     diagram = view(qtbot, UnrolledView, (1200, 420))
+    diagram.animate_toggle.setChecked(False)          # still: every step's colours at once
     s = session(arch, lag=T - 2, hidden=6)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         diagram.restart(s.snapshot())
         diagram.show_snapshots((s.step(),))
-        diagram.show_all()
         diagram.grab()
         diagram.highlight(T // 2, "backward")
         diagram.grab()
     assert diagram.diagram.T == T and diagram.diagram.arch == arch
     assert all(c is not None for c in diagram.diagram.arrow_colours)
-    text = diagram.describe(T, 1.0)
+    text = diagram.describe(T)
     assert f"step t = {T}" in text and "‖∂L/∂h" in text
 
 
