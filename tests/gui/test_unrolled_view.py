@@ -3,6 +3,7 @@ meaning with the heatmap, and the animated forward sweep and backward wave."""
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox
 
 from rnnviz.bptt_frames import BACKWARD, FORWARD, BPTTFrames, revealed
@@ -52,15 +53,19 @@ def test_every_step_is_a_node_with_its_arrows_at_1280x720_with_the_docks_open(qt
     qtbot.addWidget(window)
     window.resize(1280, 720)
     window.show()
+    # the offscreen screen is 800 px wide, so the window tabified the lessons with the controls;
+    # at 1280 px they sit side by side: the controls on the left, the lessons on the right
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, window.lessons_dock)
     window.lessons_dock.show()
-    assert window.controls_dock.isVisible() and window.lessons_dock.isVisible()
+    qtbot.waitUntil(lambda: window.lessons_dock.isVisible() and window.controls_dock.isVisible(), timeout=WAIT_MS)
+    assert not window.tabifiedDockWidgets(window.controls_dock)
     session = Session(Settings(task="recall", lag=T - 2, hidden=8, batch=4))
     window.show_restart(session.snapshot())
     window.show_snapshots(tuple(session.run(2)))
-    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
-    window.tabs.setCurrentIndex(titles.index(UnrolledView.tab))
+    window.show_page("diagram")
     view = window.findChild(UnrolledView, "unrolledView")
     qtbot.waitUntil(lambda: view.diagram.isVisible() and view.diagram.width() > 300, timeout=WAIT_MS)
+    assert view.diagram.width() < 1280 - window.controls_dock.width() - window.lessons_dock.width()
     pitch, node, arrow = step_sizes(view)
     assert node >= MIN_DETAIL_PX and arrow >= MIN_DETAIL_PX and pitch >= node + arrow, (pitch, node, arrow)
     layout = view.diagram.layout_
