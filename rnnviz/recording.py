@@ -245,6 +245,7 @@ class WindowTarget(Target):
     def restart(self, snapshot) -> None:
         controls = self.window.controls
         controls.set_settings(snapshot.settings)   # the panel shows what is being trained
+        self.window.lesson_panel.show_settings(snapshot.settings)
         p = self.preset
         if p is not None:
             listed = p.settings == snapshot.settings and controls.preset_combo.findData(p.name) >= 0

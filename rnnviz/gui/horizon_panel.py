@@ -28,6 +28,16 @@ from rnnviz.settings import FIELDS, Settings
 
 #: Line colours, one per architecture in horizon.toml's order (Okabe–Ito, colour-blind safe).
 LINE_COLOURS = ("vermillion", "orange", "green", "purple", "blue", "sky", "yellow", "black")
+#: Curves that coincide (IRNN, skip and LSTM all at accuracy 1) must stay distinguishable: each
+#: architecture has its own marker shape and dash pattern, and each curve of a sweep is drawn
+#: shifted sideways by `DODGE` decades of lag from the next (accuracies stay exact), so points at
+#: the same lag and accuracy sit side by side instead of on top of each other.
+MARKERS = ("o", "s", "t", "d", "star", "h", "p", "x")
+DODGE = 0.02
+DASHES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine,
+          Qt.PenStyle.DashDotDotLine, Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
+#: The progress bar before any sweep (not "0 / 1 runs").
+NO_SWEEP = "No sweep yet"
 #: The base entry of the preset combo: horizon.toml's [base] table.
 DEFAULT_BASE = "horizon defaults"
 CSV_FIELDS = ("arch", "lag", "seed", "accuracy", "loss", "iterations", "reached", "diverged",
@@ -141,7 +151,7 @@ class HorizonPanel(QWidget):
         self.png_button = QPushButton("Save PNG…", objectName="horizonSavePngButton")
         self.png_button.clicked.connect(self._ask_png)
         self.progress = QProgressBar(objectName="horizonProgress")
-        self.progress.setFormat("%v / %m runs")
+        self.progress.setFormat(NO_SWEEP)
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.status_label = QLabel("Ready.", objectName="horizonStatus", wordWrap=True)
@@ -170,12 +180,12 @@ class HorizonPanel(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.seed_points: dict[str, pg.ScatterPlotItem] = {}
         self.horizon_rings: dict[str, pg.ScatterPlotItem] = {}   # a ring on each curve's horizon
-        for arch, colour in zip(self._config.architectures, LINE_COLOURS):
-            curve = item.plot(name=arch.label, pen=_pen(OKABE_ITO[colour]), symbol="o",
-                              symbolSize=8, symbolBrush=OKABE_ITO[colour], symbolPen=None)
+        for arch, colour, marker, dash in zip(self._config.architectures, LINE_COLOURS, MARKERS, DASHES):
+            curve = item.plot(name=arch.label, pen=_pen(OKABE_ITO[colour], style=dash), symbol=marker,
+                              symbolSize=10, symbolBrush=OKABE_ITO[colour])
             points = pg.ScatterPlotItem(size=5, pen=None,
                                         brush=pg.mkBrush(OKABE_ITO[colour] + "80"))
-            ring = pg.ScatterPlotItem(size=18, brush=None, pen=_pen(OKABE_ITO[colour], 2.0))
+            ring = pg.ScatterPlotItem(size=24, brush=None, pen=_pen(OKABE_ITO[colour], 2.0))
             item.addItem(points)
             item.addItem(ring)
             self.curves[arch.label] = curve
@@ -198,8 +208,9 @@ class HorizonPanel(QWidget):
         self.definition_label = QLabel(objectName="horizonDefinition", wordWrap=True)
         self.definition_label.setText(
             f"<b>Memory horizon.</b> {self._config.definition} {early_stop_text(self._config)} "
-            "Big dots: mean over seeds; small dots: single seeds; ring: the horizon. Unless "
-            "'Every lag' is checked, only the lags a bisection needs are trained.")
+            "Markers (one shape per architecture, each curve shifted slightly sideways so that "
+            "coinciding ones stay visible): mean over seeds; small dots: single seeds; ring: the "
+            "horizon. Unless 'Every lag' is checked, only the lags a bisection needs are trained.")
         self.definition_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.definition_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
@@ -257,6 +268,8 @@ class HorizonPanel(QWidget):
         self.chance_sample.setPen(_pen(theme.muted, 1.5, Qt.PenStyle.DotLine))
         self.legend.setLabelTextColor(theme.text)
         self.legend.setBrush(pg.mkBrush(theme.base + "C0"))
+        for curve in self.curves.values():     # an outline in the background colour parts nested markers
+            curve.setSymbolPen(pg.mkPen(theme.base, width=1))
 
     # ----------------------------------------------------------------- reading the controls
     def lags(self) -> list[int]:
@@ -307,6 +320,7 @@ class HorizonPanel(QWidget):
         self._reset_plot(self.lags())
         self.progress.setRange(0, len(sweep))
         self.progress.setValue(0)
+        self.progress.setFormat("%v / %m runs")
         self.status_label.setText(f"Running up to {len(sweep)} runs on {sweep.max_workers} worker "
                                   f"process{'es' * (sweep.max_workers != 1)}…")
         self._worker = SweepWorker(sweep)
@@ -448,19 +462,25 @@ class HorizonPanel(QWidget):
         for r in runs:
             by_lag[r.lag].append(r.accuracy if math.isfinite(r.accuracy) else r.chance)
         lags = np.array(sorted(by_lag), dtype=float)
-        self.curves[label].setData(lags, [float(np.mean(by_lag[int(g)])) for g in lags])
+        shift = self._dodge(label)
+        self.curves[label].setData(lags * 10 ** shift, [float(np.mean(by_lag[int(g)])) for g in lags])
         # Scatter items do not follow the plot's log mode: give them log10(lag) themselves.
         self.seed_points[label].setData(
-            [math.log10(r.lag) for r in runs],
+            [math.log10(r.lag) + shift for r in runs],
             [r.accuracy if math.isfinite(r.accuracy) else r.chance for r in runs])
         best = horizon(runs, self._target)
         self.horizon_rings[label].setData(
-            [] if best is None else [math.log10(best)],
+            [] if best is None else [math.log10(best) + shift],
             [] if best is None else [float(np.mean(by_lag[best]))])
         if not self.chance_line.isVisible():
             self.chance_line.setPos(runs[0].chance)
             self.chance_line.setVisible(True)
             self.legend.addItem(self.chance_sample, f"chance ({runs[0].chance:.0%})")
+
+    def _dodge(self, label: str) -> float:
+        """How far (decades of lag) this sweep's curve `label` is drawn from its lags (see DODGE)."""
+        index = self._labels.index(label) if label in self._labels else 0
+        return (index - (len(self._labels) - 1) / 2) * DODGE
 
     def _update_table(self) -> None:
         self.table.setRowCount(len(self._labels))

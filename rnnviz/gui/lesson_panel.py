@@ -3,6 +3,11 @@
 `LessonPanel` shows one lesson (its place in the lecture, title, the idea, what to do, what to
 watch for) with Previous / Next and a chooser. Moving to a lesson emits `lesson_chosen(Lesson)`;
 the main window loads the lesson's settings and shows its view.
+
+The panel and the controls never disagree silently: the window tells the panel what the controls
+hold (`show_settings`), and a status line says either that the shown lesson is loaded, or that it
+is not (which settings differ) and that Start loads it. Loading a preset shows its lesson
+(`select_preset`).
 The lessons themselves are data: ``resources/lessons/*.toml`` (see `rnnviz.lessons`).
 """
 
@@ -15,6 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QScr
                                QSizePolicy, QStyle, QVBoxLayout, QWidget)
 
 from rnnviz.lessons import Lesson, LessonError, load_lessons
+from rnnviz.settings import Settings
 
 
 class LessonPanel(QWidget):
@@ -22,10 +28,13 @@ class LessonPanel(QWidget):
 
     lesson_chosen = Signal(object)   # Lesson
 
-    def __init__(self, lessons: list[Lesson] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, lessons: list[Lesson] | None = None, parent: QWidget | None = None, *,
+                 held: Settings | None = None) -> None:
+        """held: the settings the controls hold (None: unknown, no status line)."""
         super().__init__(parent)
         self.setObjectName("lessonPanel")
         self.error: str | None = None
+        self._held = held
         if lessons is None:
             try:
                 lessons = load_lessons()
@@ -53,6 +62,9 @@ class LessonPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.status_label = QLabel(objectName="lessonStatus")
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextFormat(Qt.TextFormat.RichText)
 
         self.chooser = QComboBox(objectName="lessonCombo")
         self.chooser.setToolTip("Jump to any lesson of the lecture")
@@ -93,6 +105,7 @@ class LessonPanel(QWidget):
         layout.addWidget(self.topic_label)
         layout.addWidget(self.title_label)
         layout.addWidget(scroll, 1)
+        layout.addWidget(self.status_label)
         layout.addLayout(buttons)
         self._style_labels()
         self._show()
@@ -124,6 +137,21 @@ class LessonPanel(QWidget):
         if self.current is not None:
             self.lesson_chosen.emit(self.current)
 
+    def show_settings(self, settings: Settings) -> None:
+        """The controls now hold `settings`: the status line says whether the shown lesson is loaded."""
+        self._held = settings
+        self._show_status()
+
+    def select_preset(self, name: str, settings: Settings) -> None:
+        """A preset was loaded: show the lesson with exactly these settings, else the first lesson
+        built on that preset (its status line then says what Start would change); if no lesson uses
+        the preset, the shown lesson stays, marked as not loaded."""
+        exact = [i for i, lesson in enumerate(self.lessons) if lesson.settings == settings]
+        named = [i for i, lesson in enumerate(self.lessons) if lesson.preset == name]
+        if exact or named:
+            self.go_to((exact or named)[0], start=False)
+        self.show_settings(settings)
+
     # ----------------------------------------------------------------- display
     def _style_labels(self) -> None:
         # Sizes relative to the application font (rich text), so presentation mode scales them too.
@@ -150,6 +178,22 @@ class LessonPanel(QWidget):
         self.chooser.setCurrentIndex(self.index)
         self.prev_button.setEnabled(self.index > 0)
         self.next_button.setEnabled(self.index + 1 < count)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        lesson, held = self.current, self._held
+        self.status_label.setVisible(lesson is not None and held is not None)
+        if lesson is None or held is None:
+            return
+        differ = [key for key, value in lesson.settings.as_dict().items() if getattr(held, key) != value]
+        if not differ:
+            self.status_label.setText("✓ Loaded: the controls hold this lesson's settings.")
+            self.start_button.setToolTip("Start this lesson again: a new run from the same seed")
+        else:
+            self.status_label.setText(f"<b>Not loaded:</b> the controls hold other settings "
+                                      f"({html.escape(', '.join(differ))}). Press <b>Start</b> to "
+                                      f"load this lesson.")
+            self.start_button.setToolTip("Load this lesson's settings and view; the run starts afresh")
 
 
 def lesson_html(lesson: Lesson) -> str:

@@ -228,7 +228,7 @@ class MainWindow(QMainWindow):
         self.controls.set_settings(settings)
         self.run_controls = RunControls()
         self.banner = DivergenceBanner()
-        self.lesson_panel = LessonPanel()
+        self.lesson_panel = LessonPanel(held=settings)
         # The views of the training run: each is fed the worker's snapshots (see `show_snapshots`).
         self.numbers = LiveNumbers(theme=theme)
         self.curves = TrainingCurves(theme=theme)
@@ -522,6 +522,7 @@ class MainWindow(QMainWindow):
             else:
                 if p.settings == self._applied:
                     self.controls.show_preset(p.name, p.title, p.commentary)
+                    self.lesson_panel.select_preset(p.name, p.settings)
 
     def save_state(self) -> None:
         s = self.store
@@ -572,6 +573,7 @@ class MainWindow(QMainWindow):
         """Send `settings` to the worker; announce a rebuild in the status bar."""
         changed = self._applied.structural_changes(settings)
         self._applied = settings
+        self.lesson_panel.show_settings(settings)
         self.worker.apply(settings, restart=restart)
         if note is None and changed:
             names = ", ".join(sorted(FIELD_NAMES.get(k, k) for k in changed))
@@ -593,6 +595,7 @@ class MainWindow(QMainWindow):
         self.controls.show_preset(preset.name if listed else None, preset.title, preset.commentary)
         self.apply_settings(preset.settings, restart=True,
                             note=f"Preset “{preset.title}” loaded: a new run starts.")
+        self.lesson_panel.select_preset(preset.name, preset.settings)
         self.store.setValue(KEY_PRESET, preset.name)
         return True
 
@@ -714,6 +717,7 @@ class MainWindow(QMainWindow):
             self._resync_controls = False
             self._applied = snapshot.settings
             self.controls.set_settings(snapshot.settings)
+            self.lesson_panel.show_settings(snapshot.settings)
         self._run = snapshot.run
         self._latest = snapshot
         self._rates.clear()

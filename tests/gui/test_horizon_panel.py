@@ -3,6 +3,7 @@
 import csv
 import time
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton
@@ -41,6 +42,12 @@ def test_builds_standalone_with_every_architecture_and_the_definition(panel):
     assert not panel.findChild(QPushButton, "horizonCancelButton").isEnabled()
 
 
+def test_before_a_sweep_the_progress_says_so_and_curves_differ_in_shape(panel):
+    assert panel.progress.text() == "No sweep yet" and "0 /" not in panel.progress.text()
+    styles = {(c.opts["symbol"], c.opts["symbolSize"], c.opts["pen"].style()) for c in panel.curves.values()}
+    assert len(styles) == len(panel.curves)            # coinciding curves stay distinguishable
+
+
 def test_run_button_needs_lags_and_an_architecture(panel):
     configure(panel, "", 10)
     assert not panel.run_button.isEnabled()
@@ -58,12 +65,14 @@ def test_a_tiny_sweep_fills_plot_and_table_and_saves(panel, qtbot, tmp_path):
         assert panel.running and not panel.run_button.isEnabled()
     timer.stop()
     assert finished.args == [False]
-    assert len(panel.results) == 4 and panel.progress.value() == 4
+    assert len(panel.results) == 4 and panel.progress.value() == 4 and panel.progress.text() == "4 / 4 runs"
     gaps = [b - a for a, b in zip(ticks, ticks[1:])]
     assert gaps and max(gaps) < 0.5, "the UI thread was blocked during the sweep"
     for label in ("tanh RNN", "LSTM"):
         x, y = panel.curves[label].xData, panel.curves[label].yData
-        assert list(x) == [2, 3] and all(0 <= v <= 1 for v in y)
+        shift = np.log10(x) - np.log10([2, 3])          # drawn a little sideways, never onto another lag
+        assert shift[0] == pytest.approx(shift[1]) and 0 < abs(shift[0]) < 0.05 and all(0 <= v <= 1 for v in y)
+    assert panel.curves["tanh RNN"].xData[0] != panel.curves["LSTM"].xData[0]
     assert panel.table.rowCount() == 2 and panel.table.item(0, 0).text() == "tanh RNN"
     assert set(panel.horizons()) == {"tanh RNN", "LSTM"}
     assert "Done" in panel.status_label.text() and panel.run_button.isEnabled()

@@ -61,3 +61,46 @@ def test_the_lessons_panel_in_the_main_window_loads_the_lesson(qtbot, tmp_path):
     names = {a.objectName() for a in window.actions()}
     assert {"lessonsAction", "nextLessonAction", "prevLessonAction"} <= names
     window.close()
+
+
+def test_the_panel_says_whether_the_controls_hold_the_shown_lesson(qtbot):
+    lessons = load_lessons()
+    panel = LessonPanel(held=lessons[0].settings.replace(lag=60))
+    qtbot.addWidget(panel)
+    assert "Not loaded" in panel.status_label.text() and "lag" in panel.status_label.text()
+    assert "Start" in panel.status_label.text()
+    panel.show_settings(lessons[0].settings)
+    assert panel.status_label.text().startswith("✓ Loaded")
+    panel.go_to(1, start=False)                      # moving on without Start: not loaded
+    assert "Not loaded" in panel.status_label.text() and "task" in panel.status_label.text()
+
+
+def test_loading_a_preset_shows_its_lesson_or_says_the_shown_one_is_not_loaded(qtbot):
+    from rnnviz.presets import load_preset
+
+    lessons = load_lessons()
+    panel = LessonPanel(held=lessons[0].settings)
+    qtbot.addWidget(panel)
+    clipping = load_preset("clipping")
+    panel.select_preset("clipping", clipping.settings)     # lesson 7 is exactly the preset
+    assert panel.current.preset == "clipping" and panel.status_label.text().startswith("✓ Loaded")
+    vanishing = load_preset("vanishing")                   # its lessons change lag and task
+    panel.select_preset("vanishing", vanishing.settings)
+    assert panel.current.preset == "vanishing" and "Not loaded" in panel.status_label.text()
+
+
+def test_in_the_window_the_panel_follows_presets_and_edits(qtbot, tmp_path):
+    from rnnviz.gui.main_window import MainWindow
+
+    window = MainWindow(settings_store=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    panel = window.lesson_panel
+    first = panel.status_label.text()                 # first launch: defaults, lesson 1 shown
+    assert "Not loaded" in first and "Start" in first
+    assert window.load_preset("exploding")
+    assert panel.current.preset == "exploding" and panel.status_label.text().startswith("✓ Loaded")
+    window.apply_settings(window._applied.replace(lr=0.1))
+    assert "Not loaded" in panel.status_label.text() and "lr" in panel.status_label.text()
+    panel.start()
+    assert panel.status_label.text().startswith("✓ Loaded")
+    window.close()
