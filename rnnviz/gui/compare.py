@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QStyle, QVBoxLayout,
                                QWidget)
 
 from rnnviz.gui.curves import x_range
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
-from rnnviz.gui.worker import PLAYING, TrainingWorker
+from rnnviz.gui.worker import PAUSED, PLAYING, TrainingWorker
 from rnnviz.presets import PresetError, load_preset, preset_names
 from rnnviz.settings import Settings
 
@@ -151,7 +151,14 @@ class _Track:
 
 
 class ComparisonView(QWidget):
-    """Two runs, same seed and data: loss, gradient norm and accuracy overlaid; diagrams side by side."""
+    """Two runs, same seed and data: loss, gradient norm and accuracy overlaid; diagrams side by side.
+
+    Its run answers the same commands as the main window's (`toggle_play`, `step`, `reset`,
+    `set_speed`) and reports its `state` through `state_changed`, so the window's keys and tool bar
+    act on the comparison while this page shows.
+    """
+
+    state_changed = Signal(str)      # "playing" | "paused" | "diverged"
 
     def __init__(self, parent: QWidget | None = None, *, theme: Theme = LIGHT,
                  pair: tuple[str, str] = ("vanishing", "lstm")) -> None:
@@ -164,6 +171,8 @@ class ComparisonView(QWidget):
         self._run: int | None = None
         self._dirty = False
         self._playing = False
+        self.state = PAUSED
+        self._speed: float | None = None     # the worker's own default until `set_speed`
         self._x_bounds: tuple[float, float] | None = None
 
         self.pair_combo = QComboBox(objectName="comparePairCombo")
@@ -189,10 +198,10 @@ class ComparisonView(QWidget):
         self.play_button.toggled.connect(self._play_toggled)
         self.step_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward), "Step",
                                        objectName="compareStepButton")
-        self.step_button.clicked.connect(lambda: self._worker().step())
+        self.step_button.clicked.connect(self.step)
         self.reset_button = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload), "Reset",
                                         objectName="compareResetButton")
-        self.reset_button.clicked.connect(lambda: self._worker().reset())
+        self.reset_button.clicked.connect(self.reset)
         self.iteration_label = QLabel("Iteration 0", objectName="compareIterationLabel")
         self.note = QLabel(objectName="compareNote")
         self.note.setWordWrap(True)
@@ -327,6 +336,8 @@ class ComparisonView(QWidget):
         self.worker.state_changed.connect(self._state)
         self.worker.error.connect(self.note.setText)
         self.worker.start()
+        if self._speed is not None:
+            self.worker.set_speed(self._speed)
         if self._playing:
             self.worker.play()
 
@@ -345,6 +356,23 @@ class ComparisonView(QWidget):
         self._playing = False
         if self.worker is not None:
             self.worker.pause()
+
+    def toggle_play(self) -> None:
+        self.pause() if self.state == PLAYING else self.play()
+
+    def step(self) -> None:
+        """One iteration of each run, then pause."""
+        self._worker().step()
+
+    def reset(self) -> None:
+        """Both runs again from the same seed."""
+        self._worker().reset()
+
+    def set_speed(self, iterations_per_second: float) -> None:
+        """Steps (an iteration of each run) per second; 0 = as fast as possible."""
+        self._speed = iterations_per_second
+        if self.worker is not None:
+            self.worker.set_speed(iterations_per_second)
 
     def shutdown(self) -> None:
         """Stop the worker thread (call before the widget goes away; closeEvent does)."""
@@ -393,6 +421,7 @@ class ComparisonView(QWidget):
                 self.worker.ack()
 
     def _state(self, state: str) -> None:
+        self.state = state
         playing = state == PLAYING
         self.play_button.blockSignals(True)
         self.play_button.setChecked(playing)
@@ -402,6 +431,7 @@ class ComparisonView(QWidget):
         self.play_button.setText("Pause" if playing else "Play")
         if not playing:
             self._playing = False
+        self.state_changed.emit(state)
 
     def _play_toggled(self, on: bool) -> None:
         self.play() if on else self.pause()

@@ -423,6 +423,11 @@ class RunControls(QWidget):
         self.play_button.setIcon(self.style().standardIcon(icon))
         self.play_button.setText("Pause" if playing else "Play")
 
+    def set_commands_enabled(self, enabled: bool) -> None:
+        """Play, Step and Reset greyed out on a page without a run to command; the speed stays."""
+        for button in (self.play_button, self.step_button, self.reset_button):
+            button.setEnabled(enabled)
+
     def speed(self) -> float:
         return float(SPEEDS[self.speed_slider.value()])
 

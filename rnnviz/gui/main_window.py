@@ -74,6 +74,9 @@ log = logging.getLogger(__name__)
 PAGES = (("curves", "Training"), ("diagram", "Unrolled network"), ("gradients", "Gradients"),
          ("compare", "Compare"), ("horizon", "Memory horizon"))
 PAGE_ALIASES = {"stepper": "diagram"}
+#: Pages that show the training run: its banner, status labels and run commands belong to them.
+#: On Compare the commands act on the comparison; on Memory horizon (a sweep) there is no run to play.
+RUN_PAGES = frozenset({"curves", "diagram", "gradients"})
 
 #: Status-bar notes stay this long (ms): most notes, export notes, recording notes.
 NOTE_TIMEOUT_MS, EXPORT_NOTE_MS, RECORDING_NOTE_MS = 6000, 8000, 10000
@@ -150,6 +153,7 @@ class DivergenceBanner(QFrame):
         layout.setContentsMargins(12, 8, 12, 8)
         layout.addWidget(self.label, 1)
         layout.addWidget(button)
+        self._run_shown = True
         self.setVisible(False)
 
     def apply_theme(self, theme: Theme) -> None:
@@ -160,7 +164,12 @@ class DivergenceBanner(QFrame):
 
     def show_message(self, text: str) -> None:
         self.label.setText(text)
-        self.setVisible(True)
+        self.setVisible(self._run_shown)
+
+    def set_run_shown(self, shown: bool) -> None:
+        """Whether the page showing is one of the run's: the banner shows only over those."""
+        self._run_shown = shown
+        self.setVisible(shown and bool(self.text()))
 
     def clear(self) -> None:
         self.label.clear()
@@ -241,7 +250,7 @@ class MainWindow(QMainWindow):
         self.metrics = MetricsLog()                       # every snapshot's numbers, for the CSV export
         self.run_views: tuple[RunView, ...] = (*self.views, self.metrics)
         # Pages with runs of their own (not the training session's), built when first opened.
-        self.compare_tab = LazyTab(lambda t: ComparisonView(theme=t), theme)
+        self.compare_tab = LazyTab(self._build_comparison, theme)
         self.horizon_tab = LazyTab(lambda t: HorizonPanel(theme=t), theme)
         # Training, off the GUI thread.
         kwargs = {"session_factory": session_factory} if session_factory is not None else {}
@@ -282,7 +291,56 @@ class MainWindow(QMainWindow):
         self.worker.start()
         self.worker.set_speed(self.run_controls.speed())
         self._follow_tab()
-        self.tabs.currentChanged.connect(self._follow_tab)
+
+    def _page_changed(self, _index: int) -> None:
+        """The run commands, the tool bar's play button, the banner and the status labels follow
+        the page showing; a run that goes out of sight pauses (it would train unseen, and the keys
+        now act on another)."""
+        comparison = self.compare_tab.content
+        on_compare = self.tabs.currentWidget() is self.compare_tab
+        if on_compare and self._state == PLAYING:
+            self.pause()
+            self._note("Training paused: the Compare tab runs its own pair of runs (Space plays them).")
+        elif not on_compare and comparison is not None and comparison.state == PLAYING:
+            comparison.pause()
+        self._show_run_state()
+        shows_run = self.page_name() in RUN_PAGES
+        self.banner.set_run_shown(shows_run)
+        for label in (self.iteration_label, self.speed_label, self.state_label):
+            label.setVisible(shows_run)
+        for action in self.run_actions:
+            action.setEnabled(self._shown_run() is not None)
+        self.run_controls.set_commands_enabled(self._shown_run() is not None)
+        if self.worker.is_running():
+            self._follow_tab()
+
+    def page_name(self) -> str:
+        """The name of the page showing (see `PAGES`)."""
+        current = self.tabs.currentWidget()
+        return next(name for name, page in self.pages.items() if page is current)
+
+    def _shown_run(self):
+        """What the run commands act on: the comparison on its page, else the training run, or
+        None on a page without a run to play (the memory-horizon sweep has its own Run button)."""
+        name = self.page_name()
+        if name == "compare":
+            return self.compare_tab.ensure()
+        return self if name in RUN_PAGES else None
+
+    def _show_run_state(self) -> None:
+        run = self._shown_run()
+        self.run_controls.set_playing(run is not None and run.state == PLAYING)
+
+    def _build_comparison(self, theme: Theme) -> ComparisonView:
+        view = ComparisonView(theme=theme)
+        view.set_speed(self.run_controls.speed())
+        view.state_changed.connect(self._show_run_state)
+        return view
+
+    @property
+    def state(self) -> str:
+        """The training run's state: "playing" | "paused" | "diverged"."""
+        return self._state
 
     def _follow_tab(self, _index: int | None = None) -> None:
         """Ask the worker for batches as often as the showing tab can use them at this speed."""
@@ -389,12 +447,14 @@ class MainWindow(QMainWindow):
         self._build_view_menu(self.view_menu)
 
         a = self._action
-        self.play_action = a(self.run_menu, "&Play / pause", self.toggle_play, ["Space"],
+        # These act on the run the page shows (the comparison on Compare): see `_shown_run`.
+        self.play_action = a(self.run_menu, "&Play / pause", lambda: self._shown_run().toggle_play(), ["Space"],
                              name="playAction", tip="Train continuously, or pause")
-        a(self.run_menu, "&Step one iteration", self.step, ["S", "Right"], name="stepAction",
-          tip="Train exactly one iteration, then pause")
-        a(self.run_menu, "&Reset run", self.reset, ["R", "Ctrl+R"], name="resetAction",
-          tip="Start the run again from the same seed")
+        step = a(self.run_menu, "&Step one iteration", lambda: self._shown_run().step(), ["S", "Right"],
+                 name="stepAction", tip="Train exactly one iteration, then pause")
+        reset = a(self.run_menu, "&Reset run", lambda: self._shown_run().reset(), ["R", "Ctrl+R"],
+                  name="resetAction", tip="Start the run again from the same seed")
+        self.run_actions = (self.play_action, step, reset)
         self.run_menu.addSeparator()
         a(self.run_menu, "&Faster", self.run_controls.faster, ["]", "+"], name="fasterAction")
         a(self.run_menu, "S&lower", self.run_controls.slower, ["[", "-"], name="slowerAction")
@@ -458,15 +518,16 @@ class MainWindow(QMainWindow):
         self.controls.settings_edited.connect(self._on_settings_edited)
         self.controls.preset_chosen.connect(self.load_preset)
         rc = self.run_controls
-        rc.play_toggled.connect(lambda on: self.play() if on else self.pause())
-        rc.step_clicked.connect(self.step)
-        rc.reset_clicked.connect(self.reset)
+        rc.play_toggled.connect(lambda on: self._shown_run().play() if on else self._shown_run().pause())
+        rc.step_clicked.connect(lambda: self._shown_run().step())
+        rc.reset_clicked.connect(lambda: self._shown_run().reset())
         rc.speed_changed.connect(self._on_speed)
         self.banner.reset_requested.connect(self.reset)
         self.curves.log_scale_changed.connect(self._on_log_scale)
         self.stepper.inspect_requested.connect(self.inspect)
         self.stepper.finished.connect(self._inspection_finished)
         self.lesson_panel.lesson_chosen.connect(self.start_lesson)
+        self.tabs.currentChanged.connect(self._page_changed)
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -706,7 +767,7 @@ class MainWindow(QMainWindow):
                 view.show_snapshots(snaps)
             last = self._latest = snaps[-1]
             self._rates.append((time.perf_counter(), last.iteration))
-            if last.diverged and not self.banner.isVisible():
+            if last.diverged and not self.banner.text():
                 self.banner.show_message(divergence_message(last))
         finally:
             self.worker.ack()
@@ -730,12 +791,12 @@ class MainWindow(QMainWindow):
         """The training state, "playing" | "paused" | "diverged": the play button, the status bar
         and the banner follow."""
         self._state = state
-        self.run_controls.set_playing(state == PLAYING)
+        self._show_run_state()
         self.state_label.setText(state.capitalize())
         if state != PLAYING:
             self._rates.clear()
         if state == DIVERGED and self._latest is not None and self._latest.diverged \
-                and not self.banner.isVisible():
+                and not self.banner.text():
             self.banner.show_message(divergence_message(self._latest))
 
     def _on_worker_error(self, message: str) -> None:
@@ -747,6 +808,8 @@ class MainWindow(QMainWindow):
 
     def _on_speed(self, speed: float) -> None:
         self.worker.set_speed(speed)
+        if self.compare_tab.content is not None:
+            self.compare_tab.content.set_speed(speed)
         if self.worker.is_running():
             self._follow_tab()
         self.curves.budget.share = DEFAULT_SHARE   # until the measured rate shows the worker keeps up
