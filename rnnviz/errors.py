@@ -7,3 +7,8 @@ layer above it (recording and the memory horizon raise `UsageError` without impo
 
 class UsageError(Exception):
     """Bad input from the command line or a dialog: reported in one line, exit code 2."""
+
+
+class LimitError(UsageError):
+    """A size or count beyond what this machine can do (memory, iterations, frames): refused before
+    any work starts, in one line that names the sizes, the limit and what to lower."""

@@ -18,6 +18,7 @@ from rnnviz.engine import CancelFlag, build_model, clip_gradients, make_optimize
 from rnnviz.engine.clipping import global_norm
 from rnnviz.engine.losses import loss_and_grad
 from rnnviz.engine.trace import Trace
+from rnnviz.memory_budget import check_memory
 from rnnviz.settings import Settings
 
 
@@ -112,6 +113,7 @@ class Session:
     # ----------------------------------------------------------------- construction
     def _build(self) -> None:
         s = self._settings
+        check_memory(s)   # refuse, in one line, settings that would exhaust the machine
         self.task = make_task(s.task, length=s.length, seed=s.seed, dtype=np.dtype(s.dtype))
         self.model = build_model(
             s.arch, self.task.input_size, s.hidden, self.task.output_size,
@@ -152,6 +154,8 @@ class Session:
     def apply(self, settings: Settings) -> bool:
         """Adopt new settings. Live ones (lr, momentum, optimiser, clipping) apply mid-run;
         structural ones rebuild the model and restart. Returns True if the run restarted."""
+        if self._settings.structural_changes(settings):
+            check_memory(settings)   # before anything changes: a refused apply keeps the old run
         old, self._settings = self._settings, settings
         if old.structural_changes(settings):
             self._build()

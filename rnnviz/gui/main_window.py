@@ -63,6 +63,7 @@ from rnnviz.gui.view import RunView, View
 from rnnviz.gui.window_geometry import first_launch_geometry, fits
 from rnnviz.gui.worker import DIVERGED, PLAYING, STOP_TIMEOUT, TrainingWorker
 from rnnviz.lessons import Lesson
+from rnnviz.memory_budget import memory_problem
 from rnnviz.presets import PRESET_DIR, PresetError, preset_names
 from rnnviz.presets import load_preset as read_preset
 from rnnviz.settings import Settings, SettingsError
@@ -547,10 +548,15 @@ class MainWindow(QMainWindow):
         if not raw:
             return Settings()
         try:
-            return Settings.from_dict(json.loads(str(raw)))
+            settings = Settings.from_dict(json.loads(str(raw)))
         except (ValueError, TypeError, SettingsError) as exc:  # old or hand-edited: start clean
             log.info("ignoring stored settings: %s", exc)
             return Settings()
+        problem = memory_problem(settings)   # saved on a larger machine, or before the budget
+        if problem:
+            log.info("ignoring stored settings: %s", problem)
+            return Settings()
+        return settings
 
     def _restore_view_state(self) -> None:
         geometry = self.store.value(KEY_GEOMETRY)
@@ -630,9 +636,16 @@ class MainWindow(QMainWindow):
             self._resume_after_inspection = False
             self.play()
 
-    def apply_settings(self, settings: Settings, *, restart: bool = False, note: str | None = None) -> None:
-        """Send `settings` to the worker; announce a rebuild in the status bar."""
+    def apply_settings(self, settings: Settings, *, restart: bool = False, note: str | None = None) -> bool:
+        """Send `settings` to the worker; announce a rebuild in the status bar. Settings too large
+        for this machine's memory are refused (a message, the controls back to the running
+        settings, nothing saved): False."""
         changed = self._applied.structural_changes(settings)
+        problem = memory_problem(settings) if changed or restart else None
+        if problem:
+            self.controls.set_settings(self._applied)
+            self.report_error(f"Not applied: {problem}.", title="Settings too large")
+            return False
         self._applied = settings
         self.lesson_panel.show_settings(settings)
         self.worker.apply(settings, restart=restart)
@@ -642,6 +655,7 @@ class MainWindow(QMainWindow):
         if note:
             self.statusBar().showMessage(note, NOTE_TIMEOUT_MS)
         self.store.setValue(KEY_SETTINGS, json.dumps(settings.as_dict()))
+        return True
 
     def load_preset(self, name_or_path: str | Path) -> bool:
         """Set every control to a preset's values, show its commentary and start a new run."""
@@ -654,8 +668,10 @@ class MainWindow(QMainWindow):
                   and self.controls.preset_combo.findData(preset.name) >= 0)
         self.controls.set_settings(preset.settings)
         self.controls.show_preset(preset.name if listed else None, preset.title, preset.commentary)
-        self.apply_settings(preset.settings, restart=True,
-                            note=f"Preset “{preset.title}” loaded: a new run starts.")
+        if not self.apply_settings(preset.settings, restart=True,
+                                   note=f"Preset “{preset.title}” loaded: a new run starts."):
+            self.controls.show_preset(None)
+            return False
         self.lesson_panel.select_preset(preset.name, preset.settings)
         self.store.setValue(KEY_PRESET, preset.name)
         return True
