@@ -33,12 +33,14 @@ XLA_ONE_THREAD = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_thread
 def matmul_floor(B: int, H: int, T: int, gates: int, rng: np.random.Generator) -> Callable[[], None]:
     """The matrix products one BPTT step needs, bare: x W_I and y = h W_O as one GEMM each, T
     recurrent products h_{t-1} W_H forward and T products δ W_Hᵀ backward, and the weight-gradient
-    GEMMs Xᵀ δA, H_prevᵀ δA, Hᵀ dY."""
+    GEMMs Xᵀ δA, H_prevᵀ δA, Hᵀ dY. W_Hᵀ is a contiguous copy, as the engine uses it (BLAS runs
+    that layout ~1.5× faster at these sizes)."""
     G = gates * H
     X = rng.standard_normal((T * B, INPUTS))
     W_I, W_H, W_O = rng.standard_normal((INPUTS, G)), rng.standard_normal((H, G)), rng.standard_normal((H, OUTPUTS))
     Hs, dA = rng.standard_normal((T * B, H)), rng.standard_normal((T * B, G))
     A, Y, dY = np.empty((T * B, G)), np.empty((T * B, OUTPUTS)), rng.standard_normal((T * B, OUTPUTS))
+    W_HT = np.ascontiguousarray(W_H.T)
     rec, back = np.empty((B, G)), np.empty((B, H))
     gI, gH, gO = np.empty((INPUTS, G)), np.empty((H, G)), np.empty((H, OUTPUTS))
 
@@ -48,7 +50,7 @@ def matmul_floor(B: int, H: int, T: int, gates: int, rng: np.random.Generator) -
             np.matmul(Hs[t * B:(t + 1) * B], W_H, out=rec)
         np.matmul(Hs, W_O, out=Y)
         for t in range(T):
-            np.matmul(dA[t * B:(t + 1) * B], W_H.T, out=back)
+            np.matmul(dA[t * B:(t + 1) * B], W_HT, out=back)
         np.matmul(X.T, dA, out=gI)
         np.matmul(Hs.T, dA, out=gH)
         np.matmul(Hs.T, dY, out=gO)

@@ -7,8 +7,11 @@ and compare them (tests/test_compiled.py). The matrix products stay numpy's (BLA
 the kernels fuse the elementwise work of one time step, which numpy would spread over many calls:
 
     tanh_step          RNN forward, one step: a_t += h_{t-1} W_H; h_t = tanh(a_t); f'(a_t) = 1 − h_t²
+    rnn_backward_step  RNN backward, one step: δ_t = ∂L/∂h_t ⊙ f'(a_t), and ‖∂L/∂h_t‖
     lstm_cell          LSTM forward, one step: gates, c_t, tanh(c_t), h_t from a_t
-    lstm_cell_backward LSTM backward, one step: ∂L/∂c_t and δ_t = [δ_i | δ_f | δ_g | δ_o] from ∂L/∂h_t
+    lstm_cell_backward LSTM backward, one step: ∂L/∂c_t and δ_t = [δ_i | δ_f | δ_g | δ_o] from ∂L/∂h_t,
+                       and ‖∂L/∂h_t‖
+    accumulate_terms   ∂L/∂W_H = Σ_t h_{t-1}^T δ_t and each term's size ‖h_{t-1}^T δ_t‖_F, in one pass
 
 Why: numpy's float64 tanh and exp are scalar libm code on CPUs without AVX-512 (about 14 ns per
 element), and each ufunc call costs a microsecond or two; an LSTM step is a dozen of them. Nothing
@@ -145,6 +148,19 @@ if COMPILED:
             flat_h[i] = y
             flat_d[i] = 1.0 - y * y
 
+    @numba.njit(fastmath={"contract", "reassoc"}, error_model="numpy", cache=True, boundscheck=False,
+                nogil=True)
+    def rnn_backward_step(dh, fprime):
+        """RNN backward, one step: fprime ← δ_t = ∂L/∂h_t ⊙ f'(a_t) in place; returns ‖∂L/∂h_t‖_F²
+        (summed in any order). C-contiguous float64 arrays of one shape."""
+        flat_dh, flat_delta = dh.reshape(dh.size), fprime.reshape(fprime.size)
+        square = 0.0
+        for i in range(flat_dh.size):
+            value = flat_dh[i]
+            flat_delta[i] *= value
+            square += value * value
+        return square
+
     # The LSTM kernels run one short loop per operation and row (the loops below): a loop that
     # writes several arrays at once is not vectorised (LLVM cannot rule out that they overlap
     # without more run-time checks than it allows), and ran 4× slower.
@@ -190,10 +206,14 @@ if COMPILED:
             _tanh_into(c[b], tanh_c[b])
             _cell_output(gate_b[3 * H:], tanh_c[b], h[b])
 
-    @numba.njit(**_KERNEL)
+    @numba.njit(fastmath={"contract", "reassoc"}, error_model="numpy", cache=True, boundscheck=False,
+                nogil=True)
     def _cell_gradient(dh, o, tanh_c, dc_next, dc):
+        square = 0.0
         for k in range(dc.size):
             dc[k] = dh[k] * o[k] * (1.0 - tanh_c[k] * tanh_c[k]) + dc_next[k]
+            square += dh[k] * dh[k]
+        return square
 
     @numba.njit(**_KERNEL)
     def _through_sigmoid(d, x, s, out):
@@ -215,16 +235,34 @@ if COMPILED:
         """LSTM backward, one step (as ``lstm.cell_step_backward``): from ∂L/∂h_t (dh) and
         ∂L/∂c_{t+1} ⊙ f_{t+1} (dc_next): dc = ∂L/∂c_t = dh ⊙ o ⊙ (1 − tanh²(c_t)) + dc_next;
         delta = [δ_i|δ_f|δ_g|δ_o] = [dc ⊙ g ⊙ i(1−i) | dc ⊙ c_{t-1} ⊙ f(1−f) | dc ⊙ i ⊙ (1−g²) |
-        dh ⊙ tanh(c_t) ⊙ o(1−o)]; then dc_next = dc ⊙ f, handed to step t−1. C-contiguous float64."""
+        dh ⊙ tanh(c_t) ⊙ o(1−o)]; then dc_next = dc ⊙ f, handed to step t−1. Returns ‖∂L/∂h_t‖_F².
+        C-contiguous float64 arrays."""
         B, H = dc.shape
+        square = 0.0
         for b in range(B):
             g_b, d_b = gate[b], delta[b]
             i, f, g, o = g_b[:H], g_b[H:2 * H], g_b[2 * H:3 * H], g_b[3 * H:]
-            _cell_gradient(dh[b], o, tanh_c[b], dc_next[b], dc[b])
+            square += _cell_gradient(dh[b], o, tanh_c[b], dc_next[b], dc[b])
             _through_sigmoid(dc[b], g, i, d_b[:H])                  # δ_i
             _through_sigmoid(dc[b], c_prev[b], f, d_b[H:2 * H])     # δ_f
             _through_tanh(dc[b], i, g, d_b[2 * H:3 * H])            # δ_g
             _through_sigmoid(dh[b], tanh_c[b], o, d_b[3 * H:])      # δ_o
             _product(dc[b], f, dc_next[b])                          # handed to c_{t-1}
+        return square
+
+    @numba.njit(fastmath={"contract", "reassoc"}, error_model="numpy", cache=True, boundscheck=False,
+                nogil=True)
+    def accumulate_terms(terms, total, squares):
+        """total += Σ_t terms[t] and squares[t] = ‖terms[t]‖_F², one pass over the (n, H, m) terms
+        h_{t-1}^T δ_t (as ``recurrent.accumulate_terms``; the sums of squares in any order)."""
+        flat_total = total.reshape(total.size)
+        for t in range(terms.shape[0]):
+            term = terms[t].reshape(total.size)
+            square = 0.0
+            for k in range(term.size):
+                value = term[k]
+                flat_total[k] += value
+                square += value * value
+            squares[t] = square
 else:
-    tanh_step = lstm_cell = lstm_cell_backward = None
+    tanh_step = rnn_backward_step = lstm_cell = lstm_cell_backward = accumulate_terms = None

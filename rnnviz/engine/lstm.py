@@ -59,7 +59,7 @@ def cell_step(a, carry, c_prev, gate, c, tanh_c, h) -> None:
     np.multiply(o, tanh_c, out=h)                          # h_t = o ⊙ tanh(c_t)
 
 
-def cell_step_backward(dh, dc_next, gate, c_prev, tanh_c, dc, delta) -> None:
+def cell_step_backward(dh, dc_next, gate, c_prev, tanh_c, dc, delta) -> float:
     """One step backward (the plain numpy path; ``compiled.lstm_cell_backward`` computes the same in
     one pass). From dh = ∂L/∂h_t and dc_next = ∂L/∂c_{t+1} ⊙ f_{t+1}:
 
@@ -67,6 +67,8 @@ def cell_step_backward(dh, dc_next, gate, c_prev, tanh_c, dc, delta) -> None:
         δ_i = ∂L/∂c_t ⊙ g ⊙ i(1 − i)          δ_f = ∂L/∂c_t ⊙ c_{t-1} ⊙ f(1 − f)
         δ_g = ∂L/∂c_t ⊙ i ⊙ (1 − g²)          δ_o = ∂L/∂h_t ⊙ tanh(c_t) ⊙ o(1 − o)   → delta
         dc_next ← ∂L/∂c_t ⊙ f                                                  handed to c_{t-1}
+
+    Returns ‖∂L/∂h_t‖_F², for ``dh_norms``.
     """
     i, f, g, o = _blocks(gate)
     d_i, d_f, d_g, d_o = _blocks(delta)
@@ -92,6 +94,7 @@ def cell_step_backward(dh, dc_next, gate, c_prev, tanh_c, dc, delta) -> None:
     np.multiply(d_o, tanh_c, out=d_o)
     np.multiply(d_o, dh, out=d_o)
     np.multiply(dc, f, out=dc_next)                        # handed to c_{t-1} through the forget gate
+    return float(np.vdot(dh, dh))
 
 
 class LSTM(RecurrentModel):
@@ -167,29 +170,31 @@ class LSTM(RecurrentModel):
 
         On entry dh[t−1] holds only what y_t sends to h_t; on exit the total ∂L/∂h_t. With
         ``only_last`` only y_T is scored: dh[-1] is set and dh[:-1] is uninitialised on entry.
-        Returns {"da": δ (T, B, 4H), "dcell": ∂L/∂c_t (T, B, H)}.
+        Returns {"da": δ (T, B, 4H), "dcell": ∂L/∂c_t (T, B, H), "dh_norms": ‖∂L/∂h_t‖_F (T,)}.
         """
         gates, cell, tanh_c = fwd["gates"], fwd["cell"], fwd["tanh_c"]
         T, B, H = tanh_c.shape
         workspace = self._workspace
         step = compiled.lstm_cell_backward if self.compiled else cell_step_backward
-        W_HT = self.params["W_H"].T
+        W_HT = np.ascontiguousarray(self.params["W_H"].T)    # laid out row by row: faster BLAS
         da = workspace.empty("da", gates.shape, self.dtype)
         dcell = workspace.empty("dcell", (T, B, H), self.dtype)
         dc_next = workspace.empty("dc_next", (B, H), self.dtype)  # ∂L/∂c_{t+1} ⊙ f_{t+1}, handed back
         dc_next[:] = 0.0                                       # nothing comes from beyond c_T
         handed = workspace.empty("handed", (B, H), self.dtype)
+        dh_norms = np.empty(T, self.dtype)
         for t in reversed(range(1, T + 1)):
             if cancel is not None and cancel.is_set():
                 raise Cancelled
             delta = da[t - 1]
-            step(dh[t - 1], dc_next, gates[t - 1], cell[t - 1], tanh_c[t - 1], dcell[t - 1], delta)
+            dh_norms[t - 1] = step(dh[t - 1], dc_next, gates[t - 1], cell[t - 1], tanh_c[t - 1], dcell[t - 1],
+                                   delta)
             if t > 1 and only_last:                            # y_{t-1} is not scored: h_{t-1} reaches L
                 np.matmul(delta, W_HT, out=dh[t - 2])          # only through a_t, ∂L/∂h_{t-1} = δ_t W_H^T
             elif t > 1:
                 np.matmul(delta, W_HT, out=handed)             # δ_t W_H^T: handed to h_{t-1} ...
                 np.add(dh[t - 2], handed, out=dh[t - 2])       # ... joins what y_{t-1} sent to it
-        return {"da": da, "dcell": dcell}
+        return {"da": da, "dcell": dcell, "dh_norms": np.sqrt(dh_norms, out=dh_norms)}
 
     # -- one step at a time (sampling) ------------------------------------------------------------
 

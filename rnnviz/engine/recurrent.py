@@ -22,6 +22,14 @@ from .trace import Trace
 TERMS_BYTES = 512 << 10
 
 
+def accumulate_terms(terms: np.ndarray, total: np.ndarray, squares: np.ndarray) -> None:
+    """total += Σ_t terms[t] and squares[t] = ‖terms[t]‖_F² for (n, H, m) terms h_{t-1}^T δ_t (the plain
+    numpy path; ``compiled.accumulate_terms`` does both in one pass)."""
+    total += np.add.reduce(terms, axis=0)
+    flat = terms.reshape(terms.shape[0], -1)
+    np.einsum("tk,tk->t", flat, flat, out=squares)
+
+
 def check_choice(argument: str, value, allowed) -> None:
     """Raise ValueError naming ``argument`` and its allowed values unless ``value`` is one of them."""
     if not isinstance(value, str) or value not in allowed:
@@ -96,7 +104,7 @@ class RecurrentModel:
         return Trace(arch=self.arch, loss=L, outputs=y, grads={name: grads[name] for name in self.params},
                      inputs=x, hidden=hidden, pre=fwd["pre"], da=back["da"], dh=dh,
                      skip=getattr(self, "skip", None), cell=fwd.get("cell"), gates=fwd.get("gates"),
-                     dcell=back.get("dcell"), term_norms=term_norms)
+                     dcell=back.get("dcell"), term_norms=term_norms, dh_norms=back["dh_norms"])
 
     def forward(self, x, readout: str = "last", cancel: CancelFlag | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
@@ -122,20 +130,19 @@ class RecurrentModel:
         T, B, n = da.shape
         H = hidden.shape[2]
         delta = da.reshape(T * B, n)
-        grads = {"W_I": x.reshape(T * B, -1).T @ delta, "b": delta.sum(axis=0)}
+        grads = {"W_I": x.reshape(T * B, -1).T @ delta,               # Σ_t x_t^T δ_t
+                 "b": np.ones(T * B, self.dtype) @ delta}            # Σ_t Σ_batch δ_t
+        accumulate = compiled.accumulate_terms if self.compiled else accumulate_terms
         h_prev_T = hidden[:-1].transpose(0, 2, 1)                # h_{t-1}^T, (T, H, B)
         per_chunk = max(1, TERMS_BYTES // (H * n * self.dtype.itemsize))
         terms = self._workspace.empty("terms", (min(per_chunk, T), H, n), self.dtype)
-        partial = self._workspace.empty("terms_sum", (H, n), self.dtype)
         grad_H = np.zeros((H, n), self.dtype)
         squares = np.empty(T, self.dtype)
         for start in range(0, T, per_chunk):
             stop = min(start + per_chunk, T)
             chunk = terms[:stop - start]
             np.matmul(h_prev_T[start:stop], da[start:stop], out=chunk)    # h_{t-1}^T δ_t, t = start+1..stop
-            np.add(grad_H, np.add.reduce(chunk, axis=0, out=partial), out=grad_H)   # Σ_t
-            flat = chunk.reshape(stop - start, H * n)
-            np.einsum("tk,tk->t", flat, flat, out=squares[start:stop])   # ‖h_{t-1}^T δ_t‖_F²
+            accumulate(chunk, grad_H, squares[start:stop])                # Σ_t, and ‖h_{t-1}^T δ_t‖_F²
         grads["W_H"] = grad_H
         return grads, {"W_H": np.sqrt(squares, out=squares)}
 

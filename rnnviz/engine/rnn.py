@@ -25,10 +25,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import compiled
 from .activations import ACTIVATIONS
 from .cancel import CancelFlag, Cancelled
 from .init import recurrent_init, xavier
 from .recurrent import RecurrentModel
+
+
+def backward_step(dh: np.ndarray, fprime: np.ndarray) -> float:
+    """δ_t = ∂L/∂h_t ⊙ f'(a_t), in place over f'(a_t); returns ‖∂L/∂h_t‖_F² (the plain numpy path;
+    ``compiled.rnn_backward_step`` does both in one pass)."""
+    np.multiply(dh, fprime, out=fprime)
+    return float(np.vdot(dh, dh))
 
 
 class RNN(RecurrentModel):
@@ -114,12 +122,12 @@ class RNN(RecurrentModel):
 
         On entry dh[t−1] holds only what y_t sends to h_t; on exit the total ∂L/∂h_t. With
         ``only_last`` only y_T is scored: dh[-1] is set and dh[:-1] is uninitialised on entry.
-        Returns {"da": δ (T, B, H)}.
+        Returns {"da": δ (T, B, H), "dh_norms": ‖∂L/∂h_t‖_F (T,)}.
         """
         T, B, H = fwd["pre"].shape
         k = self.skip
-        W_HT = self.params["W_H"].T
-        W_ST = self.params["W_S"].T if k is not None else None
+        W_HT = np.ascontiguousarray(self.params["W_H"].T)    # W_H^T laid out row by row: BLAS
+        W_ST = np.ascontiguousarray(self.params["W_S"].T) if k is not None else None  # multiplies it faster
         # Without skips and with y_T alone scored, h_{t-1} (t ≤ T) reaches L only through a_t, so
         # ∂L/∂h_{t-1} = δ_t W_H^T exactly: write it in place instead of adding it to zeros.
         overwrite = only_last and k is None
@@ -127,11 +135,13 @@ class RNN(RecurrentModel):
             dh[:-1] = 0.0                                      # y_1..y_{T-1} send nothing
         da = fwd["fprime"]                                     # f'(a_t); becomes δ_t in place
         handed = self._workspace.empty("handed", (B, H), self.dtype)  # the gradient handed to an earlier h
+        through_f = compiled.rnn_backward_step if self.compiled else backward_step
+        dh_norms = np.empty(T, self.dtype)
         for t in reversed(range(1, T + 1)):
             if cancel is not None and cancel.is_set():
                 raise Cancelled
             delta = da[t - 1]
-            np.multiply(dh[t - 1], delta, out=delta)           # δ_t = ∂L/∂h_t ⊙ f'(a_t): backprop through f'
+            dh_norms[t - 1] = through_f(dh[t - 1], delta)     # δ_t = ∂L/∂h_t ⊙ f'(a_t): backprop through f'
             if t > 1 and overwrite:
                 np.matmul(delta, W_HT, out=dh[t - 2])          # δ_t W_H^T: all that reaches h_{t-1}
             elif t > 1:
@@ -140,7 +150,7 @@ class RNN(RecurrentModel):
             if k is not None and t > k:
                 np.matmul(delta, W_ST, out=handed)             # δ_t W_S^T: handed k steps back ...
                 np.add(dh[t - k - 1], handed, out=dh[t - k - 1])  # ... to h_{t-k}, in one factor
-        return {"da": da}
+        return {"da": da, "dh_norms": np.sqrt(dh_norms, out=dh_norms)}
 
     def _weight_grads(self, x: np.ndarray, hidden: np.ndarray, da: np.ndarray
                       ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:

@@ -37,6 +37,7 @@ class Trace:
     cell, gates, dcell: LSTM only: c_0..c_T (T+1, B, H); σ(i), σ(f), tanh(g), σ(o) (T, B, 4H);
              ∂L/∂c_t total (T, B, H).
     term_norms: sizes of W_H's per-step terms the pass measured, {"W_H": (T,) ‖h_{t-1}^T δ_t‖_F}.
+    dh_norms: ‖∂L/∂h_t‖_F over the batch, t = 1..T (T,): how much the loss still feels h_t.
     """
 
     arch: str
@@ -53,6 +54,7 @@ class Trace:
     gates: np.ndarray | None = None
     dcell: np.ndarray | None = None
     term_norms: dict[str, np.ndarray] = field(default_factory=dict)
+    dh_norms: np.ndarray | None = None
 
     @property
     def T(self) -> int:
@@ -122,10 +124,6 @@ class Trace:
         squared = np.einsum("tij,tij->t", gram_A, gram_D)
         return np.sqrt(np.maximum(squared, 0.0, out=squared))  # rounding can leave −tiny for 0
 
-    @functools.cached_property
-    def dh_norms(self) -> np.ndarray:
-        """‖∂L/∂h_t‖_F over the batch, t = 1..T: how much the loss still feels h_t."""
-        return _norms_per_step(self.dh)
 
 
 def terms_are_cheap(batch: int, m: int, n: int) -> bool:
