@@ -21,8 +21,9 @@ def tanh(a):
     """tanh through the RNN step kernel, as the forward pass calls it (carry −0: a + (−0) = a, ±0 kept)."""
     a = np.array(a, dtype=np.float64, ndmin=1)
     h, d = np.empty_like(a), np.empty_like(a)
-    compiled.tanh_step(a, np.full_like(a, -0.0), h, d)
-    return h
+    a, h, d = a[None, :], h[None, :], d[None, :]
+    compiled.tanh_step(a, np.full_like(a, -0.0), np.full(a.shape[1], -0.0), h, d)
+    return h[0]
 
 
 def lstm_gates(a):
@@ -30,7 +31,7 @@ def lstm_gates(a):
     H = a.size
     row = np.tile(np.asarray(a, np.float64), 4)[None, :]
     gate, c, tanh_c, h = np.empty_like(row), np.empty((1, H)), np.empty((1, H)), np.empty((1, H))
-    compiled.lstm_cell(row, np.zeros_like(row), np.zeros((1, H)), gate, c, tanh_c, h)
+    compiled.lstm_cell(row, np.zeros_like(row), np.zeros(4 * H), np.zeros((1, H)), gate, c, tanh_c, h)
     return gate[0].reshape(4, H)
 
 
@@ -68,10 +69,10 @@ def test_tanh_special_values(value, expected):
 
 def test_fused_rnn_step_finishes_a_applies_tanh_and_its_derivative():
     rng = np.random.default_rng(2)
-    a, carry = rng.standard_normal((4, 6)) * 3, rng.standard_normal((4, 6))
-    expected_a = a + carry
+    a, carry, b = rng.standard_normal((4, 6)) * 3, rng.standard_normal((4, 6)), rng.standard_normal(6)
+    expected_a = a + b + carry
     h, d = np.empty_like(a), np.empty_like(a)
-    compiled.tanh_step(a, carry, h, d)
+    compiled.tanh_step(a, carry, b, h, d)
     assert np.array_equal(a, expected_a)                  # a_t completed in place
     assert ulps(h, np.tanh(expected_a)).max() <= 2.0
     np.testing.assert_allclose(d, 1.0 - h * h, rtol=0, atol=2.3e-16)   # tanh'(a) = 1 − h² (one FMA rounding)
@@ -97,13 +98,13 @@ def test_sigmoid_special_values():
 def test_lstm_cell_kernels_match_the_numpy_steps():
     rng = np.random.default_rng(5)
     B, H = 3, 7
-    a, carry = rng.standard_normal((B, 4 * H)) * 2, rng.standard_normal((B, 4 * H))
+    a, carry, b = rng.standard_normal((B, 4 * H)) * 2, rng.standard_normal((B, 4 * H)), rng.standard_normal(4 * H)
     c_prev, dh, dc_next = rng.standard_normal((B, H)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
     outs = {}
     for name, forward, backward in (("numpy", cell_step, cell_step_backward),
                                     ("compiled", compiled.lstm_cell, compiled.lstm_cell_backward)):
         a_t, gate, c, tanh_c, h = a.copy(), np.empty((B, 4 * H)), *np.empty((3, B, H))
-        forward(a_t, carry, c_prev, gate, c, tanh_c, h)
+        forward(a_t, carry, b, c_prev, gate, c, tanh_c, h)
         handed, dc, delta = dc_next.copy(), np.empty((B, H)), np.empty((B, 4 * H))
         backward(dh, handed, gate, c_prev, tanh_c, dc, delta)
         outs[name] = (a_t, gate, c, tanh_c, h, handed, dc, delta)

@@ -34,7 +34,7 @@ class Activation:
     name: str
     f: Callable[..., np.ndarray]
     derivative: Callable[..., np.ndarray]
-    #: ``fused_step(a, carry, h, d)``: a += carry; h = f(a); d = f'(a), one RNN time step in one
+    #: ``fused_step(a, carry, b, h, d)``: a += b + carry; h = f(a); d = f'(a), one RNN time step in one
     #: compiled pass over C-contiguous float64 arrays (``compiled.py``), or None where there is none.
     fused_step: Callable[..., None] | None = None
 

@@ -6,7 +6,7 @@ the same passes run as plain numpy, written out in ``rnn.py`` and ``lstm.py``; t
 and compare them (tests/test_compiled.py). The matrix products stay numpy's (BLAS) on both paths;
 the kernels fuse the elementwise work of one time step, which numpy would spread over many calls:
 
-    tanh_step          RNN forward, one step: a_t += h_{t-1} W_H; h_t = tanh(a_t); f'(a_t) = 1 − h_t²
+    tanh_step          RNN forward, one step: a_t += b + h_{t-1} W_H; h_t = tanh(a_t); f'(a_t) = 1 − h_t²
     rnn_backward_step  RNN backward, one step: δ_t = ∂L/∂h_t ⊙ f'(a_t), and ‖∂L/∂h_t‖
     lstm_cell          LSTM forward, one step: gates, c_t, tanh(c_t), h_t from a_t
     lstm_cell_backward LSTM backward, one step: ∂L/∂c_t and δ_t = [δ_i | δ_f | δ_g | δ_o] from ∂L/∂h_t,
@@ -136,17 +136,20 @@ if COMPILED:
     _KERNEL = {"fastmath": _FASTMATH, "error_model": "numpy", "cache": True, "boundscheck": False, "nogil": True}
 
     @numba.njit(**_KERNEL)
-    def tanh_step(a, carry, h, d):
-        """RNN forward, one step: a += carry (a_t = x_t W_I + b + h_{t-1} W_H); h = tanh(a);
-        d = tanh'(a) = 1 − h². C-contiguous float64 arrays of one shape."""
-        flat_a, flat_carry = a.reshape(a.size), carry.reshape(carry.size)
-        flat_h, flat_d = h.reshape(h.size), d.reshape(d.size)
-        for i in range(flat_a.size):
-            total = flat_a[i] + flat_carry[i]
-            flat_a[i] = total
+    def tanh_step(a, carry, b, h, d):
+        """RNN forward, one step: a += b + carry (a_t = x_t W_I + b + h_{t-1} W_H); h = tanh(a);
+        d = tanh'(a) = 1 − h². a, carry, h, d: C-contiguous float64 (B, H); b: (H,)."""
+        for i in range(a.shape[0]):
+            _tanh_row(a[i], carry[i], b, h[i], d[i])
+
+    @numba.njit(**_KERNEL)
+    def _tanh_row(a, carry, b, h, d):
+        for k in range(a.size):
+            total = a[k] + b[k] + carry[k]
+            a[k] = total
             y = _tanh_scalar(total)
-            flat_h[i] = y
-            flat_d[i] = 1.0 - y * y
+            h[k] = y
+            d[k] = 1.0 - y * y
 
     @numba.njit(fastmath={"contract", "reassoc"}, error_model="numpy", cache=True, boundscheck=False,
                 nogil=True)
@@ -176,9 +179,9 @@ if COMPILED:
             out[k] = _tanh_scalar(x[k])
 
     @numba.njit(**_KERNEL)
-    def _add_into(x, y):
+    def _add_into(x, y, z):
         for k in range(x.size):
-            x[k] += y[k]
+            x[k] = x[k] + z[k] + y[k]
 
     @numba.njit(**_KERNEL)
     def _cell_update(f, c_prev, i, g, c):
@@ -191,20 +194,20 @@ if COMPILED:
             h[k] = o[k] * tanh_c[k]
 
     @numba.njit(**_KERNEL)
-    def lstm_cell(a, carry, c_prev, gate, c, tanh_c, h):
-        """LSTM forward, one step (as ``lstm.cell_step``): a += carry completes a_t = [a_i|a_f|a_g|a_o]
-        (B, 4H); gate = [i|f|g|o] = [σ(a_i)|σ(a_f)|tanh(a_g)|σ(a_o)]; c = f ⊙ c_prev + i ⊙ g;
+    def lstm_cell(a, carry, b, c_prev, gate, c, tanh_c, h):
+        """LSTM forward, one step (as ``lstm.cell_step``): a += b + carry completes a_t =
+        x_t W_I + b + h_{t-1} W_H = [a_i|a_f|a_g|a_o] (B, 4H); gate = [i|f|g|o] = [σ(a_i)|σ(a_f)|tanh(a_g)|σ(a_o)]; c = f ⊙ c_prev + i ⊙ g;
         tanh_c = tanh(c); h = o ⊙ tanh_c. C-contiguous float64 arrays."""
         B, H = c.shape
-        _add_into(a.reshape(a.size), carry.reshape(carry.size))
-        for b in range(B):
-            a_b, gate_b = a[b], gate[b]
-            _sigmoid_into(a_b[:2 * H], gate_b[:2 * H])              # i, f
-            _tanh_into(a_b[2 * H:3 * H], gate_b[2 * H:3 * H])       # g
-            _sigmoid_into(a_b[3 * H:], gate_b[3 * H:])              # o
-            _cell_update(gate_b[H:2 * H], c_prev[b], gate_b[:H], gate_b[2 * H:3 * H], c[b])
-            _tanh_into(c[b], tanh_c[b])
-            _cell_output(gate_b[3 * H:], tanh_c[b], h[b])
+        for r in range(B):
+            a_r, gate_r = a[r], gate[r]
+            _add_into(a_r, carry[r], b)
+            _sigmoid_into(a_r[:2 * H], gate_r[:2 * H])              # i, f
+            _tanh_into(a_r[2 * H:3 * H], gate_r[2 * H:3 * H])       # g
+            _sigmoid_into(a_r[3 * H:], gate_r[3 * H:])              # o
+            _cell_update(gate_r[H:2 * H], c_prev[r], gate_r[:H], gate_r[2 * H:3 * H], c[r])
+            _tanh_into(c[r], tanh_c[r])
+            _cell_output(gate_r[3 * H:], tanh_c[r], h[r])
 
     @numba.njit(fastmath={"contract", "reassoc"}, error_model="numpy", cache=True, boundscheck=False,
                 nogil=True)

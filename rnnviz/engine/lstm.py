@@ -37,14 +37,15 @@ def _blocks(gates: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(gates[..., j * H:(j + 1) * H] for j in range(4))
 
 
-def cell_step(a, carry, c_prev, gate, c, tanh_c, h) -> None:
+def cell_step(a, carry, b, c_prev, gate, c, tanh_c, h) -> None:
     """One step forward, into the given (B, ·) arrays (the plain numpy path; ``compiled.lstm_cell``
-    computes the same in one pass): a += carry completes a_t = x_t W_I + h_{t-1} W_H + b, then
+    computes the same in one pass): a += b + carry completes a_t = x_t W_I + b + h_{t-1} W_H, then
 
         i, f, o = σ(a_i), σ(a_f), σ(a_o),  g = tanh(a_g)   → gate
         c_t = f ⊙ c_{t-1} + i ⊙ g                          → c
         h_t = o ⊙ tanh(c_t)                                → tanh_c, h
     """
+    np.add(a, b, out=a)
     np.add(a, carry, out=a)                                # a_t complete
     _, _, a_g, a_o = _blocks(a)
     i, f, g, o = _blocks(gate)
@@ -148,7 +149,7 @@ class LSTM(RecurrentModel):
         W_H = self.params["W_H"]
         pre = workspace.empty("pre", (T, B, 4 * H), dt)
         np.matmul(x.reshape(T * B, I), self.params["W_I"], out=pre.reshape(T * B, 4 * H))  # x_t W_I, all t
-        pre += self.params["b"]                                    #   + b
+        b = self.params["b"]                                       # (the step adds b and h_{t-1} W_H)
         gates = workspace.empty("gates", (T, B, 4 * H), dt)
         hidden = workspace.empty("hidden", (T + 1, B, H), dt)
         cell = workspace.empty("cell", (T + 1, B, H), dt)
@@ -160,7 +161,7 @@ class LSTM(RecurrentModel):
             if cancel is not None and cancel.is_set():
                 raise Cancelled
             np.matmul(hidden[t - 1], W_H, out=carry)               # h_{t-1} W_H
-            step(pre[t - 1], carry, cell[t - 1], gates[t - 1], cell[t], tanh_c[t - 1], hidden[t])
+            step(pre[t - 1], carry, b, cell[t - 1], gates[t - 1], cell[t], tanh_c[t - 1], hidden[t])
         return {"hidden": hidden, "pre": pre, "cell": cell, "gates": gates, "tanh_c": tanh_c}
 
     def _backward(self, fwd: dict[str, np.ndarray], dh: np.ndarray, only_last: bool = False,

@@ -80,7 +80,7 @@ class RNN(RecurrentModel):
 
         Returns {"hidden": h_0..h_T, "pre": a_t}, and with ``for_backward`` also "fprime": f'(a_t),
         which BPTT multiplies by. Compiled path (``self.compiled``, an activation with a
-        ``fused_step``: tanh): each step's last addition, f and f'(a_t) are one pass over a_t.
+        ``fused_step``: tanh): each step's last additions (b, h_{t-1} W_H), f and f'(a_t) are one pass.
         Numpy path: a_t += h_{t-1} W_H and h_t = f(a_t) per step, f'(a_t) for all t after the loop.
         """
         T, B, I = x.shape
@@ -90,7 +90,9 @@ class RNN(RecurrentModel):
         W_H, W_S = self.params["W_H"], self.params.get("W_S")
         pre = workspace.empty("pre", (T, B, H), self.dtype)        # a_t at index t−1
         np.matmul(x.reshape(T * B, I), self.params["W_I"], out=pre.reshape(T * B, H))  # x_t W_I, all t
-        pre += self.params["b"]                                    #   + b
+        b = self.params["b"]
+        if not fused:
+            pre += b                                               #   + b (the fused step adds it)
         hidden = workspace.empty("hidden", (T + 1, B, H), self.dtype)  # h_t at index t
         hidden[0] = 0.0                                            # h_0 = 0
         fprime = workspace.empty("fprime", (T, B, H), self.dtype) if for_backward else None  # f'(a_t)
@@ -104,8 +106,8 @@ class RNN(RecurrentModel):
                 np.matmul(hidden[t - k], W_S, out=carry)           # h_{t-k} W_S
                 np.add(a, carry, out=a)
             np.matmul(hidden[t - 1], W_H, out=carry)               # h_{t-1} W_H
-            if fused:                                              # a_t += h_{t-1} W_H; h_t = f(a_t); f'(a_t)
-                fused(a, carry, hidden[t], fprime[t - 1] if for_backward else unused)
+            if fused:                                              # a_t += b + h_{t-1} W_H; h_t = f(a_t); f'(a_t)
+                fused(a, carry, b, hidden[t], fprime[t - 1] if for_backward else unused)
             else:
                 np.add(a, carry, out=a)
                 f(a, out=hidden[t])                                # h_t = f(a_t)
