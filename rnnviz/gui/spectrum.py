@@ -153,7 +153,7 @@ class SpectrumPlot(QWidget):
         if title != self.title.text():
             self.title.setText(title)
         verdict = _verdict(rho, sigma, snap.settings)
-        self.readout.setText(f"iteration {snap.iteration}: ρ = {rho:.4g}, σ_max = {sigma:.4g} ({verdict})")
+        self.readout.setText(f"iteration {snap.iteration}: ρ = {rho:.3g}, σ_max = {sigma:.3g} — {verdict}")
 
     # ------------------------------------------------------------------ accessors
     def n_points(self) -> int:
@@ -210,15 +210,13 @@ class SpectrumPlot(QWidget):
 def _verdict(rho: float, sigma: float, settings) -> str:
     """What ρ and σ_max say about the backward product (see the module doc), in a few words."""
     if settings.arch == "lstm":
-        return "the candidate block only: the gradient flows along the cell, which it does not describe"
+        return "LSTM block W_g: no verdict, the gradient flows along the cell"
     if not (math.isfinite(rho) and math.isfinite(sigma)):
         return "not finite"
     gain = {"tanh": 1.0, "relu": 1.0, "linear": 1.0, "sigmoid": 0.25}[settings.activation]
     if gain * sigma < 1:
-        return f"max f'·σ_max < 1: every backward step shrinks the gradient"
-    typical = "inside the circle: long products tend to shrink" if rho < 1 else \
-        "outside the circle: long products tend to grow"
-    return f"max f'·σ_max ≥ 1, ρ {typical}"
+        return "every backward step shrinks δ: max f'·σ_max < 1"
+    return "long products tend to shrink: ρ < 1" if rho < 1 else "long products tend to grow: ρ > 1"
 
 
 def _eigenvalue_tip(x: float, y: float, data) -> str:
