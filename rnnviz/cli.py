@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from rnnviz import __version__
@@ -133,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set_option(record)
     record.add_argument("--out", required=True,
                         help="output file (.mp4 or .gif); with --all-lessons, a directory")
+    record.add_argument("--force", action="store_true",
+                        help="replace an existing video (without it, an existing --out is an error)")
     record.add_argument("--seconds", type=_positive_float, default=10.0, metavar="S",
                         help="length of the video")
     record.add_argument("--fps", type=_positive_int, default=30, metavar="F", help="frames per second")
@@ -207,9 +210,10 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, PresetError, SettingsError) as exc:
         print(f"rnnviz: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("rnnviz: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:   # Ctrl+C, or `Interrupted` by SIGTERM / SIGHUP
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(f"rnnviz: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:
         # The reader went away (``rnnviz presets | head``): stop quietly, as Unix tools do. Point
         # stdout at /dev/null so the interpreter's final flush does not raise again.

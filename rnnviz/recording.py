@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnviz.errors import UsageError
+from rnnviz.interrupts import StopRequest, stop_on_signals
 from rnnviz.presets import load_preset
 from rnnviz.video import VideoWriter, check_output_path
 
@@ -350,14 +351,15 @@ def record(settings, out: str | os.PathLike, *, seconds: float = 10.0, fps: int 
            size: tuple[int, int] = (1280, 720), view: str = "window",
            iterations_per_frame: float = 1, tab: str | None = None, preset=None, lesson=None,
            progress: bool = False, label: str = "record", remedy=None,
-           remedy_iterations_per_frame: float = 1) -> RecordResult:
+           remedy_iterations_per_frame: float = 1, stop: StopRequest | None = None) -> RecordResult:
     """Train `settings` and film it (see the module doc). Raises ValueError/OSError on a bad `out`.
 
     tab: the main window page to show (view "window"), named as lessons name views: curves,
     diagram, gradients; preset: the `Preset` whose title and commentary the window's preset panel
     shows (its settings may differ by overrides); lesson: the `Lesson` the window's lessons panel
     shows (without one, that panel is hidden); remedy: `Settings` that cure the run's problem, filmed
-    after it (a second act, see the module doc), at `remedy_iterations_per_frame`."""
+    after it (a second act, see the module doc), at `remedy_iterations_per_frame`; stop: checked
+    between frames and iterations, raises `Interrupted` (the unfinished video is deleted)."""
     from threadpoolctl import threadpool_limits
 
     from rnnviz.session import Session
@@ -366,21 +368,23 @@ def record(settings, out: str | os.PathLike, *, seconds: float = 10.0, fps: int 
     if view not in VIEWS + ("gradients",):
         raise ValueError(f"view = {view!r}; view must be one of {', '.join(VIEWS)}")
     frames = max(1, round(seconds * fps))
+    stop = stop or StopRequest()
     ensure_app()
     with threadpool_limits(1):     # one core trains and paints, the other encodes
         session = Session(settings)
         target = make_target(view, tab, preset, lesson)
         try:
             _prepare(target.widget, size)
+            stop.check()
             if view == "stepper":
                 return _record_stepper(session, target, path, frames, fps, size, iterations_per_frame,
-                                       progress, label)
+                                       progress, label, stop)
             acts = [(session, frames, iterations_per_frame)]
             if remedy is not None:
                 first = round(frames * PROBLEM_SHARE)
                 acts = [(session, first, iterations_per_frame),
                         (Session(remedy), frames - first, remedy_iterations_per_frame)]
-            return _record_training(acts, target, path, fps, size, progress, label)
+            return _record_training(acts, target, path, fps, size, progress, label, stop)
         finally:
             target.close()
 
@@ -391,7 +395,7 @@ def _progress_bar(total: int, enabled: bool, label: str):
     return tqdm(total=total, unit="frame", desc=label, disable=not enabled, file=sys.stderr, leave=False)
 
 
-def _record_training(acts, target, path, fps, size, progress, label) -> RecordResult:
+def _record_training(acts, target, path, fps, size, progress, label, stop: StopRequest) -> RecordResult:
     """Film each act (session, frames, iterations per frame) in turn; a later act restarts the views
     with its own run and says what changed."""
     start = time.perf_counter()
@@ -411,13 +415,14 @@ def _record_training(acts, target, path, fps, size, progress, label) -> RecordRe
                 due = int(k * rate) - session.iteration     # frame k shows ⌊k · rate⌋ iterations
                 if k > 0 and due > 0 and not session.diverged:
                     tick, tick_cpu = time.perf_counter(), time.thread_time()
-                    snaps = tuple(session.run(due))
+                    snaps = tuple(_checked(session.run(due), stop))
                     train += time.perf_counter() - tick
                     train_cpu += time.thread_time() - tick_cpu
                     snaps[-1].compute_spectrum()        # as the app's worker does for a batch's newest
                     target.show_snapshots(snaps)
                 video.write(camera.frame())
                 bar.update(1)
+                stop.check()
             snap = session.snapshot()
             iterations += snap.iteration
             if number == 0:
@@ -425,6 +430,13 @@ def _record_training(acts, target, path, fps, size, progress, label) -> RecordRe
     paint_cpu = time.thread_time() - cpu_start - train_cpu
     return RecordResult(path, frames, fps, size, iterations, time.perf_counter() - start,
                         diverged_at, train, paint_cpu)
+
+
+def _checked(snapshots, stop: StopRequest):
+    """The snapshots of a training run, checking for a stop request after each iteration."""
+    for snap in snapshots:
+        yield snap
+        stop.check()
 
 
 def _remedy_caption(before, after) -> str:
@@ -435,10 +447,10 @@ def _remedy_caption(before, after) -> str:
 
 
 def _record_stepper(session, target, path, frames, fps, size, warmup, progress,
-                    label) -> RecordResult:
+                    label, stop: StopRequest) -> RecordResult:
     from rnnviz.bptt_frames import BPTTFrames
 
-    for _ in session.run(warmup):
+    for _ in _checked(session.run(warmup), stop):
         pass
     stepper = target.views[-1]
     snapshot = session.snapshot()
@@ -459,6 +471,7 @@ def _record_stepper(session, target, path, frames, fps, size, warmup, progress,
                 stepper.go_to(index)
             video.write(camera.frame())
             bar.update(1)
+            stop.check()
     return RecordResult(path, total, fps, size, snapshot.iteration, time.perf_counter() - start,
                         snapshot.diverged_at)
 
@@ -510,11 +523,11 @@ def lesson_take(lesson, out: str | os.PathLike, frames: int, *, overrides=(), vi
 
 
 def record_take(take: Take, *, seconds: float, fps: int, size: tuple[int, int],
-                progress: bool = False) -> RecordResult:
+                progress: bool = False, stop: StopRequest | None = None) -> RecordResult:
     return record(take.settings, take.out, seconds=seconds, fps=fps, size=size, view=take.view,
                   iterations_per_frame=take.iterations_per_frame, tab=take.tab, preset=take.preset,
                   lesson=take.lesson, progress=progress, label=take.label, remedy=take.remedy,
-                  remedy_iterations_per_frame=take.remedy_iterations_per_frame)
+                  remedy_iterations_per_frame=take.remedy_iterations_per_frame, stop=stop)
 
 
 # --------------------------------------------------------------------------- CLI and bench
@@ -522,7 +535,9 @@ def record_command(args) -> int:
     """``rnnviz record``: check everything, then render (see the module doc).
 
     Exactly one source: ``--preset NAME``, ``--lesson NAME`` (a lesson's preset, settings and view)
-    or ``--all-lessons`` (one video per lesson in the --out directory)."""
+    or ``--all-lessons`` (one video per lesson in the --out directory). An existing video is not
+    replaced without ``--force``; Ctrl+C, SIGTERM and SIGHUP stop the recording and delete the
+    unfinished video (videos already finished stay)."""
     from rnnviz.presets import preset_with_overrides
 
     size = parse_size(args.size)
@@ -544,18 +559,23 @@ def record_command(args) -> int:
         else:
             per_frame = args.iterations_per_frame or default_iterations_per_frame(preset.steps, frames)
         takes = [Take(settings, out, view, per_frame, None, preset, preset.name)]
-    _terminate_cleanly()
-    for take in takes:
-        try:
-            take.out.parent.mkdir(exist_ok=True)    # --all-lessons: the directory, once checked
-            result = record_take(take, seconds=args.seconds, fps=args.fps, size=size,
-                                 progress=sys.stderr.isatty())
-        except (ValueError, OSError) as exc:   # e.g. the directory vanished meanwhile
-            raise UsageError(str(exc)) from None
-        ended = f", diverged at iteration {result.diverged_at}" if result.diverged_at is not None else ""
-        print(f"wrote {result.path}: {result.frames} frames ({result.frames / result.fps:.1f} s at "
-              f"{result.fps} fps, {size[0]}x{size[1]}), {result.iterations} iterations{ended}, "
-              f"rendered in {result.seconds:.1f} s", flush=True)
+    existing = [take.out for take in takes if take.out.exists()]
+    if existing and not args.force:
+        names = ", ".join(str(path) for path in existing[:3]) + (", …" if len(existing) > 3 else "")
+        raise UsageError(f"{names} {'exists' if len(existing) == 1 else 'exist'} already; "
+                         "add --force to replace")
+    with stop_on_signals() as stop:
+        for take in takes:
+            try:
+                take.out.parent.mkdir(exist_ok=True)    # --all-lessons: the directory, once checked
+                result = record_take(take, seconds=args.seconds, fps=args.fps, size=size,
+                                     progress=sys.stderr.isatty(), stop=stop)
+            except (ValueError, OSError) as exc:   # e.g. the directory vanished meanwhile
+                raise UsageError(str(exc)) from None
+            ended = f", diverged at iteration {result.diverged_at}" if result.diverged_at is not None else ""
+            print(f"wrote {result.path}: {result.frames} frames ({result.frames / result.fps:.1f} s at "
+                  f"{result.fps} fps, {size[0]}x{size[1]}), {result.iterations} iterations{ended}, "
+                  f"rendered in {result.seconds:.1f} s", flush=True)
     return 0
 
 
@@ -593,16 +613,3 @@ def _checked_directory(path: str) -> Path:
     if not os.access(existing, os.W_OK | os.X_OK):
         raise UsageError(f"cannot record to {path!r}: directory {str(existing)!r} is not writable")
     return directory
-
-
-def _terminate_cleanly() -> None:
-    """SIGTERM (e.g. `kill`, a CI timeout) unwinds like Ctrl+C, so the partial video is deleted."""
-    import signal
-
-    def interrupted(_signum, _frame):
-        raise KeyboardInterrupt
-
-    try:
-        signal.signal(signal.SIGTERM, interrupted)
-    except ValueError:  # not the main thread: leave signals alone
-        pass
