@@ -121,17 +121,17 @@ class RecurrentModel:
                       ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         """∂L/∂W_I = Σ_t x_t^T δ_t,  ∂L/∂W_H = Σ_t h_{t-1}^T δ_t,  ∂L/∂b = Σ_t Σ_batch δ_t.
 
-        Returns (grads, term_norms). The sums for W_I and b are one GEMM or reduction each over all
-        T·B rows. The sum for W_H is written out as the lecture writes it: each step's term
-        h_{t-1}^T δ_t is computed (a few steps at a time, in an array small enough to stay in
-        cache; the same flops as one GEMM), added to the sum and measured, since the views show
-        each term's size: term_norms["W_H"][t−1] = ‖h_{t-1}^T δ_t‖_F.
+        Returns (grads, term_norms). The sum for W_H is written out as the lecture writes it: each
+        step's term h_{t-1}^T δ_t is computed (a few steps at a time, in an array small enough to
+        stay in cache; the same flops as one GEMM), added to the sum and measured, since the views
+        show each term's size: term_norms["W_H"][t−1] = ‖h_{t-1}^T δ_t‖_F. The same steps' shares
+        of W_I's and b's sums are added while their δ_t are in cache.
         """
         T, B, n = da.shape
         H = hidden.shape[2]
-        delta = da.reshape(T * B, n)
-        grads = {"W_I": x.reshape(T * B, -1).T @ delta,               # Σ_t x_t^T δ_t
-                 "b": np.ones(T * B, self.dtype) @ delta}            # Σ_t Σ_batch δ_t
+        delta, x_rows = da.reshape(T * B, n), x.reshape(T * B, -1)
+        grad_I, grad_b = np.zeros((x.shape[2], n), self.dtype), np.zeros(n, self.dtype)
+        ones = np.ones(T * B, self.dtype)
         accumulate = compiled.accumulate_terms if self.compiled else accumulate_terms
         h_prev_T = hidden[:-1].transpose(0, 2, 1)                # h_{t-1}^T, (T, H, B)
         per_chunk = max(1, TERMS_BYTES // (H * n * self.dtype.itemsize))
@@ -143,7 +143,10 @@ class RecurrentModel:
             chunk = terms[:stop - start]
             np.matmul(h_prev_T[start:stop], da[start:stop], out=chunk)    # h_{t-1}^T δ_t, t = start+1..stop
             accumulate(chunk, grad_H, squares[start:stop])                # Σ_t, and ‖h_{t-1}^T δ_t‖_F²
-        grads["W_H"] = grad_H
+            rows = slice(start * B, stop * B)                             # the same steps' rows, while
+            grad_I += x_rows[rows].T @ delta[rows]                        #   in cache: Σ_t x_t^T δ_t
+            grad_b += ones[rows] @ delta[rows]                            #   Σ_t Σ_batch δ_t
+        grads = {"W_I": grad_I, "W_H": grad_H, "b": grad_b}
         return grads, {"W_H": np.sqrt(squares, out=squares)}
 
     # -- checks -----------------------------------------------------------------------------------

@@ -79,20 +79,18 @@ class RNN(RecurrentModel):
         """a_t = x_t W_I + h_{t-1} W_H [+ h_{t-k} W_S] + b and h_t = f(a_t) for t = 1..T.
 
         Returns {"hidden": h_0..h_T, "pre": a_t}, and with ``for_backward`` also "fprime": f'(a_t),
-        which BPTT multiplies by. Compiled path (``self.compiled``, an activation with a
-        ``fused_step``: tanh): each step's last additions (b, h_{t-1} W_H), f and f'(a_t) are one pass.
-        Numpy path: a_t += h_{t-1} W_H and h_t = f(a_t) per step, f'(a_t) for all t after the loop.
+        which BPTT multiplies by. x_t W_I is one product for all t. Compiled path (``self.compiled``,
+        an activation with a ``fused_step``: tanh): each step's last additions (b, h_{t-1} W_H), f
+        and f'(a_t) are one pass. Numpy path: the same additions and h_t = f(a_t) per step, f'(a_t)
+        for all t after the loop.
         """
         T, B, I = x.shape
         H, k, f = self.hidden_size, self.skip, self._f.f
         fused = self._f.fused_step if self.compiled else None
         workspace = self._workspace
-        W_H, W_S = self.params["W_H"], self.params.get("W_S")
+        W_I, W_H, W_S, b = self.params["W_I"], self.params["W_H"], self.params.get("W_S"), self.params["b"]
         pre = workspace.empty("pre", (T, B, H), self.dtype)        # a_t at index t−1
-        np.matmul(x.reshape(T * B, I), self.params["W_I"], out=pre.reshape(T * B, H))  # x_t W_I, all t
-        b = self.params["b"]
-        if not fused:
-            pre += b                                               #   + b (the fused step adds it)
+        np.matmul(x.reshape(T * B, I), W_I, out=pre.reshape(T * B, H))  # x_t W_I, all t
         hidden = workspace.empty("hidden", (T + 1, B, H), self.dtype)  # h_t at index t
         hidden[0] = 0.0                                            # h_0 = 0
         fprime = workspace.empty("fprime", (T, B, H), self.dtype) if for_backward else None  # f'(a_t)
@@ -101,15 +99,16 @@ class RNN(RecurrentModel):
         for t in range(1, T + 1):
             if cancel is not None and cancel.is_set():
                 raise Cancelled
-            a = pre[t - 1]
+            a = pre[t - 1]                                         # x_t W_I
             if k is not None and t > k:                            # h_{t-k} = 0 while t ≤ k
-                np.matmul(hidden[t - k], W_S, out=carry)           # h_{t-k} W_S
+                np.matmul(hidden[t - k], W_S, out=carry)           # + h_{t-k} W_S
                 np.add(a, carry, out=a)
             np.matmul(hidden[t - 1], W_H, out=carry)               # h_{t-1} W_H
-            if fused:                                              # a_t += b + h_{t-1} W_H; h_t = f(a_t); f'(a_t)
+            if fused:                                              # a_t = a + b + h_{t-1} W_H; h_t = f(a_t); f'(a_t)
                 fused(a, carry, b, hidden[t], fprime[t - 1] if for_backward else unused)
             else:
-                np.add(a, carry, out=a)
+                np.add(a, b, out=a)                                # + b
+                np.add(a, carry, out=a)                            # + h_{t-1} W_H: a_t complete
                 f(a, out=hidden[t])                                # h_t = f(a_t)
         out = {"hidden": hidden, "pre": pre}
         if for_backward:
