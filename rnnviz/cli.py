@@ -17,12 +17,15 @@ Errors in what the user typed exit with code 2 and one line on stderr, never a t
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import re
 import signal
 import sys
 
 from rnnviz import __version__
 from rnnviz.errors import UsageError
+from rnnviz.limits import MAX_FPS, MAX_SECONDS, MAX_SEEDS, MAX_STEPS, count_problem
 from rnnviz.presets import PresetError
 from rnnviz.settings import SettingsError, parse_assignment
 
@@ -58,23 +61,28 @@ def _assignment(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _count(high: int):
+    """An argparse type: an integer from 1 to `high`, written in ASCII digits."""
+
+    def count(text: str) -> int:
+        value = int(text) if re.fullmatch(r"\s*\+?[0-9]+\s*", text) else text
+        problem = count_problem("the value", value, high)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+
+    return count
 
 
-def _positive_float(text: str) -> float:
+def _seconds(text: str) -> float:
+    """A video length: a positive number of seconds up to `MAX_SECONDS`, in ASCII."""
     try:
-        value = float(text)
+        value = float(text) if text.isascii() else math.nan
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        value = math.nan
+    if not 0 < value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0 and up to {MAX_SECONDS:,}, "
+                                         f"got {text!r}")
     return value
 
 
@@ -113,12 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
                      "Train a preset without a window and print its progress, then a summary of "
                      "the run and its held-out accuracy.")
     _add_run_options(train)
-    train.add_argument("--steps", type=_positive_int, metavar="N",
+    train.add_argument("--steps", type=_count(MAX_STEPS), metavar="N",
                        help="iterations (default: the preset's)")
     train.add_argument("--json", action="store_true",
                        help="one JSON object per log interval, then a summary (NaN and infinity "
                        "are written as null)")
-    train.add_argument("--log-every", type=_positive_int, default=100, metavar="N",
+    train.add_argument("--log-every", type=_count(MAX_STEPS), default=100, metavar="N",
                        help="iterations between log lines")
 
     record = _command(sub, "record", "render a run offscreen to an .mp4 or .gif",
@@ -136,13 +144,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="output file (.mp4 or .gif); with --all-lessons, a directory")
     record.add_argument("--force", action="store_true",
                         help="replace an existing video (without it, an existing --out is an error)")
-    record.add_argument("--seconds", type=_positive_float, default=10.0, metavar="S",
+    record.add_argument("--seconds", type=_seconds, default=10.0, metavar="S",
                         help="length of the video")
-    record.add_argument("--fps", type=_positive_int, default=30, metavar="F", help="frames per second")
+    record.add_argument("--fps", type=_count(MAX_FPS), default=30, metavar="F", help="frames per second")
     record.add_argument("--size", default="1280x720", metavar="WxH", help="frame size in pixels")
     record.add_argument("--view", choices=("window", "diagram", "curves", "stepper"), default=None,
                         help="what to film (default: window; a lesson's own view with --lesson)")
-    record.add_argument("--iterations-per-frame", type=_positive_int, default=None, metavar="N",
+    record.add_argument("--iterations-per-frame", type=_count(MAX_STEPS), default=None, metavar="N",
                         help="training iterations between frames (default: spread the preset's or lesson's "
                         "steps over the video). With --view stepper: iterations trained before the batch "
                         "is inspected (default 0, the initial weights); the video then plays the 2T+1 "
@@ -154,9 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "bisection trains only the lags it needs; --search grid trains every lag).")
     _add_run_options(horizon)
     horizon.add_argument("--lags", default="5,10,20,40,80,160", help="comma-separated lags")
-    horizon.add_argument("--seeds", type=_positive_int, default=3, metavar="N",
+    horizon.add_argument("--seeds", type=_count(MAX_SEEDS), default=3, metavar="N",
                          help="seeds per lag (the preset's seed, then the next ones)")
-    horizon.add_argument("--steps", type=_positive_int, default=None, metavar="N",
+    horizon.add_argument("--steps", type=_count(MAX_STEPS), default=None, metavar="N",
                          help="training budget per run (default: the budget in resources/horizon.toml)")
     horizon.add_argument("--target", type=float, default=0.9, help="accuracy that counts as remembered")
     horizon.add_argument("--search", choices=("bisect", "grid"), default=None,

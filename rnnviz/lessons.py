@@ -27,6 +27,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from rnnviz.limits import MAX_STEPS, count_problem
 from rnnviz.presets import LESSON_DIR, PRESET_DIR, Preset, PresetError, load_preset
 from rnnviz.settings import Settings, SettingsError
 from rnnviz.toml_files import read_toml
@@ -126,8 +127,9 @@ def load_lesson(path: Path, number: int = 1, preset_dir: Path = PRESET_DIR) -> L
         raise LessonError(f"lesson {path}: unknown key {sorted(unknown)[0]!r} "
                           f"(expected {', '.join(_TEXT_FIELDS)}, steps, [settings], [remedy])")
     steps = data.get("steps")
-    if steps is not None and (not isinstance(steps, int) or isinstance(steps, bool) or steps < 1):
-        raise LessonError(f"lesson {path}: steps must be a positive integer, got {steps!r}")
+    problem = None if steps is None else count_problem("steps", steps, MAX_STEPS)
+    if problem:
+        raise LessonError(f"lesson {path}: {problem}")
     for key in _REQUIRED:
         if key not in data:
             raise LessonError(f"lesson {path}: missing {key!r}")

@@ -14,6 +14,7 @@ from pathlib import Path
 import tomli_w
 
 from rnnviz import RESOURCES
+from rnnviz.limits import MAX_STEPS, count_problem
 from rnnviz.settings import Settings, SettingsError
 from rnnviz.toml_files import read_toml
 
@@ -75,8 +76,9 @@ def _parse(path: Path, data: dict) -> Preset:
     steps = data.get("steps", Preset.steps)
     if not isinstance(title, str) or not isinstance(commentary, str):
         raise PresetError(f"preset {path}: title and commentary must be text")
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-        raise PresetError(f"preset {path}: steps must be a positive integer")
+    problem = count_problem("steps", steps, MAX_STEPS)
+    if problem:
+        raise PresetError(f"preset {path}: {problem}")
     table = data.get("settings", {})
     if not isinstance(table, dict):
         raise PresetError(f"preset {path}: [settings] must be a table")

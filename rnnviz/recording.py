@@ -40,6 +40,7 @@ import numpy as np
 
 from rnnviz.errors import UsageError
 from rnnviz.interrupts import StopRequest, stop_on_signals
+from rnnviz.limits import MAX_STEPS
 from rnnviz.presets import load_preset
 from rnnviz.video import VideoWriter, check_output_path
 
@@ -67,7 +68,7 @@ class RecordResult:
 def parse_size(text: str) -> tuple[int, int]:
     """``"1280x720"`` → (1280, 720); anything else raises `UsageError`."""
 
-    match = re.fullmatch(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*", text or "")
+    match = re.fullmatch(r"\s*([0-9]+)\s*[xX×]\s*([0-9]+)\s*", text or "")
     if not match:
         raise UsageError(f"--size must be WIDTHxHEIGHT, e.g. 1280x720; got {text!r}")
     width, height = int(match[1]), int(match[2])
@@ -559,6 +560,12 @@ def record_command(args) -> int:
         else:
             per_frame = args.iterations_per_frame or default_iterations_per_frame(preset.steps, frames)
         takes = [Take(settings, out, view, per_frame, None, preset, preset.name)]
+    for take in takes:
+        iterations = take.iterations_per_frame * (1 if take.view == "stepper" else frames)
+        if iterations > MAX_STEPS:
+            raise UsageError(f"{take.label}: {iterations:,.0f} training iterations ({frames:,} frames); "
+                             f"a recording trains at most {MAX_STEPS:,}: lower --iterations-per-frame, "
+                             "--seconds or --fps")
     existing = [take.out for take in takes if take.out.exists()]
     if existing and not args.force:
         names = ", ".join(str(path) for path in existing[:3]) + (", …" if len(existing) > 3 else "")

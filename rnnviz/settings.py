@@ -187,6 +187,8 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     field = FIELDS[key]
     if field.kind is str:
         return key, coerce(key, raw)
+    if not raw.isascii():   # int() and float() also read full-width and Arabic-Indic digits
+        raise SettingsError(f"{key} = {raw!r} is not a number; {key} must be {field.allowed()}")
     try:
         number = int(raw) if field.kind is int and raw.lstrip("+-").isdigit() else float(raw)
     except ValueError:

@@ -47,7 +47,7 @@ def test_train_reports_divergence(capsys):
     (["train", "--preset", "vanishing", "--set", "wobble=1"], "unknown setting 'wobble'"),
     (["train", "--preset", "vanishing", "--set", "lr=nan"], "lr = nan is not finite"),
     (["train", "--preset", "vanishing", "--set", "hidden=-3"], "out of range"),
-    (["train", "--preset", "vanishing", "--steps", "0"], "positive integer"),
+    (["train", "--preset", "vanishing", "--steps", "0"], "must be an integer from 1 to 1,000,000"),
     (["train", "--preset", "nope"], "unknown preset 'nope'"),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, argv, words):

@@ -51,7 +51,8 @@ def test_unknown_preset_lists_the_available_ones():
     ("title = 'x'\n[settings]\nwobble = 1\n", "unknown setting 'wobble'"),
     ("title = 'x'\ncolour = 'red'\n", "unknown key 'colour'"),
     ("title = 3\n", "title and commentary must be text"),
-    ("steps = -1\n", "steps must be a positive integer"),
+    ("steps = -1\n", "steps must be an integer from 1 to 1,000,000; got -1"),
+    ("steps = 10000000000000\n", "steps must be an integer from 1 to 1,000,000"),
     ("settings = 5\n", "[settings] must be a table"),
 ])
 def test_corrupt_presets_give_clear_errors(tmp_path, text, words):
