@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpl
                                QWidget)
 
 from rnnviz.gui.curves import x_range
+from rnnviz.gui.plot_style import LogAxis
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 from rnnviz.gui.worker import PAUSED, PLAYING, TrainingWorker
 from rnnviz.presets import PresetError, load_preset, preset_names
@@ -207,28 +208,30 @@ class ComparisonView(QWidget):
         self.note.setWordWrap(True)
         self.status = (QLabel(objectName="compareStatusA"), QLabel(objectName="compareStatusB"))
 
-        top = QHBoxLayout()
-        top.addWidget(self.pair_combo)
-        top.addSpacing(12)
-        top.addWidget(QLabel("A:"))
-        top.addWidget(self.combo_a)
-        top.addWidget(QLabel("B:"))
-        top.addWidget(self.combo_b)
-        top.addSpacing(12)
+        # Two rows: in one, the choosers and buttons set the window's minimum width (too wide for
+        # 1280 px in presentation type).
+        choose = QHBoxLayout()
+        choose.addWidget(self.pair_combo, 2)
+        choose.addSpacing(12)
+        choose.addWidget(QLabel("A:"))
+        choose.addWidget(self.combo_a, 1)
+        choose.addWidget(QLabel("B:"))
+        choose.addWidget(self.combo_b, 1)
+        commands = QHBoxLayout()
         for button in (self.play_button, self.step_button, self.reset_button):
-            top.addWidget(button)
-        top.addStretch(1)
-        top.addWidget(self.iteration_label)
+            commands.addWidget(button)
+        commands.addSpacing(12)
+        commands.addWidget(self.iteration_label)
+        commands.addStretch(1)
         status = QHBoxLayout()
         for label in self.status:
             label.setWordWrap(True)
             status.addWidget(label, 1)
 
-        self.loss_plot = pg.PlotWidget(objectName="compareLossPlot")
-        self.grad_plot = pg.PlotWidget(objectName="compareGradPlot")
+        self.loss_plot = pg.PlotWidget(objectName="compareLossPlot", axisItems={"left": LogAxis("left")})
+        self.grad_plot = pg.PlotWidget(objectName="compareGradPlot", axisItems={"left": LogAxis("left")})
         self.acc_plot = pg.PlotWidget(objectName="compareAccuracyPlot")
         self.curves = {}
-        self.legends = {}
         for plot, title, key in ((self.loss_plot, "Loss (smoothed, log)", "smoothed"),
                                  (self.grad_plot, "Gradient norm ‖g‖ (log)", "grad"),
                                  (self.acc_plot, "Accuracy", "accuracy")):
@@ -239,8 +242,8 @@ class ComparisonView(QWidget):
             item.hideButtons()
             item.setLabel("bottom", "iteration")
             item.getAxis("bottom").enableAutoSIPrefix(False)
-            self.legends[key] = item.addLegend(offset=(-10, 10))
-            self.curves[key] = [item.plot(name="A", skipFiniteCheck=True), item.plot(name="B", skipFiniteCheck=True)]
+            # No legend over the curves: the status lines above name A and B with their line colours.
+            self.curves[key] = [item.plot(skipFiniteCheck=True), item.plot(skipFiniteCheck=True)]
         self.grad_plot.getPlotItem().setLogMode(y=True)
         self.loss_plot.getPlotItem().setLogMode(y=True)   # an exploded loss (1e100) and 0.01 on one axis
         for plot in (self.grad_plot, self.loss_plot):
@@ -269,7 +272,8 @@ class ComparisonView(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(top)
+        layout.addLayout(choose)
+        layout.addLayout(commands)
         layout.addWidget(self.note)
         layout.addLayout(status)
         layout.addWidget(body, 1)
@@ -308,10 +312,6 @@ class ComparisonView(QWidget):
         a, b = self.names
         for combo, name in ((self.combo_a, a), (self.combo_b, b)):
             combo.setCurrentIndex(max(0, combo.findData(name)))
-        for key, curves in self.curves.items():
-            self.legends[key].clear()
-            self.legends[key].addItem(curves[0], f"A: {a}")
-            self.legends[key].addItem(curves[1], f"B: {b}")
         index = next((i for i, (_, x, y) in enumerate(PAIRS) if (x, y) == (a, b)), -1)
         self.pair_combo.setCurrentIndex(index)
         try:
@@ -465,7 +465,7 @@ class ComparisonView(QWidget):
         colour = COLOURS[i]
         name = self.names[i]
         snap = track.last
-        head = f"<span style='color:{colour}'>■</span> <b>{'AB'[i]}: {name}</b>"
+        head = f"<span style='color:{colour}; font-weight:900'>━━</span> <b>{'AB'[i]}: {name}</b>"
         if snap is None:
             return head
         s = snap.settings
@@ -490,8 +490,6 @@ class ComparisonView(QWidget):
                 item.getAxis(name).setPen(theme.muted)
                 item.getAxis(name).setTextPen(theme.text)
             item.titleLabel.setText(item.titleLabel.text, color=theme.text)
-        for legend in self.legends.values():
-            legend.setLabelTextColor(theme.text)
         for key, (a, b) in self.curves.items():
             a.setPen(pg.mkPen(COLOURS[0], width=2))
             b.setPen(pg.mkPen(COLOURS[1], width=2))

@@ -17,11 +17,12 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox
 
 from rnnviz.settings import FIELDS, LAG_TASKS, Settings, SettingsError
 
-#: How choices are shown (the stored value is the key); unlisted choices show as they are.
+#: How choices are shown (the stored value is the key); unlisted choices show as they are. Short
+#: enough to show whole in the controls' narrow column, in presentation mode's large type too (the
+#: tooltips say what each is).
 CHOICE_LABELS = {
-    "arch": {"rnn": "RNN", "skip": "RNN + skip connections", "lstm": "LSTM"},
-    "task": {"recall": "Recall (first symbol)", "adding": "Adding problem", "sine": "Sine prediction",
-             "text": "Text (characters)", "sentence": "Sentence (language)"},
+    "arch": {"rnn": "RNN", "skip": "RNN + skip", "lstm": "LSTM"},
+    "task": {"recall": "Recall", "adding": "Adding", "sine": "Sine", "text": "Text", "sentence": "Sentence"},
     "activation": {"tanh": "tanh", "relu": "ReLU", "sigmoid": "sigmoid", "linear": "linear"},
     "init": {"xavier": "Xavier", "orthogonal": "Orthogonal", "identity": "Identity (IRNN)",
              "normal": "Normal"},
@@ -43,7 +44,7 @@ LINEAR_DECIMALS = 3
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 0)
 DEFAULT_SPEED = 200
 SPEED_SLIDER_WIDTH = 200
-#: Combo boxes may shrink to this many characters (the popup still shows whole names).
+#: The preset chooser may shrink to this many characters (the popup still shows whole names).
 COMBO_MIN_CHARS = 8
 
 
@@ -128,8 +129,8 @@ def _combo(name: str, object_name: str) -> QComboBox:
     for choice in FIELDS[name].choices:
         combo.addItem(labels.get(choice, choice), choice)
     combo.setToolTip(field_tooltip(name))
-    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-    combo.setMinimumContentsLength(COMBO_MIN_CHARS)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    combo.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)  # never narrower: labels whole
     return combo
 
 

@@ -252,7 +252,7 @@ class _Crosshair:
         self.label.setText("")
 
 
-def _legend(entries) -> str:
+def legend_text(entries) -> str:
     """Rich text: a coloured line sample before each name."""
     return "&nbsp;&nbsp;&nbsp;".join(f'<span style="color:{colour}; font-weight:900">━━</span>&nbsp;{name}'
                                      for colour, name in entries)
@@ -432,8 +432,8 @@ class TrainingCurves(QWidget):
             line.setPen(_pen(theme.diverged, 2, Qt.PenStyle.DashLine))
             line.label.setColor(theme.diverged)
             line.label.fill = pg.mkBrush(theme.base + "D0")
-        self.loss_legend.setText(_legend(((theme.loss_raw, "loss"), (theme.loss_smooth, "smoothed"))))
-        self.grad_legend.setText(_legend(((theme.grad_before, "before clipping"),
+        self.loss_legend.setText(legend_text(((theme.loss_raw, "loss"), (theme.loss_smooth, "smoothed"))))
+        self.grad_legend.setText(legend_text(((theme.grad_before, "before clipping"),
                                           (theme.grad_after, "after clipping"),
                                           (theme.clip_event, "cut off by clipping"))))
         self._loss_cross.apply_theme(theme)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QRegularExpression, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, QThread, Signal, Slot
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from rnnviz.horizon import (LAG_TASKS, RunResult, Sweep, default_config, early_stop_text, horizon,
                             remembered)
+from rnnviz.gui.plot_style import recolour_legend
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
+from rnnviz.gui.vertical_scroll import VerticalScroll
 from rnnviz.settings import FIELDS, Settings
 
 #: Line colours, one per architecture in horizon.toml's order (Okabe–Ito, colour-blind safe).
@@ -163,7 +165,7 @@ class HorizonPanel(QWidget):
         item.hideButtons()
         item.showGrid(x=True, y=True, alpha=0.25)
         item.setLogMode(x=True, y=False)
-        item.setLabel("bottom", "lag (steps between the cue and the question)")
+        item.setLabel("bottom", "lag (steps from the cue to the question)")
         item.setLabel("left", "held-out accuracy")
         item.getAxis("left").setWidth(56)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -244,14 +246,18 @@ class HorizonPanel(QWidget):
         side.addStretch(1)
         side_widget = QWidget()
         side_widget.setLayout(side)
-        side_widget.setFixedWidth(250)
+        # The settings and the definition scroll rather than set the page's minimum height: the
+        # window has to fit 1280x720 in presentation mode's large type.
+        self.side_scroll = VerticalScroll(side_widget, objectName="horizonSideScroll")
+        self.definition_scroll = VerticalScroll(self.definition_label, objectName="horizonDefinitionScroll")
+        self.definition_scroll.setMinimumHeight(3 * self.fontMetrics().lineSpacing())
 
         main = QVBoxLayout()
-        main.addWidget(self.plot, 1)
+        main.addWidget(self.plot, 3)
         main.addWidget(self.table)
-        main.addWidget(self.definition_label)
+        main.addWidget(self.definition_scroll, 1)
         layout = QHBoxLayout(self)
-        layout.addWidget(side_widget)
+        layout.addWidget(self.side_scroll)
         layout.addLayout(main, 1)
         self._fit_table()
 
@@ -266,7 +272,7 @@ class HorizonPanel(QWidget):
         self.target_line.label.setColor(theme.threshold)
         self.chance_line.setPen(_pen(theme.muted, 1.5, Qt.PenStyle.DotLine))
         self.chance_sample.setPen(_pen(theme.muted, 1.5, Qt.PenStyle.DotLine))
-        self.legend.setLabelTextColor(theme.text)
+        recolour_legend(self.legend, theme.text)
         self.legend.setBrush(pg.mkBrush(theme.base + "C0"))
         for curve in self.curves.values():     # an outline in the background colour parts nested markers
             curve.setSymbolPen(pg.mkPen(theme.base, width=1))
@@ -503,6 +509,12 @@ class HorizonPanel(QWidget):
         height += sum(self.table.rowHeight(r) for r in range(self.table.rowCount())) or \
             self.table.verticalHeader().defaultSectionSize() * rows
         self.table.setFixedHeight(height)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:      # e.g. presentation mode's larger type
+            self.definition_scroll.setMinimumHeight(3 * self.fontMetrics().lineSpacing())
+            self._fit_table()
 
     def horizons(self) -> dict[str, int | None]:
         """Each architecture's horizon from the results so far."""

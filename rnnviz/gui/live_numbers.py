@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from rnnviz.gui.theme import LIGHT, Theme
 from rnnviz.gui.worker import newest_with_spectrum
@@ -50,10 +50,14 @@ LSTM_TITLES = {"radiusValue": "ρ(W_g), LSTM block", "sigmaValue": "σ_max(W_g),
 WIDE_CARDS = {"gradValue": 2}
 #: The widest text each value shows in practice. Its label is this wide from the start and never
 #: asks for more: a longer number used to raise the panel's minimum width, re-lay out the window
-#: and shrink both docks a little each time. (The values' font is in pixels, so presentation
-#: mode's larger application font does not change these widths.)
+#: and shrink both docks a little each time. (Refitted only when the font changes, e.g. on
+#: entering presentation mode.)
 WIDEST = {"lossValue": "8.88e-88", "accuracyValue": "100%", "gradValue": "8.88e+88 → 8.88",
           "clipValue": "88.8k of 88.8k", "radiusValue": "8.88e+88", "sigmaValue": "8.88e+88"}
+#: Values are this much larger than their headings (the application's font), in any type size.
+VALUE_SCALE = 1.3
+#: The cards sit in one row when the panel is wide enough, else in rows of this many.
+NARROW_COLUMNS = 3
 
 
 def _fmt(value: float, digits: int = 3) -> str:
@@ -89,9 +93,11 @@ class LiveNumbers(QFrame):
         self._lstm = False   # the ρ and σ_max cards then say they describe the block W_g only
         self.values: dict[str, QLabel] = {}
         self._titles: list[QLabel] = []
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.setSpacing(4)
+        self._cards: list[QFrame] = []
+        self._columns = 0
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(4, 4, 4, 4)
+        self._grid.setSpacing(4)
         for name, title, tip in CARDS:
             card = QFrame(objectName=name.replace("Value", "Card"))
             card.setToolTip(tip)
@@ -103,14 +109,14 @@ class LiveNumbers(QFrame):
             value = QLabel("—", objectName=name)
             column.addWidget(heading)
             column.addWidget(value)
-            layout.addWidget(card, WIDE_CARDS.get(name, 1))
+            self._cards.append(card)
             self.values[name] = value
             self._titles.append(heading)
         self.apply_theme(theme)
-        for name, value in self.values.items():
-            value.ensurePolished()                  # the style sheet's font, not the default one
-            value.setMinimumWidth(value.fontMetrics().horizontalAdvance(WIDEST[name]))
+        for value in self.values.values():
             value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._fit_values()
+        self._arrange(len(CARDS))
         self._timer = QTimer(self)  # one-shot, armed by new data: idle means no wake-ups
         self._timer.setSingleShot(True)
         self._timer.setInterval(int(1000 / REFRESH_RATE))
@@ -121,8 +127,55 @@ class LiveNumbers(QFrame):
             f"QFrame#numbersPanel QFrame {{ background: {theme.base}; border: 1px solid {theme.muted}40;"
             f" border-radius: 6px; }}"
             f"QFrame#numbersPanel QLabel {{ border: none; background: transparent; color: {theme.muted}; }}"
-            f"QFrame#numbersPanel QLabel[objectName$=\"Value\"] {{ color: {theme.text};"
-            f" font-size: 14px; font-weight: 600; }}")
+            f"QFrame#numbersPanel QLabel[objectName$=\"Value\"] {{ color: {theme.text}; }}")
+
+    def _fit_values(self) -> None:
+        """Values in type `VALUE_SCALE` times their headings', each label as wide as its widest text."""
+        for name, value in self.values.items():
+            font = self.font()
+            font.setPointSizeF(font.pointSizeF() * VALUE_SCALE)
+            font.setWeight(font.Weight.DemiBold)
+            value.setFont(font)
+            value.setMinimumWidth(value.fontMetrics().horizontalAdvance(WIDEST[name]))
+
+    def _arrange(self, columns: int) -> None:
+        """The cards in rows of `columns`; wide cards take the room of `WIDE_CARDS` narrow ones."""
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for card in self._cards:
+            self._grid.removeWidget(card)
+        for c in range(self._grid.columnCount()):
+            self._grid.setColumnStretch(c, 0)
+        for index, ((name, _, _), card) in enumerate(zip(CARDS, self._cards)):
+            row, column = divmod(index, columns)
+            self._grid.addWidget(card, row, column)
+            self._grid.setColumnStretch(column, max(self._grid.columnStretch(column), WIDE_CARDS.get(name, 1)))
+
+    def _one_row_width(self) -> int:
+        margins = self._grid.contentsMargins()
+        return (sum(card.minimumSizeHint().width() for card in self._cards)
+                + self._grid.spacing() * (len(self._cards) - 1) + margins.left() + margins.right())
+
+    def minimumSizeHint(self):
+        """As narrow as the cards in rows of `NARROW_COLUMNS` allow (they rearrange when narrow)."""
+        hint = super().minimumSizeHint()
+        if self._columns != NARROW_COLUMNS:
+            margins = self._grid.contentsMargins()
+            widths = [max(card.minimumSizeHint().width() for card in self._cards[c::NARROW_COLUMNS])
+                      for c in range(NARROW_COLUMNS)]
+            hint.setWidth(sum(widths) + self._grid.spacing() * (NARROW_COLUMNS - 1)
+                          + margins.left() + margins.right())
+        return hint
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._arrange(len(CARDS) if event.size().width() >= self._one_row_width() else NARROW_COLUMNS)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:      # e.g. presentation mode's larger type
+            self._fit_values()
 
     # ----------------------------------------------------------------- view protocol
     def restart(self, snapshot) -> None:

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -59,6 +58,7 @@ from rnnviz.gui.spectrum import SpectrumPlot
 from rnnviz.gui.stepper import BPTTStepper
 from rnnviz.gui.theme import Theme, apply_to_application, get_theme
 from rnnviz.gui.unrolled_view import UnrolledView
+from rnnviz.gui.vertical_scroll import VerticalScroll
 from rnnviz.gui.view import RunView, View
 from rnnviz.gui.window_geometry import first_launch_geometry, fits
 from rnnviz.gui.worker import DIVERGED, PLAYING, STOP_TIMEOUT, TrainingWorker
@@ -386,18 +386,12 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
     def _build_docks(self) -> None:
-        scroll = QScrollArea(objectName="controlsScroll")
-        scroll.setWidget(self.controls)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll = VerticalScroll(self.controls, objectName="controlsScroll")   # never cut off on the right
         self.controls_dock = QDockWidget("Controls", objectName="controlsDock")
         self.controls_dock.setWidget(scroll)
         self.controls_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                        | QDockWidget.DockWidgetFeature.DockWidgetClosable
                                        | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        scroll.setMinimumWidth(self.controls.minimumSizeHint().width()
-                               + scroll.verticalScrollBar().sizeHint().width())
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.controls_dock)
         self.lessons_dock = QDockWidget("Lessons", self, objectName="lessonsDock")
         self.lessons_dock.setWidget(self.lesson_panel)

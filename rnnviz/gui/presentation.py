@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter
 from PySide6.QtWidgets import (QApplication, QDockWidget, QGridLayout, QHBoxLayout, QLabel, QMainWindow,
-                               QScrollArea, QVBoxLayout, QWidget)
+                               QVBoxLayout, QWidget)
 
 from rnnviz.gui.lazy_tab import LazyTab
 from rnnviz.gui.theme import OKABE_ITO, Theme
@@ -26,6 +26,9 @@ from rnnviz.gui.theme import OKABE_ITO, Theme
 #: Type and lines are this much larger while presenting.
 FONT_SCALE = 1.45
 LINE_SCALE = 2.0
+#: Side-by-side docks may take this share of the screen's width while presenting (at 1280 px the
+#: controls and lessons in large type take about half, and Compare's two diagrams need the rest).
+DOCKS_SHARE = 0.4
 #: Control groups hidden while presenting (lessons set them; the lecture needs η and τ live).
 ADVANCED_GROUPS = ("Task", "Model", "Weights")
 
@@ -51,7 +54,7 @@ class _Saved:
     hidden_groups: list = field(default_factory=list)
     pens: list = field(default_factory=list)          # (PlotDataItem, QPen)
     axis_fonts: list = field(default_factory=list)    # (AxisItem, QFont | None)
-    dock_widths: list = field(default_factory=list)   # (QDockWidget, width)
+    layout: QByteArray = field(default_factory=QByteArray)   # QMainWindow.saveState: docks, tool bar
 
 
 class PresentationMode:
@@ -80,7 +83,7 @@ class PresentationMode:
             return
         window = self.window
         app = QApplication.instance()
-        saved = self._saved = _Saved(window.windowState(), QFont(app.font()), self._theme())
+        saved = self._saved = _Saved(window.windowState(), QFont(app.font()), self._theme(), layout=window.saveState())
         big = QFont(saved.font)
         big.setPointSizeF(max(saved.font.pointSizeF(), 9.0) * FONT_SCALE)
         app.setFont(big)
@@ -93,9 +96,10 @@ class PresentationMode:
             if box is not None and box.isVisibleTo(self.controls):
                 box.setVisible(False)
                 saved.hidden_groups.append(box)
+        _fit_docks(window)
         window.showFullScreen()
-        # Once the full-screen geometry has arrived (asynchronous on most window systems).
-        QTimer.singleShot(150, lambda: self._saved is saved and _widen_docks(window, saved))
+        # Again once the full-screen geometry has arrived (asynchronous on most window systems).
+        QTimer.singleShot(150, lambda: self._saved is saved and _fit_docks(window))
 
     def leave(self) -> None:
         """Back to the normal window: every change of `enter` undone."""
@@ -112,33 +116,31 @@ class PresentationMode:
         for box in saved.hidden_groups:
             box.setVisible(True)
         window.setWindowState(saved.window_state)
-        if saved.dock_widths:
-            window.resizeDocks([d for d, _ in saved.dock_widths], [w for _, w in saved.dock_widths],
-                               Qt.Orientation.Horizontal)
         if not saved.window_state & Qt.WindowState.WindowFullScreen:
             window.showNormal() if not saved.window_state & Qt.WindowState.WindowMaximized else window.showMaximized()
+        window.restoreState(saved.layout)       # the docks where and as wide as they were
+        # Again once the normal geometry has arrived (asynchronous on most window systems).
+        QTimer.singleShot(150, lambda: self._saved is None and window.restoreState(saved.layout))
 
     def toggle(self, on: bool | None = None) -> None:
         on = not self.on if on is None else on
         self.enter() if on else self.leave()
 
 
-def _widen_docks(window: QMainWindow, saved: _Saved) -> None:
-    """Docks as wide as their contents in the larger type (the controls would be cut off)."""
+def _fit_docks(window: QMainWindow) -> None:
+    """Docks as narrow as their contents allow in the larger type, so the views get the room; where
+    side by side they would take more than `DOCKS_SHARE` of the screen's width, they share one
+    column as tabs (the last, the lessons, on top)."""
+    docks = [d for d in window.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()]
     screen = window.screen()
-    limit = int(0.25 * (screen.availableGeometry().width() if screen is not None else 1920))
-    docks, widths = [], []
-    for dock in window.findChildren(QDockWidget):
-        if dock.isVisible() and dock.widget() is not None:
-            saved.dock_widths.append((dock, dock.width()))
-            inner = dock.widget()
-            content = inner.widget() if isinstance(inner, QScrollArea) else inner
-            wanted = max(dock.width(), int(dock.width() * FONT_SCALE * 0.9),
-                         content.sizeHint().width() + 24 if content is not None else 0)
-            docks.append(dock)
-            widths.append(max(dock.width(), min(wanted, limit)))
+    if len(docks) > 1 and screen is not None and sum(d.minimumSizeHint().width() for d in docks) \
+            > DOCKS_SHARE * screen.availableGeometry().width():
+        for dock in docks[1:]:
+            window.tabifyDockWidget(docks[0], dock)
+        docks[-1].raise_()
+        docks = [docks[-1]]
     if docks:
-        window.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
+        window.resizeDocks(docks, [d.minimumSizeHint().width() for d in docks], Qt.Orientation.Horizontal)
 
 
 def _thicken(window, saved: _Saved, font: QFont) -> None:

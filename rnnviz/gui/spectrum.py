@@ -24,19 +24,21 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from rnnviz.gui.curves import legend_text, x_range
 from rnnviz.gui.frame_budget import in_hidden_tab
+from rnnviz.gui.plot_style import LogAxis
 from rnnviz.gui.worker import newest_with_spectrum
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 
 #: Points of σ_max / ρ history kept; when full, every other old point is dropped (bounded memory).
 HISTORY = 4000
+#: The σ/ρ plot's y axis always shows 1 (what both are measured against) and moves in steps of this
+#: many decades (it changes seldom, so the axis repaints seldom).
+Y_STEP_DECADES = 0.1
+SIGMA_NAME, RHO_NAME = "σ_max(W_H) = ‖W_H‖₂", "ρ(W_H) = max |λ|"
 
-
-#: Opacity (0–255) of the legend's box over the σ and ρ curves.
-LEGEND_ALPHA = 190
 
 class SpectrumPlot(QWidget):
     """Eigenvalues of W_H in the complex plane, and σ_max(W_H), ρ(W_H) over iterations."""
@@ -55,6 +57,11 @@ class SpectrumPlot(QWidget):
         self._eigenvalues = np.zeros(0, complex)
 
         self.title = QLabel(" ", objectName="spectrumTitle")
+        self.title.setWordWrap(True)
+        # The σ/ρ legend sits beside the title, above the plots: inside, it covered the ρ curve.
+        self.legend = QLabel(objectName="spectrumLegend")
+        self.legend.setWordWrap(True)
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.graphics = pg.GraphicsLayoutWidget()
         self.plane = self.graphics.addPlot(row=0, col=0)
         self.plane.setMenuEnabled(False)
@@ -74,27 +81,33 @@ class SpectrumPlot(QWidget):
         self.points = pg.ScatterPlotItem(size=7, hoverable=True, tip=_eigenvalue_tip, hoverSize=10)
         self.plane.addItem(self.points)
 
-        self.history = self.graphics.addPlot(row=0, col=1)
+        self.history = self.graphics.addPlot(row=0, col=1, axisItems={"left": LogAxis("left")})
         self.history.setMenuEnabled(False)
         self.history.hideButtons()
+        self.history.setMouseEnabled(x=False, y=False)
         self.history.setLogMode(x=False, y=True)
         self.history.getAxis("left").enableAutoSIPrefix(False)
+        self.history.getAxis("bottom").enableAutoSIPrefix(False)    # no "(×0.001)" at iteration 0
         self.history.setLabel("bottom", "iteration")
-        legend = self.history.addLegend(offset=(-8, -30), labelTextSize="8pt", labelTextColor=theme.text)
-        legend.setZValue(20)
-        self.sigma_curve = self.history.plot([], [], name="σ_max(W_H) = ‖W_H‖₂")
-        self.rho_curve = self.history.plot([], [], name="ρ(W_H) = max |λ|")
+        self._x_bounds: tuple[float, float] | None = None
+        self._y_bounds: tuple[float, float] | None = None
+        self.sigma_curve = self.history.plot([], [])
+        self.rho_curve = self.history.plot([], [])
         self.one = pg.InfiniteLine(pos=0.0, angle=0)          # log10(1) = 0 in log mode
         self.history.addItem(self.one)
         self.graphics.ci.layout.setColumnStretchFactor(0, 1)
         self.graphics.ci.layout.setColumnStretchFactor(1, 1)
         self.readout = QLabel(" ", objectName="spectrumReadout")
+        self.readout.setWordWrap(True)
         self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(self.legend, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(self.title)
+        layout.addLayout(header)
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.readout)
         self.apply_theme(theme)
@@ -106,6 +119,7 @@ class SpectrumPlot(QWidget):
         self._radius = 1.2
         self._range_stale = False
         self._set_range(1.2)
+        self._x_bounds = self._y_bounds = None
         self.show_snapshots((snapshot,))
 
     def show_snapshots(self, snapshots: tuple) -> None:
@@ -145,9 +159,12 @@ class SpectrumPlot(QWidget):
             self._range_stale = False
             self._set_range(self._radius)
         x = self._iterations[:self._n]
+        shown = []
         for curve, y in ((self.sigma_curve, self._sigma[:self._n]), (self.rho_curve, self._rho[:self._n])):
             keep = np.isfinite(y) & (y > 0)
             curve.setData(x[keep], y[keep])
+            shown.append(y[keep])
+        self._follow_axes(snap.iteration, np.concatenate(shown))
         matrix = "W_g, the LSTM's candidate block of W_H" if snap.settings.arch == "lstm" else "W_H"
         title = f"Eigenvalues of {matrix} (H = {H}) and the unit circle"
         if title != self.title.text():
@@ -182,17 +199,23 @@ class SpectrumPlot(QWidget):
             for name in ("left", "bottom"):
                 plot.getAxis(name).setPen(theme.muted)
                 plot.getAxis(name).setTextPen(theme.text)
-            if plot.legend is not None:
-                plot.legend.setLabelTextColor(theme.text)
-                # A box, mostly opaque: the text stays readable over a curve, the curve still shows.
-                box = QColor(theme.base)
-                box.setAlpha(LEGEND_ALPHA)
-                plot.legend.setBrush(pg.mkBrush(box))
-                plot.legend.setPen(pg.mkPen(theme.muted, width=0.5))
-                for _sample, label in plot.legend.items:       # labels already made keep their colour
-                    label.setText(label.text, color=theme.text)
+        self.legend.setText(legend_text(((point, SIGMA_NAME), (OKABE_ITO["orange"], RHO_NAME))))
 
     # ------------------------------------------------------------------ internals
+    def _follow_axes(self, last_iteration: int, values: np.ndarray) -> None:
+        """x from 0 to a round number past the newest iteration (as the training curves); y over
+        the values and 1, in steps of `Y_STEP_DECADES`. Set only when they change."""
+        x = x_range(last_iteration)
+        if x != self._x_bounds:
+            self._x_bounds = x
+            self.history.setXRange(*x, padding=0)
+        logs = np.log10(values) if values.size else np.zeros(1)
+        low = math.floor(min(logs.min(), 0.0) / Y_STEP_DECADES - 0.5) * Y_STEP_DECADES
+        high = math.ceil(max(logs.max(), 0.0) / Y_STEP_DECADES + 0.5) * Y_STEP_DECADES
+        if (low, high) != self._y_bounds:
+            self._y_bounds = (low, high)
+            self.history.setYRange(low, high, padding=0)
+
     def _set_range(self, radius: float) -> None:
         self.plane.setRange(xRange=(-radius, radius), yRange=(-radius, radius), padding=0)
 
