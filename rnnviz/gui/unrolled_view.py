@@ -52,12 +52,11 @@ READOUT_ALL_TASKS = frozenset({"sine", "text"})
 
 LABEL_SOURCE = "example 1 of the inspected batch"   # what `set_labels` words are, by default
 MIN_DETAIL_PX = 8.0        # nodes and arrows at least this large, or the diagram becomes an overview
+NARROW_PX = 560            # a view narrower than this gets the short caption
 COMFORT_PX = 14.0          # the fewest rows that give nodes and arrows this size (one row if it can)
 MAX_RADIUS = 18.0          # node radius at most (short sequences)
 MAX_ROWS = 12
-LABEL_PX = 11              # step labels and legend text
-LEGEND_PX = 30             # the colour legend under the rows
-MIN_BAND_ROW_PX = 30       # overview rows at least this tall
+MIN_BAND_ROW_PX = 46       # overview rows at least this tall
 #: The animation: seconds for the forward sweep, the loss, the backward wave and the complete
 #: picture held before the next iteration plays; frames are drawn every FRAME_MS.
 FORWARD_S, LOSS_S, BACKWARD_S, HOLD_S = 0.6, 0.15, 0.9, 0.45
@@ -93,6 +92,12 @@ class Layout:
     right: float
     y_band: float              # height above h reserved for y_t (readout "all")
     legend_top: float
+    label_px: float            # height of a line of label text (the widget's font)
+
+    @property
+    def band(self) -> float:
+        """The overview: height of each of a row's three strips (h_t, → W_H share, ← ‖∂L/∂h_t‖)."""
+        return max(2.0, (self.row_height - self.label_px - 4.0) / 3.2)
 
     def row_of(self, t: int) -> int:
         return 0 if t == 0 else (t - 1) // self.per_row
@@ -114,17 +119,18 @@ class Layout:
 
 def _row_shape(readout: str, arch: str) -> tuple[float, float, float]:
     """Detail rows in units of the node radius r: (above h: y band, above h: arcs or the c line,
-    below h to the bottom of x_t); plus LABEL_PX + 4 px for labels."""
+    below h to the bottom of x_t); plus a line of label text."""
     y_band = 3.6 if readout == "all" else 0.0
     arcs = 2.0 if arch in ("skip", "lstm") else 0.8
     return y_band, arcs, 1.0 + 3.3 + 0.75 + 0.5
 
 
-def compute_layout(T: int, width: float, height: float, readout: str, arch: str) -> Layout:
-    """Choose the number of rows that makes the nodes and arrows largest (the smaller of the node's
-    diameter and the W_H arrow's length); below MIN_DETAIL_PX the overview's thin columns."""
+def compute_layout(T: int, width: float, height: float, readout: str, arch: str, label_px: float = 13.0) -> Layout:
+    """Choose the fewest rows that make the nodes and arrows COMFORT_PX (the smaller of the node's
+    diameter and the W_H arrow's length), else the rows that make them largest; below
+    MIN_DETAIL_PX the overview's thin columns. `label_px`: a line of text (labels, the legend)."""
     left, right = 4.0, max(width - 4.0, 10.0)
-    top, bottom = 4.0, max(height - LEGEND_PX - 2.0, 20.0)
+    top, bottom = 4.0, max(height - 2.0 * label_px - 6.0, 20.0)
     y_band, arcs, below = _row_shape(readout, arch)
     units = y_band + arcs + 1.0 + below
     extra = 1.0 + (1.9 if readout == "last" else 0.0)     # entry margin (h_0), and y_T → L at the end
@@ -134,7 +140,7 @@ def compute_layout(T: int, width: float, height: float, readout: str, arch: str)
         rows = math.ceil(T / per_row)
         pitch = (right - left) / (per_row + extra)
         row_height = (bottom - top) / rows
-        r = min(0.3 * pitch, (row_height - LABEL_PX - 6) / units, MAX_RADIUS)
+        r = min(0.3 * pitch, (row_height - label_px - 6) / units, MAX_RADIUS)
         size = min(2 * r, pitch - 2 * r - 2)
         if best is None or size > best[0] + 0.5:
             best = (size, rows, per_row, pitch, r, row_height)
@@ -143,15 +149,17 @@ def compute_layout(T: int, width: float, height: float, readout: str, arch: str)
             break
     size, rows, per_row, pitch, r, row_height = best
     mode = "detail" if size >= MIN_DETAIL_PX else "bands"
-    if mode == "bands":      # the overview: as few rows as keep each step at least ~3 px wide
-        rows = max(1, min(math.ceil(T * 3.0 / (right - left)), int((bottom - top) // MIN_BAND_ROW_PX), T))
+    if mode == "bands":      # the overview: as many rows as fit, so each step's column is widest
+        rows = max(1, min(int((bottom - top) // MIN_BAND_ROW_PX), T))
         per_row = math.ceil(T / rows)
         rows = math.ceil(T / per_row)
-        pitch = (right - left) / (per_row + 1.0)
+        left += 2.0 * label_px                 # a column for the strips' names
+        pitch = (right - left) / per_row
+        left -= pitch                          # column 0 (the entry margin) lies under the names
         row_height = min((bottom - top) / rows, 90.0)
         r = 0.0
     if mode == "detail":     # rows as tall as their contents, the block centred in the space
-        needed = units * r + LABEL_PX + 6
+        needed = units * r + label_px + 6
         top += max(0.0, 0.5 * (bottom - top - rows * needed))
         row_height = min(row_height, needed)
     steps = np.arange(T + 1)
@@ -162,10 +170,10 @@ def compute_layout(T: int, width: float, height: float, readout: str, arch: str)
     if mode == "detail":
         y = row_top[row] + (y_band + arcs + 1.0) * r
     else:
-        y = row_top[row] + 0.5 * row_height
+        y = row_top[row] + 0.5 * (row_height - label_px)      # the strips, then a line of step numbers
     return Layout(mode=mode, rows=rows, per_row=per_row, pitch=pitch, r=r, x=x, y=y, row_top=row_top,
                   row_height=row_height, left=left, right=right, y_band=y_band * r,
-                  legend_top=row_top[-1] + row_height + 2.0)
+                  legend_top=row_top[-1] + row_height + 2.0, label_px=label_px)
 
 
 def _arrow(x0: float, x1: float, y: float, width: float, head: float, spread: float) -> QPolygonF:
@@ -321,14 +329,20 @@ class DiagramCanvas(QWidget):
         self.layout_ = None
         self.invalidate()
 
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == event.Type.FontChange:      # e.g. presentation mode's larger type
+            self.layout_ = None
+            self.invalidate()
+
     def sizeHint(self) -> QSize:
         return QSize(640, 360)
 
     # ------------------------------------------------------------------ geometry and caches
     def _ensure_cache(self) -> None:
         if self.layout_ is None:
-            self.layout_ = compute_layout(self.T, self.width(), self.height(), self.readout, self.arch) \
-                if self.T else None
+            self.layout_ = compute_layout(self.T, self.width(), self.height(), self.readout, self.arch,
+                                          QFontMetricsF(self.font()).height()) if self.T else None
             self._under = self._over = None
             if self.layout_ is not None:
                 self._build_shapes(self.layout_)
@@ -367,8 +381,8 @@ class DiagramCanvas(QWidget):
                 self._back_polys.append(_arrow(cx - 0.25 * r, start - r + 0.25 * r + 1.0, by, 0.8 * w, head,
                                                1.9 * w))
         else:
-            band = L.row_height / 4.2
-            wdt = max(L.pitch * 0.84, 1.0)
+            band = L.band
+            wdt = L.pitch * 0.84 if L.pitch >= 6 else L.pitch + 0.5    # thin columns touch (no moiré)
             for t in range(1, T + 1):
                 left, cy = float(L.x[t]) - 0.5 * wdt, float(L.y[t])
                 self._node_rects.append(QRectF(left, cy - 1.5 * band, wdt, band))
@@ -461,8 +475,7 @@ class DiagramCanvas(QWidget):
             return
         T, r, P = self.T, L.r, L.pitch
         thin = QPen(self._muted, max(1.0, 0.12 * r))
-        font = QFont()
-        font.setPixelSize(LABEL_PX)
+        font = self.font()
         metrics = QFontMetricsF(font)
         # the lanes: a faint track under every arrow, so a vanished (darkest) arrow still has its shape
         track = QColor(self._muted)
@@ -505,7 +518,7 @@ class DiagramCanvas(QWidget):
             p.drawEllipse(QPointF(yx, cy), 0.8 * r, 0.8 * r)
             p.setFont(font)
             p.setPen(self._text)
-            p.drawText(QPointF(yx + 0.8 * r + 3, cy + 0.35 * LABEL_PX), "→ L")
+            p.drawText(QPointF(yx + 0.8 * r + 3, cy + 0.35 * metrics.ascent()), "→ L")
         if self.arch == "lstm":              # the cell state c_{t-1} → c_t along the top of the cells
             cy_off = -1.45 * r
             pen_w = max(1.5, 0.22 * r)
@@ -577,7 +590,7 @@ class DiagramCanvas(QWidget):
         for t in shown:
             text = texts[t - 1]
             w = metrics.horizontalAdvance(text)
-            p.drawText(QPointF(L.x[t] - 0.5 * w, L.y[t] + 4.05 * r + 2 + LABEL_PX), text)
+            p.drawText(QPointF(L.x[t] - 0.5 * w, L.y[t] + 4.05 * r + 2 + metrics.ascent()), text)
 
     def _paint_weight_names(self, p: QPainter, L: Layout, font: QFont) -> None:
         """W_I, W_H (and W_O, W_S) once, at the first step: the same matrices at every step."""
@@ -603,19 +616,21 @@ class DiagramCanvas(QWidget):
 
     def _paint_bands_static(self, p: QPainter, L: Layout) -> None:
         """The overview's row names and step numbers."""
-        font = QFont()
-        font.setPixelSize(LABEL_PX)
-        p.setFont(font)
+        p.setFont(self.font())
         p.setPen(self._muted)
-        band = L.row_height / 4.2
+        band = L.band
+        metrics = QFontMetricsF(self.font())
+        names = QRectF(L.left + L.pitch - 2 * L.label_px, 0, 2 * L.label_px - 3, band)
         for row in range(L.rows):
-            cy = L.row_top[row] + 0.5 * L.row_height
             first = row * L.per_row + 1
+            cy = float(L.y[first])
             for text, y in (("h", cy - band), ("→", cy), ("←", cy + band)):
-                p.drawText(QRectF(L.left - 2, y - 0.5 * band, L.pitch + 2, band), Qt.AlignmentFlag.AlignCenter, text)
+                p.drawText(names.translated(0, y - 0.5 * band), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                           text)
             last = min(self.T, first + L.per_row - 1)
-            for t in (first, last):
-                p.drawText(QPointF(L.x[t] - 4, cy + 2.2 * band + LABEL_PX * 0.4), str(t))
+            baseline = cy + 1.5 * band + 2 + metrics.ascent()
+            p.drawText(QPointF(L.x[first] - 0.5 * L.pitch, baseline), str(first))
+            p.drawText(QPointF(L.x[last] + 0.5 * L.pitch - metrics.horizontalAdvance(str(last)), baseline), str(last))
 
     def _paint_over(self, p: QPainter, L: Layout) -> None:
         """Static, over the values: node outlines."""
@@ -633,18 +648,24 @@ class DiagramCanvas(QWidget):
         """The two colour bars, under the rows: gradient (arrows) and rms h_t (nodes)."""
         if self.grad_lut is None:
             return
-        font = QFont()
-        font.setPixelSize(LABEL_PX)
+        font = self.font()
         p.setFont(font)
         metrics = QFontMetricsF(font)
         L = self.layout_
-        top = L.legend_top if L is not None else self.height() - LEGEND_PX
+        top = L.legend_top if L is not None else self.height() - 2 * metrics.height()
         x = 6.0
-        bar_h = 10.0
+        bar_h = metrics.ascent()
         title, low, high = self.grad_caption
-        for lut, caption, lo_text, hi_text, width in (
-                (self.grad_lut, title, low, high, 150.0),
-                (self.node_lut, "nodes: rms h_t", f"{self.node_levels[0]:.2g}", f"{self.node_levels[1]:.2g}", 70.0)):
+        node_lo, node_hi = f"{self.node_levels[0]:.2g}", f"{self.node_levels[1]:.2g}"
+        items = [[self.grad_lut, title, low, high, 150.0], [self.node_lut, "nodes: rms h_t", node_lo, node_hi, 70.0]]
+        text = lambda: sum(metrics.horizontalAdvance(c) + metrics.horizontalAdvance(lo) + metrics.horizontalAdvance(hi)
+                           + 30 for _, c, lo, hi, _ in items)
+        if text() + 220 > self.width() - 12:        # narrow: short names, bars to fit
+            items[0][1], items[1][1] = "arrows:", "h_t:"
+        spare = self.width() - 12 - text()
+        if spare < 220:
+            items[0][4], items[1][4] = max(30.0, 0.68 * spare), max(20.0, 0.32 * spare)
+        for lut, caption, lo_text, hi_text, width in items:
             p.setPen(self._text)
             p.drawText(QPointF(x, top + bar_h), caption)
             x += metrics.horizontalAdvance(caption) + 6
@@ -980,9 +1001,15 @@ class UnrolledView(QWidget):
     def _update_caption(self) -> None:
         scale = ("relative to the iteration's largest step (dark = vanished)" if self.grad_scale.relative
                  else "absolute, one fixed range")
-        text = (f"<b>{html.escape(self._name)}</b> · → W_H: step t's share of dL/dW_H · "
-                f"← ‖∂L/∂h_t‖ flowing back · {scale}")
-        tip = ("Colours: the whole training batch. Arrows: " + self.grad_scale.describe() + ".\n"
+        if self.width() >= NARROW_PX:
+            text = (f"<b>{html.escape(self._name)}</b> · → W_H: step t's share of dL/dW_H · "
+                    f"← ‖∂L/∂h_t‖ flowing back · {scale}")
+        else:                 # e.g. Compare's two diagrams side by side: the tooltip says the rest
+            text = (f"<b>{html.escape(self._name)}</b> · "
+                    + ("relative (dark = vanished)" if self.grad_scale.relative else "absolute"))
+        tip = ("→ W_H arrows: each step's share ‖h_(t−1)ᵀ δa_t‖_F of dL/dW_H; ← arrows: ‖∂L/∂h_t‖, "
+               "the gradient flowing back.\nColours: the whole training batch. Arrows: "
+               + self.grad_scale.describe() + ".\n"
                "Nodes: rms h_t. Step 1's W_H arrow is always dark: it multiplies h_0 = 0.")
         if self._labels and self.diagram.labels == self._labels:     # shown: their length is T
             text += f" · words under x_t: {html.escape(self._label_source)}"
@@ -992,6 +1019,11 @@ class UnrolledView(QWidget):
         self.caption.setText(text)
         self.caption.setToolTip(tip)
         self._update_legend()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if (event.oldSize().width() >= NARROW_PX) != (event.size().width() >= NARROW_PX):
+            self._update_caption()
 
     def eventFilter(self, watched, event) -> bool:
         if watched is self.diagram and event.type() == event.Type.MouseMove:
