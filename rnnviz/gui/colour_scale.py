@@ -202,6 +202,6 @@ class GradientScale(ColourScale):
         if self.relative:
             return (f"relative to the largest step of the same iteration, log scale 10^{lo:g} … 1: "
                     "lit = this step still contributes, dark = vanished (below 1e-16 a step changes "
-                    "nothing in float64)")
+                    "nothing in float64); inf/NaN at the top")
         return (f"absolute, log scale fixed at 10^{lo:g} … 10^{hi:g} for every run (values beyond are "
                 "drawn at the ends; inf/NaN at the top)")
