@@ -191,9 +191,9 @@ class GradientScale(ColourScale):
         return [qcolors[i] for i in (self.fractions_of(self.coords(values, reference)) * top + 0.5).astype(np.intp)]
 
     def bar_label(self, quantity: str) -> str:
-        """The colour bar's title for `quantity` (e.g. "‖∂L/∂h_t‖")."""
+        """The colour bar's title for `quantity` (e.g. "‖∂L/∂h_t‖"; the relative one names the share)."""
         if self.relative:
-            return f"log₁₀ {quantity}, share of the largest step"
+            return "log₁₀ share of the largest step"
         return f"log₁₀ {quantity}"
 
     def describe(self) -> str:
