@@ -255,7 +255,7 @@ class DiagramCanvas(QWidget):
         self._skip = QColor(OKABE_ITO["purple"])
         self._accent = QColor(OKABE_ITO["vermillion"] if not theme.dark else OKABE_ITO["orange"])
         glow = QColor(theme.highlight)
-        glow.setAlpha(60)
+        glow.setAlpha(90 if theme.dark else 60)
         self._glow = glow
         self.invalidate()
 
@@ -414,6 +414,10 @@ class DiagramCanvas(QWidget):
             top = L.row_top[L.row_of(t)]
             p.setBrush(self._glow)
             p.drawRoundedRect(QRectF(L.x[t] - half, top, 2 * half, L.row_height - 2), 4, 4)
+            halo = self._halo(marked[0], t)
+            if halo is not None and L.mode == "detail":   # the wavefront, in the colour of what it carries
+                p.setBrush(halo)
+                p.drawEllipse(QPointF(L.x[t], L.y[t]), 1.8 * L.r, 1.8 * L.r)
         hidden, grad = self._hidden_shown, self._grad_shown
         nodes, fwd, back = self._node_idx, self._fwd_idx, self._back_idx
         gb, nb = self._grad_brushes, self._node_brushes
@@ -449,6 +453,17 @@ class DiagramCanvas(QWidget):
             p.drawEllipse(rect) if self.arch != "lstm" else p.drawRoundedRect(rect, 0.3 * L.r + 2, 0.3 * L.r + 2)
         if self.front is not None and self.front[0] == LOSS and L.mode == "detail":
             self._paint_loss_glow(p, L)
+
+    def _halo(self, kind: str, t: int) -> QColor | None:
+        """The sweep's front at step t: forward, h_t's colour; backward, ‖∂L/∂h_t‖'s (so the wave
+        itself fades where the gradient vanishes)."""
+        indices, nodes = (self._back_idx, False) if kind == BACKWARD else (self._node_idx, True)
+        colour = self.colour_of(indices, t, nodes) if kind in (FORWARD, BACKWARD) else None
+        if colour is None:
+            return None
+        colour = QColor(colour)
+        colour.setAlpha(170)
+        return colour
 
     def _paint_loss_glow(self, p: QPainter, L: Layout) -> None:
         T, r = self.T, L.r
