@@ -438,7 +438,10 @@ class BPTTFrames:
         lines += [f"running sum Σ_(s={t}..{T}) h_(s−1)ᵀ δa_s over the whole batch:",
                   f"    ‖·‖_F = {num(self.running_sum_norm[i])}   (the full ‖dL/dW_H‖_F = "
                   f"{num(np.linalg.norm(self.full_gradient))})"]
-        if t == 1:
+        if t == 1 and not math.isfinite(self.gradient_error):
+            lines.append("= dL/dW_H, the full gradient: it is not finite (inf or NaN), as in the "
+                         "engine's grads[\"W_H\"]: the model has diverged.")
+        elif t == 1:
             lines.append(f"= dL/dW_H, the full gradient: matches the engine's grads[\"W_H\"] "
                          f"(relative difference {num(self.gradient_error)}).")
         return title, lines

@@ -98,24 +98,55 @@ class Lesson:
         return args
 
 
-def load_lessons(directory: Path = LESSON_DIR, preset_dir: Path = PRESET_DIR) -> list[Lesson]:
-    """All lessons in ``directory``, in file-name order."""
+@dataclass(frozen=True)
+class BrokenLesson:
+    """A lesson file that does not load: its place in the lecture, its file stem and why."""
+    number: int
+    name: str
+    error: LessonError
+
+
+def read_lessons(directory: Path | None = None,
+                 preset_dir: Path | None = None) -> tuple[list[Lesson], list[BrokenLesson]]:
+    """Every lesson in ``directory`` (default `LESSON_DIR`) in file-name order, each loaded on its
+    own: a bad file (or a bad preset it uses) stops only that lesson. The lessons that load, and the
+    broken ones; numbers are places in the lecture either way."""
+    directory = LESSON_DIR if directory is None else directory
+    preset_dir = PRESET_DIR if preset_dir is None else preset_dir
     paths = sorted(Path(directory).glob("*.toml"))
     if not paths:
         raise LessonError(f"no lessons found in {directory}")
-    return [load_lesson(path, number, preset_dir) for number, path in enumerate(paths, start=1)]
+    lessons, broken = [], []
+    for number, path in enumerate(paths, start=1):
+        try:
+            lessons.append(load_lesson(path, number, preset_dir))
+        except LessonError as exc:
+            broken.append(BrokenLesson(number, path.stem, exc))
+    return lessons, broken
 
 
-def find_lesson(name: str, directory: Path = LESSON_DIR, preset_dir: Path = PRESET_DIR) -> Lesson:
-    """The lesson named by its file stem ("02-vanishing") or its number ("2", "02");
-    `LessonError` listing the lessons if there is none."""
-    lessons = load_lessons(directory, preset_dir)
+def load_lessons(directory: Path | None = None, preset_dir: Path | None = None) -> list[Lesson]:
+    """All lessons in ``directory``, in file-name order; the first bad one raises its `LessonError`."""
+    lessons, broken = read_lessons(directory, preset_dir)
+    if broken:
+        raise broken[0].error
+    return lessons
+
+
+def find_lesson(name: str, directory: Path | None = None, preset_dir: Path | None = None) -> Lesson:
+    """The lesson named by its file stem ("02-vanishing") or its number ("2", "02"); its own
+    `LessonError` if that file is bad (other bad files do not matter), or one listing the lessons
+    if there is none of that name."""
+    lessons, broken = read_lessons(directory, preset_dir)
     text = str(name).strip()
-    for lesson in lessons:
-        if text == lesson.name or (text.isdigit() and int(text) == lesson.number):
-            return lesson
-    raise LessonError(f"unknown lesson {text!r}; lessons: {', '.join(l.name for l in lessons)} "
-                      f"(or their numbers 1..{len(lessons)})")
+    for each in [*lessons, *broken]:
+        if text == each.name or (text.isdigit() and int(text) == each.number):
+            if isinstance(each, BrokenLesson):
+                raise each.error
+            return each
+    names = sorted([*lessons, *broken], key=lambda each: each.number)
+    raise LessonError(f"unknown lesson {text!r}; lessons: {', '.join(l.name for l in names)} "
+                      f"(or their numbers 1..{len(names)})")
 
 
 def load_lesson(path: Path, number: int = 1, preset_dir: Path = PRESET_DIR) -> Lesson:

@@ -544,10 +544,12 @@ def record_command(args) -> int:
     size = parse_size(args.size)
     frames = max(1, round(args.seconds * args.fps))
     lesson_args = dict(overrides=args.overrides, view=args.view, iterations_per_frame=args.iterations_per_frame)
+    broken = []
     if getattr(args, "all_lessons", False):
         directory = _checked_directory(args.out)
+        lessons, broken = _lessons()
         takes = [lesson_take(lesson, directory / f"{lesson.name}.mp4", frames, **lesson_args)
-                 for lesson in _lessons()]
+                 for lesson in lessons]
     elif getattr(args, "lesson", None) is not None:
         out = checked_output(args.out)
         takes = [lesson_take(_lesson(args.lesson), out, frames, **lesson_args)]
@@ -571,6 +573,8 @@ def record_command(args) -> int:
         names = ", ".join(str(path) for path in existing[:3]) + (", …" if len(existing) > 3 else "")
         raise UsageError(f"{names} {'exists' if len(existing) == 1 else 'exist'} already; "
                          "add --force to replace")
+    for each in broken:   # a bad lesson file stops only its own video
+        print(f"rnnviz: error: not recorded: {each.error}", file=sys.stderr, flush=True)
     with stop_on_signals() as stop:
         for take in takes:
             try:
@@ -583,16 +587,20 @@ def record_command(args) -> int:
             print(f"wrote {result.path}: {result.frames} frames ({result.frames / result.fps:.1f} s at "
                   f"{result.fps} fps, {size[0]}x{size[1]}), {result.iterations} iterations{ended}, "
                   f"rendered in {result.seconds:.1f} s", flush=True)
-    return 0
+    return 2 if broken else 0
 
 
-def _lessons() -> list:
-    from rnnviz.lessons import LessonError, load_lessons
+def _lessons() -> tuple[list, list]:
+    """(lessons that load, broken ones); `UsageError` if none loads."""
+    from rnnviz.lessons import LessonError, read_lessons
 
     try:
-        return load_lessons()
+        lessons, broken = read_lessons()
     except LessonError as exc:
         raise UsageError(str(exc)) from None
+    if not lessons:
+        raise UsageError(str(broken[0].error))
+    return lessons, broken
 
 
 def _lesson(name: str):

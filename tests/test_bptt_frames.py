@@ -123,3 +123,15 @@ def test_example_out_of_range_and_number_format():
     with pytest.raises(ValueError, match="example"):
         BPTTFrames(inspection, example=2)
     assert num(1.5e-7) == "1.50·10⁻⁷" and num(0.25) == "0.25" and num(float("inf")) == "∞"
+
+
+def test_on_a_diverged_model_the_last_frame_says_the_gradient_is_not_finite():
+    from rnnviz.presets import load_preset
+
+    session = Session(load_preset("exploding").settings)
+    for _ in session.run(2000):
+        pass
+    assert session.diverged
+    frames = BPTTFrames(session.inspect(), example=0)
+    text = frames.frame(frames.n_frames - 1).text
+    assert "not finite" in text and "relative difference" not in text

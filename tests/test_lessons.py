@@ -73,3 +73,63 @@ def test_the_exploding_lesson_names_a_remedy_that_is_the_clipping_preset():
     assert dict(lesson.remedy) == {"clip": "norm"}
     assert lesson.remedy_settings == load_preset("clipping").settings
     assert [other.name for other in load_lessons() if other.remedy] == [lesson.name]
+
+
+def _lesson_dir(tmp_path):
+    """The shipped lessons, with lesson 3's file broken."""
+    import shutil
+
+    from rnnviz.presets import LESSON_DIR
+
+    directory = tmp_path / "lessons"
+    shutil.copytree(LESSON_DIR, directory)
+    broken = sorted(directory.glob("*.toml"))[2]
+    broken.write_text("colour = 'red'\n" + broken.read_text())
+    return directory, broken.stem
+
+
+def test_one_bad_lesson_file_stops_only_its_own_lesson(tmp_path):
+    from rnnviz.lessons import find_lesson, read_lessons
+
+    directory, bad = _lesson_dir(tmp_path)
+    lessons, broken = read_lessons(directory)
+    assert [b.name for b in broken] == [bad] and broken[0].number == 3
+    assert [lesson.number for lesson in lessons] == [1, 2, *range(4, len(lessons) + 2)]
+    assert find_lesson("1", directory).number == 1
+    assert find_lesson("4", directory).number == 4
+    with pytest.raises(LessonError, match="unknown key 'colour'"):
+        find_lesson("3", directory)
+    with pytest.raises(LessonError, match="unknown key 'colour'"):
+        find_lesson(bad, directory)
+
+
+def test_record_a_lesson_and_all_lessons_past_a_bad_file(tmp_path, monkeypatch, capsys):
+    import rnnviz.lessons as lessons_module
+    import rnnviz.recording as recording
+    from rnnviz.cli import main
+
+    directory, bad = _lesson_dir(tmp_path)
+    monkeypatch.setattr(lessons_module, "LESSON_DIR", directory)
+    recorded = []
+    monkeypatch.setattr(recording, "record", lambda settings, out, **kw: recorded.append(out) or
+                        recording.RecordResult(out, 1, kw["fps"], kw["size"], 0, 0.0))
+    assert main(["record", "--lesson", "1", "--out", str(tmp_path / "one.mp4")]) == 0
+    assert main(["record", "--all-lessons", "--out", str(tmp_path / "all")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"not recorded: lesson {directory / bad}.toml" in err
+    assert len(recorded) == 1 + len(list(directory.glob("*.toml"))) - 1
+    assert not any(bad in str(path) for path in recorded)
+
+
+def test_the_panel_shows_the_lessons_that_load(qtbot, tmp_path, monkeypatch):
+    import rnnviz.lessons as lessons_module
+    from rnnviz.gui.lesson_panel import LessonPanel
+
+    directory, bad = _lesson_dir(tmp_path)
+    monkeypatch.setattr(lessons_module, "LESSON_DIR", directory)
+    panel = LessonPanel()
+    qtbot.addWidget(panel)
+    total = len(list(directory.glob("*.toml")))
+    assert len(panel.lessons) == total - 1 and "unknown key 'colour'" in panel.error
+    panel.go_to(len(panel.lessons) - 1, start=False)
+    assert panel.position_label.text() == f"Lesson {total} of {total}"

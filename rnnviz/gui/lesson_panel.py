@@ -14,13 +14,16 @@ The lessons themselves are data: ``resources/lessons/*.toml`` (see `rnnviz.lesso
 from __future__ import annotations
 
 import html
+import logging
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea,
                                QSizePolicy, QStyle, QVBoxLayout, QWidget)
 
-from rnnviz.lessons import Lesson, LessonError, load_lessons
+from rnnviz.lessons import Lesson, LessonError, read_lessons
 from rnnviz.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class LessonPanel(QWidget):
@@ -35,13 +38,18 @@ class LessonPanel(QWidget):
         self.setObjectName("lessonPanel")
         self.error: str | None = None
         self._held = held
+        broken = []
         if lessons is None:
             try:
-                lessons = load_lessons()
+                lessons, broken = read_lessons()   # a bad file stops only its own lesson
             except LessonError as exc:   # shown in the panel; the app keeps running
-                self.error = str(exc)
-                lessons = []
+                lessons, broken = [], [exc]
+            errors = [str(getattr(each, "error", each)) for each in broken]
+            for error in errors:
+                log.warning("lesson not shown: %s", error)
+            self.error = "\n".join(errors) or None
         self.lessons = list(lessons)
+        self.total = len(self.lessons) + len(broken)   # the lecture's length, bad files included
         self.index = 0
 
         style = self.style()
@@ -161,7 +169,7 @@ class LessonPanel(QWidget):
 
     def _show(self) -> None:
         lesson = self.current
-        count = len(self.lessons)
+        count = self.total
         if lesson is None:
             self.position_label.setText("No lessons")
             self.title_label.setText("")
@@ -177,7 +185,7 @@ class LessonPanel(QWidget):
         self.commentary.setText(lesson_html(lesson))
         self.chooser.setCurrentIndex(self.index)
         self.prev_button.setEnabled(self.index > 0)
-        self.next_button.setEnabled(self.index + 1 < count)
+        self.next_button.setEnabled(self.index + 1 < len(self.lessons))
         self._show_status()
 
     def _show_status(self) -> None:

@@ -39,8 +39,7 @@ def test_panel_walks_the_lessons_with_next_and_previous(qtbot, panel):
 
 def test_a_broken_lessons_folder_is_reported_in_the_panel(qtbot, tmp_path, monkeypatch):
     (tmp_path / "01-bad.toml").write_text("title = ", encoding="utf-8")
-    monkeypatch.setattr("rnnviz.gui.lesson_panel.load_lessons", lambda: __import__(
-        "rnnviz.lessons", fromlist=["load_lessons"]).load_lessons(tmp_path))
+    monkeypatch.setattr("rnnviz.lessons.LESSON_DIR", tmp_path)
     widget = LessonPanel()
     qtbot.addWidget(widget)
     assert widget.current is None and "not valid TOML" in widget.commentary.text()
