@@ -419,7 +419,7 @@ def _record_training(acts, target, path, fps, size, progress, label, stop: StopR
                     snaps = tuple(_checked(session.run(due), stop))
                     train += time.perf_counter() - tick
                     train_cpu += time.thread_time() - tick_cpu
-                    snaps[-1].compute_spectrum()        # as the app's worker does for a batch's newest
+                    snaps = snaps[:-1] + (snaps[-1].with_spectrum(),)   # as the app's worker does for a batch's newest
                     target.show_snapshots(snaps)
                 video.write(camera.frame())
                 bar.update(1)

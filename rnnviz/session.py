@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Mapping
 
 import numpy as np
 
-from rnnviz.engine import CancelFlag, build_model, clip_gradients, make_optimizer, make_task
+from rnnviz.engine import CancelFlag, Cancelled, build_model, clip_gradients, make_optimizer, make_task
 from rnnviz.engine.clipping import global_norm
 from rnnviz.engine.losses import loss_and_grad
 from rnnviz.engine.trace import Trace
@@ -30,8 +29,27 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Spectrum:
+    """The spectrum of a recurrent matrix W_H: what the spectrum plot and the live numbers show."""
+
+    eigenvalues: np.ndarray   # complex, largest |λ| first (NaN where W_H is not finite)
+    max_singular: float       # σ_max = ‖W_H‖₂
+
+    @classmethod
+    def of(cls, matrix: np.ndarray) -> Spectrum:
+        if not np.isfinite(matrix).all():
+            return cls(_frozen(np.full(matrix.shape[0], np.nan, dtype=complex)), math.nan)
+        values = np.linalg.eigvals(matrix)
+        return cls(_frozen(values[np.argsort(-np.abs(values))]), float(np.linalg.norm(matrix, 2)))
+
+
+@dataclass(frozen=True)
 class Snapshot:
-    """What one training iteration looked like. Spectral quantities are computed on first use."""
+    """What one training iteration looked like. Nothing in it changes after it is made.
+
+    The spectrum of W_H (eigenvalues, σ_max) costs more than a small training step, so a snapshot
+    carries it only when asked: `with_spectrum()` returns a copy that holds it. The app's worker
+    asks for it a few times a second, off the GUI thread; views draw only spectra already made."""
 
     run: int                      # increments each time the model is rebuilt or reset
     iteration: int                # updates applied so far (0 = freshly initialised)
@@ -51,6 +69,7 @@ class Snapshot:
     divergence: str | None = None   # the cause, in words
     hidden_rms: np.ndarray | None = None  # (T,) rms of h_t over batch and units (the diagram's node colours)
     initial_loss: float = math.nan  # the loss at iteration 0 of this run: the forward pass of the initial weights
+    spectrum: Spectrum | None = None  # of `recurrent`, when made by `with_spectrum()`
 
     @property
     def diverged(self) -> bool:
@@ -60,20 +79,17 @@ class Snapshot:
     def status(self) -> str:
         return "diverged" if self.diverged else "ok"
 
-    def compute_spectrum(self) -> "Snapshot":
-        """Compute (and keep) the eigenvalues and σ_max now; returns this snapshot. Whoever feeds
-        snapshots to the views calls this off the GUI thread: views draw only spectra already made."""
-        self.eigenvalues
-        self.max_singular
-        return self
+    def with_spectrum(self) -> Snapshot:
+        """This snapshot with its spectrum computed (itself if it already has one)."""
+        if self.spectrum is not None:
+            return self
+        return dataclasses.replace(self, spectrum=Spectrum.of(self.recurrent))
 
-    @cached_property
+    @property
     def eigenvalues(self) -> np.ndarray:
-        """Eigenvalues of W_H (complex, sorted by magnitude, largest first)."""
-        if not np.isfinite(self.recurrent).all():
-            return np.full(self.recurrent.shape[0], np.nan, dtype=complex)
-        values = np.linalg.eigvals(self.recurrent)
-        return _frozen(values[np.argsort(-np.abs(values))])
+        """Eigenvalues of W_H (complex, sorted by magnitude, largest first); computed now if the
+        snapshot carries no spectrum."""
+        return (self.spectrum or Spectrum.of(self.recurrent)).eigenvalues
 
     @property
     def spectral_radius(self) -> float:
@@ -81,12 +97,10 @@ class Snapshot:
         backward factors; not a bound on one step, which is σ_max's)."""
         return float(np.abs(self.eigenvalues[0]))
 
-    @cached_property
+    @property
     def max_singular(self) -> float:
         """σ_max(W_H) = ‖W_H‖₂ bounds how much one backward step can grow a gradient (times max f')."""
-        if not np.isfinite(self.recurrent).all():
-            return math.nan
-        return float(np.linalg.norm(self.recurrent, 2))
+        return (self.spectrum or Spectrum.of(self.recurrent)).max_singular
 
 
 @dataclass(frozen=True)
@@ -105,34 +119,40 @@ class Inspection:
 class Session:
     """Owns a model, a task and an optimiser; `step()` trains one iteration and returns a snapshot."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, cancel: CancelFlag | None = None) -> None:
+        """A new run of `settings`; `cancel` as in `step` (a cancelled build raises `Cancelled`)."""
         self._settings = settings or Settings()
         self._run = 0
-        self._build()
+        self._build(cancel)
 
     # ----------------------------------------------------------------- construction
-    def _build(self) -> None:
+    def _build(self, cancel: CancelFlag | None = None) -> None:
+        """A new run from the settings' seed. All or nothing: if `cancel` stops the first pass
+        (`Cancelled`), the session is left exactly as it was."""
         s = self._settings
         check_memory(s)   # refuse, in one line, settings that would exhaust the machine
-        self.task = make_task(s.task, length=s.length, seed=s.seed, dtype=np.dtype(s.dtype))
-        self.model = build_model(
-            s.arch, self.task.input_size, s.hidden, self.task.output_size,
+        task = make_task(s.task, length=s.length, seed=s.seed, dtype=np.dtype(s.dtype))
+        model = build_model(
+            s.arch, task.input_size, s.hidden, task.output_size,
             activation=s.activation, init=s.init, init_scale=s.init_scale,
             skip=s.skip if s.arch == "skip" else None, forget_bias=s.forget_bias,
             seed=s.seed, dtype=np.dtype(s.dtype))
+        batch = task.batch(s.batch)
+        trace = _forward_backward(model, task, batch, cancel)
+        self.task, self.model = task, model
         self.optimizer = make_optimizer(s.optimizer, s.lr, s.momentum)
         self._run += 1
         self._iteration = 0
         self._clip_events = 0
         self._max_grad_norm = 0.0
-        self._batch = self.task.batch(s.batch)
-        trace = self._forward_backward(self._batch)
+        self._batch = batch
         self._initial_loss = float(trace.loss)
         self._last = self._snapshot(trace, grad_norm=global_norm(trace.grads), clip=None)
 
-    def reset(self) -> Snapshot:
-        """Start the run again from the same seed: it replays bit for bit."""
-        self._build()
+    def reset(self, cancel: CancelFlag | None = None) -> Snapshot:
+        """Start the run again from the same seed: it replays bit for bit. `cancel` as in `step`:
+        a cancelled reset changes nothing."""
+        self._build(cancel)
         return self._last
 
     @property
@@ -151,14 +171,19 @@ class Session:
         """The latest snapshot (iteration 0 right after a build)."""
         return self._last
 
-    def apply(self, settings: Settings) -> bool:
+    def apply(self, settings: Settings, cancel: CancelFlag | None = None) -> bool:
         """Adopt new settings. Live ones (lr, momentum, optimiser, clipping) apply mid-run;
-        structural ones rebuild the model and restart. Returns True if the run restarted."""
+        structural ones rebuild the model and restart. Returns True if the run restarted.
+        `cancel` as in `step`: a cancelled rebuild leaves the old run and settings in place."""
         if self._settings.structural_changes(settings):
             check_memory(settings)   # before anything changes: a refused apply keeps the old run
         old, self._settings = self._settings, settings
         if old.structural_changes(settings):
-            self._build()
+            try:
+                self._build(cancel)
+            except Cancelled:
+                self._settings = old
+                raise
             return True
         if settings.optimizer != old.optimizer:
             self.optimizer = make_optimizer(settings.optimizer, settings.lr, settings.momentum)
@@ -172,12 +197,6 @@ class Session:
         return self.apply(self._settings.replace(**changes))
 
     # ----------------------------------------------------------------- training
-    def _forward_backward(self, batch, cancel: CancelFlag | None = None) -> Trace:
-        x, target = batch
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            return self.model.forward_backward(x, target, loss=self.task.loss, readout=self.task.readout,
-                                               cancel=cancel)
-
     def step(self, cancel: CancelFlag | None = None) -> Snapshot:
         """One iteration: batch → forward/backward (BPTT) → clip → update.
 
@@ -190,7 +209,7 @@ class Session:
             return self._last
         s = self._settings
         batch = self.task.batch(s.batch)
-        trace = self._forward_backward(batch, cancel)
+        trace = _forward_backward(self.model, self.task, batch, cancel)
         self._batch = batch
         clip = clip_gradients(trace.grads, s.clip, s.clip_threshold)
         cause = None
@@ -242,10 +261,11 @@ class Session:
             hidden_rms=_frozen(hidden_rms), initial_loss=self._initial_loss)
 
     # ----------------------------------------------------------------- inspection
-    def inspect(self) -> Inspection:
-        """Forward and backward pass of the latest batch with the current weights (no update)."""
+    def inspect(self, cancel: CancelFlag | None = None) -> Inspection:
+        """Forward and backward pass of the latest batch with the current weights (no update);
+        `cancel` as in `step`."""
         x, target = self._batch
-        trace = self._forward_backward(self._batch)
+        trace = _forward_backward(self.model, self.task, self._batch, cancel)
         return Inspection(trace=trace,
                           params={k: _frozen(w) for k, w in self.model.params.items()},
                           x=_frozen(x), target=_frozen(target),
@@ -263,6 +283,13 @@ class Session:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             loss, _ = loss_and_grad(outputs, target, self.task.loss, self.task.readout)
         return {"loss": float(loss), "accuracy": accuracy}
+
+
+def _forward_backward(model, task, batch, cancel: CancelFlag | None) -> Trace:
+    """One forward and backward pass (BPTT) of `model` on `batch`; overflow is a lesson, not a warning."""
+    x, target = batch
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        return model.forward_backward(x, target, loss=task.loss, readout=task.readout, cancel=cancel)
 
 
 def _word(value: float) -> str:

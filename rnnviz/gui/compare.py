@@ -72,22 +72,18 @@ class PairSnapshot:
     def settings(self):
         return self.a.settings
 
-    @property
-    def eigenvalues(self):   # the worker computes spectra off the GUI thread; do it for both
-        return self.a.eigenvalues, self.b.eigenvalues
-
-    @property
-    def max_singular(self):
-        return self.a.max_singular, self.b.max_singular
+    def with_spectrum(self) -> PairSnapshot:
+        """Itself: the comparison shows no spectra, so the worker need not compute them."""
+        return self
 
 
 class PairSession:
     """Two sessions stepped together; the Session interface the worker needs."""
 
-    def __init__(self, a: Settings, b: Settings) -> None:
+    def __init__(self, a: Settings, b: Settings, cancel=None) -> None:
         from rnnviz.session import Session
 
-        self.a, self.b = Session(a), Session(same_data(a, b))
+        self.a, self.b = Session(a, cancel), Session(same_data(a, b), cancel)
 
     @property
     def settings(self) -> Settings:
@@ -100,19 +96,21 @@ class PairSession:
     def snapshot(self) -> PairSnapshot:
         return PairSnapshot(self.a.snapshot(), self.b.snapshot())
 
-    def step(self) -> PairSnapshot:
-        return PairSnapshot(self.a.step(), self.b.step())  # a diverged session returns its last snapshot
+    def step(self, cancel=None) -> PairSnapshot:
+        """One step of each. Cancelled after A's step, B is one behind until the next reset
+        (only a reset or the end of the comparison cancels)."""
+        return PairSnapshot(self.a.step(cancel), self.b.step(cancel))  # a diverged session returns its last snapshot
 
-    def reset(self) -> PairSnapshot:
-        self.a.reset()
-        self.b.reset()
+    def reset(self, cancel=None) -> PairSnapshot:
+        self.a.reset(cancel)
+        self.b.reset(cancel)
         return self.snapshot()
 
-    def apply(self, settings: Settings) -> bool:
+    def apply(self, settings: Settings, cancel=None) -> bool:
         return False  # a comparison changes by building a new pair
 
-    def inspect(self):
-        return self.a.inspect()
+    def inspect(self, cancel=None):
+        return self.a.inspect(cancel)
 
 
 class _Track:
@@ -330,11 +328,11 @@ class ComparisonView(QWidget):
 
     def _start_worker(self) -> None:
         a, b = self.settings_pair()
-        self.worker = TrainingWorker(a, session_factory=lambda _settings: PairSession(a, b))
+        self.worker = TrainingWorker(a, session_factory=lambda _settings, cancel: PairSession(a, b, cancel))
         self.worker.snapshots.connect(self.show_snapshots)
         self.worker.restarted.connect(self.restart)
         self.worker.state_changed.connect(self._state)
-        self.worker.error.connect(self.note.setText)
+        self.worker.error.connect(lambda error: self.note.setText(str(error)))
         self.worker.start()
         if self._speed is not None:
             self.worker.set_speed(self._speed)

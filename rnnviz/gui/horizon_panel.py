@@ -1,7 +1,7 @@
 """The Horizon panel: how far back can each network remember? Accuracy against lag, measured.
 
-The sweep itself is `rnnviz.horizon.Sweep` (worker processes, no Qt); `SweepWorker` runs it in a
-QThread and turns each finished run into a signal, so the plot fills in while the UI stays live.
+The sweep itself is `rnnviz.horizon.Sweep` (worker processes, no Qt); a `Background` job runs it
+off the GUI thread and sends each finished run as it comes, so the plot fills in while the UI stays live.
 Cancel stops the running runs within an iteration and drops the pending ones.
 """
 
@@ -14,18 +14,17 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QEvent, QRegularExpression, Qt, Signal, Slot
 from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QProgressBar, QPushButton, QSizePolicy, QSpinBox, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton,
+                               QSizePolicy, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from rnnviz.horizon import (LAG_TASKS, RunResult, Sweep, default_config, early_stop_text, horizon,
-                            remembered)
+from rnnviz.gui.background import Background
 from rnnviz.gui.plot_style import recolour_legend
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 from rnnviz.gui.vertical_scroll import VerticalScroll
+from rnnviz.horizon import LAG_TASKS, RunResult, Sweep, default_config, early_stop_text, horizon, remembered
 from rnnviz.settings import FIELDS, Settings
 
 #: Line colours, one per architecture in horizon.toml's order (Okabe–Ito, colour-blind safe).
@@ -44,31 +43,15 @@ NO_SWEEP = "No sweep yet"
 DEFAULT_BASE = "horizon defaults"
 CSV_FIELDS = ("arch", "lag", "seed", "accuracy", "loss", "iterations", "reached", "diverged",
               "stopped", "seconds", "chance")
-#: Milliseconds `shutdown` waits for the sweep thread after cancelling it.
-SHUTDOWN_WAIT_MS = 10_000
+#: Seconds `shutdown` waits for the sweep thread after cancelling it.
+SHUTDOWN_WAIT_S = 10.0
 LAGS_PATTERN = r"^\s*\d+(\s*,\s*\d+)*\s*,?\s*$"
 
 
-class SweepWorker(QObject):
-    """Runs a `Sweep` in a QThread: one `result` signal per finished run, then `finished`."""
-
-    result = Signal(object)      # RunResult
-    failed = Signal(str)
-    finished = Signal(bool)      # True if the sweep was cancelled
-
-    def __init__(self, sweep: Sweep) -> None:
-        super().__init__()
-        self.sweep = sweep
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            for result in self.sweep.results():
-                self.result.emit(result)
-        except Exception as exc:  # reported in the panel, never lost in the thread
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-        finally:
-            self.finished.emit(self.sweep.cancelled)
+def _run_sweep(sweep: Sweep, job: Background) -> None:
+    """The sweep's work, off the GUI thread: each finished run goes to the panel as it comes."""
+    for result in sweep.results():
+        job.emit(result)
 
 
 def _pen(colour: str, width: float = 2.0, style=Qt.PenStyle.SolidLine):
@@ -87,8 +70,8 @@ class HorizonPanel(QWidget):
         super().__init__(parent)
         self.setObjectName("horizonPanel")
         self.results: list[RunResult] = []
-        self._thread: QThread | None = None
-        self._worker: SweepWorker | None = None
+        self._sweep: Sweep | None = None
+        self._job: Background | None = None
         self._labels: list[str] = []          # architectures of the current sweep, in order
         self._config = default_config()
         self._target = self._config.sweep.target
@@ -303,7 +286,7 @@ class HorizonPanel(QWidget):
 
     @property
     def running(self) -> bool:
-        return self._thread is not None
+        return self._job is not None
 
     # ----------------------------------------------------------------- running
     @Slot()
@@ -329,35 +312,32 @@ class HorizonPanel(QWidget):
         self.progress.setFormat("%v / %m runs")
         self.status_label.setText(f"Running up to {len(sweep)} runs on {sweep.max_workers} worker "
                                   f"process{'es' * (sweep.max_workers != 1)}…")
-        self._worker = SweepWorker(sweep)
-        self._thread = QThread()
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.result.connect(self._add_result)
-        self._worker.failed.connect(self._failed)
-        self._worker.finished.connect(self._finished)
+        self._sweep = sweep
+        self._job = Background(lambda job: _run_sweep(sweep, job), name="horizonSweep", limit_blas=False)
+        self._job.yielded.connect(self._add_result)
+        self._job.errored.connect(self._failed)
+        self._job.finished.connect(self._finished)
         self._set_running(True)
-        self._thread.start()
+        self._job.start()
         self.sweepStarted.emit(len(sweep))
         return True
 
     @Slot()
     def cancel(self) -> None:
         """Stop the sweep: running runs end within an iteration, pending ones are dropped."""
-        if self._worker is not None:
-            self._worker.sweep.cancel()
+        if self._sweep is not None:
+            self._sweep.cancel()
             self.cancel_button.setEnabled(False)
             self.status_label.setText("Cancelling…")
 
     def shutdown(self) -> None:
         """Cancel and wait for the sweep thread (call before the window closes)."""
-        if self._thread is None:
+        if self._job is None:
             return
         self.cancel()
-        for signal in (self._worker.result, self._worker.failed, self._worker.finished):
+        for signal in (self._job.yielded, self._job.errored, self._job.finished):
             signal.disconnect()   # nothing from this sweep arrives after it is shut down
-        self._thread.quit()
-        self._thread.wait(SHUTDOWN_WAIT_MS)
+        self._job.stop(SHUTDOWN_WAIT_S)
         self._cleanup()
 
     def resizeEvent(self, event) -> None:
@@ -379,16 +359,13 @@ class HorizonPanel(QWidget):
         self._update_table()
         self.resultAdded.emit(result)
 
-    @Slot(str)
-    def _failed(self, message: str) -> None:
-        self.status_label.setText(f"The sweep stopped with an error: {message}")
+    @Slot(object)
+    def _failed(self, error: Exception) -> None:
+        self.status_label.setText(f"The sweep stopped with an error: {type(error).__name__}: {error}")
 
-    @Slot(bool)
-    def _finished(self, cancelled: bool) -> None:
-        if self._thread is not None:
-            # quit() here, not only through the queued connection: that runs after this slot.
-            self._thread.quit()
-            self._thread.wait(SHUTDOWN_WAIT_MS)
+    @Slot()
+    def _finished(self) -> None:
+        cancelled = self._sweep is not None and self._sweep.cancelled
         total = self.progress.maximum()
         if cancelled:
             self.status_label.setText(f"Cancelled after {len(self.results)} of {total} runs.")
@@ -401,11 +378,9 @@ class HorizonPanel(QWidget):
         self.sweepFinished.emit(cancelled)
 
     def _cleanup(self) -> None:
-        if self._worker is not None:
-            self._worker.deleteLater()
-        if self._thread is not None:
-            self._thread.deleteLater()
-        self._worker, self._thread = None, None
+        if self._job is not None:
+            self._job.deleteLater()
+        self._job, self._sweep = None, None
         self._set_running(False)
 
     def _set_running(self, running: bool) -> None:

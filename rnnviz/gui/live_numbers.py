@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from rnnviz.gui.theme import LIGHT, Theme
-from rnnviz.gui.worker import newest_with_spectrum
+from rnnviz.gui.view import newest_with_spectrum
 
 #: Times per second the numbers change (faster is unreadable, and costs training time).
 REFRESH_RATE = 5

@@ -18,27 +18,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QApplication,
-    QDialog,
-    QDialogButtonBox,
-    QDockWidget,
-    QFileDialog,
-    QFrame,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QPushButton,
-    QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
-    QTabWidget,
-    QToolBar,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QDockWidget, QFileDialog, QFrame,
+                               QHBoxLayout, QHeaderView, QLabel, QMainWindow, QMessageBox, QPushButton,
+                               QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QToolBar,
+                               QVBoxLayout, QWidget)
 
 from rnnviz import __version__
 from rnnviz.divergence import divergence_message
@@ -202,7 +185,8 @@ class MainWindow(QMainWindow):
     """The whole app. `MainWindow()` builds everything with defaults and starts the worker thread.
 
     settings_store: where settings and geometry persist (default: QSettings("rnnviz", "rnnviz")).
-    session_factory: Settings → Session, for tests and benchmarks (default: rnnviz.session.Session).
+    session_factory: (Settings, cancel flag) → Session, for tests and benchmarks (default:
+        rnnviz.session.Session).
     preset_dir: where the preset chooser looks (default: resources/presets).
     start_worker: False builds the window without starting the training thread or the status
         timers; the caller then feeds it (offscreen recording drives a Session synchronously):
@@ -809,9 +793,9 @@ class MainWindow(QMainWindow):
                 and not self.banner.text():
             self.banner.show_message(divergence_message(self._latest))
 
-    def _on_worker_error(self, message: str) -> None:
+    def _on_worker_error(self, error: Exception) -> None:
         self._resync_controls = True   # the worker may have kept its old settings
-        self.report_error(message, title="Training error")
+        self.report_error(str(error), title="Training error")
 
     def _on_settings_edited(self, settings: Settings) -> None:
         self.apply_settings(settings)
@@ -879,6 +863,7 @@ class MainWindow(QMainWindow):
             log.warning("could not save settings", exc_info=True)
         if self.recorder.recording:     # closing finishes a recording: the file is saved, not lost
             self.recorder.stop()
+        self.stepper.shutdown()
         self.compare_tab.shutdown()
         self.horizon_tab.shutdown()
         if not self.worker.stop(STOP_TIMEOUT):

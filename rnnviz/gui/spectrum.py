@@ -29,8 +29,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 from rnnviz.gui.curves import legend_text, x_range
 from rnnviz.gui.frame_budget import in_hidden_tab
 from rnnviz.gui.plot_style import LogAxis
-from rnnviz.gui.worker import newest_with_spectrum
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
+from rnnviz.gui.view import newest_with_spectrum
 
 #: Points of σ_max / ρ history kept; when full, every other old point is dropped (bounded memory).
 HISTORY = 4000

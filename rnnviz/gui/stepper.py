@@ -9,26 +9,24 @@ Talking to the main window (which owns the worker):
     inspect_requested  → the window pauses training and calls worker.inspect();
                          it connects worker.inspected to `load(inspection)`.
     finished           → the user left the stepper; the window resumes training if it was playing.
-The frames are computed once per inspection, off the GUI thread (`loaded` is emitted when ready);
-moving to another frame only formats numbers and recolours (a few milliseconds).
+The frames are computed once per inspection, off the GUI thread by a `Background` job (`loaded` is
+emitted when ready); moving to another frame only formats numbers and recolours (a few milliseconds).
 """
 
 from __future__ import annotations
 
 import html
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFontDatabase, QKeyEvent
-from PySide6.QtWidgets import (QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
-                               QSlider, QSpinBox, QSplitter, QStyle, QVBoxLayout, QWidget)
-
-from threadpoolctl import threadpool_limits
+from PySide6.QtWidgets import (QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
+                               QSizePolicy, QSlider, QSpinBox, QSplitter, QStyle, QVBoxLayout, QWidget)
 
 from rnnviz.bptt_frames import BACKWARD, FORWARD, LOSS, BPTTFrames, revealed
+from rnnviz.gui.background import Background
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 from rnnviz.gui.unrolled_view import UnrolledView, readout_of
 
@@ -41,8 +39,18 @@ INTRO = ("Pause training and step through BPTT on the current batch: forward, lo
          "with the real numbers (keys ← → Home End Space).")
 
 
-class _Superseded(Exception):
-    """A newer inspection or example replaced the one being computed."""
+#: Seconds `shutdown` waits for a computation to notice it was cancelled.
+STOP_TIMEOUT = 10.0
+
+
+def _compute_frames(inspection, example: int, job: Background) -> BPTTFrames:
+    """The frames of one example, off the GUI thread; progress goes to the stepper as it comes,
+    and a newer inspection (or the window closing) cancels the computation."""
+    def progress(fraction: float) -> None:
+        job.check()
+        job.emit(fraction)
+
+    return BPTTFrames(inspection, example, progress=progress)
 
 
 class BPTTStepper(QWidget):
@@ -62,13 +70,9 @@ class BPTTStepper(QWidget):
         self.inspection = None
         self.index = 0
         self._texts: dict[int, str] = {}
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bptt-frames")
-        self._pending: Future | None = None
-        self._generation = 0
-        self._progress = 0.0
+        self._job: Background | None = None       # the computation whose frames are wanted
+        self._jobs: set[Background] = set()       # every computation still running (kept alive)
         self._n_computing = 0
-        self._poll = QTimer(self, interval=15)
-        self._poll.timeout.connect(self._check_pending)
         self._play = QTimer(self)
         self._play.timeout.connect(self._advance)
 
@@ -257,8 +261,7 @@ class BPTTStepper(QWidget):
     def restart(self, snapshot) -> None:
         """A new run: the inspected model no longer exists, so drop its frames."""
         self.stop_playing()
-        self._generation += 1                # cancels a computation under way
-        self._pending = None
+        self._cancel_job()
         self.frames = self.inspection = None
         self._texts.clear()
         self._set_enabled(False)
@@ -279,44 +282,48 @@ class BPTTStepper(QWidget):
         self.example_spin.setRange(1, batch)
         self.example_spin.setValue(min(example, batch - 1) + 1)
         self.example_spin.blockSignals(False)
-        self._generation += 1
-        self._progress = 0.0
         self._n_computing = 2 * inspection.x.shape[0] + 1
         self.frame_label.setText(f"Computing {self._n_computing} frames…")
-        self._pending = self._executor.submit(self._compute, inspection, min(example, batch - 1), self._generation)
-        self._poll.start()
+        self._cancel_job()
+        # BLAS on one thread (Background's default): on two busy cores a multi-threaded BLAS made
+        # the Jacobians' SVDs ten times slower.
+        example = min(example, batch - 1)
+        job = self._job = Background(lambda job: _compute_frames(inspection, example, job), name="bpttFrames")
+        job.yielded.connect(self._progress)
+        job.returned.connect(self._computed)
+        job.errored.connect(self._failed)
+        job.finished.connect(lambda: self._jobs.discard(job))
+        self._jobs.add(job)
+        job.start()
 
-    def _compute(self, inspection, example: int, generation: int) -> BPTTFrames:
-        """In the executor's thread. BLAS on one thread: on two busy cores a multi-threaded BLAS
-        made the Jacobians' SVDs ten times slower. A newer `load` cancels this one."""
-        def progress(fraction: float) -> None:
-            if generation != self._generation:
-                raise _Superseded
-            self._progress = fraction
+    def _cancel_job(self) -> None:
+        """The computation under way is no longer wanted: it stops at its next progress report."""
+        if self._job is not None:
+            self._job.request_cancel()
+            self._job = None
 
-        with threadpool_limits(limits=1):
-            return BPTTFrames(inspection, example, progress=progress)
+    def _progress(self, fraction: float) -> None:
+        if self.sender() is self._job:
+            self.frame_label.setText(f"Computing {self._n_computing} frames… {100 * fraction:.0f} %")
 
-    def _check_pending(self) -> None:
-        future = self._pending
-        if future is None:
-            self._poll.stop()
-            return
-        if not future.done():
-            self.frame_label.setText(f"Computing {self._n_computing} frames… {100 * self._progress:.0f} %")
-            return
-        self._poll.stop()
-        self._pending = None
-        try:
-            frames = future.result()
-        except _Superseded:
-            return
-        except Exception as exc:  # e.g. a diverged batch: say so, never a traceback
-            log.debug("frames failed", exc_info=True)
+    def _computed(self, frames: BPTTFrames) -> None:
+        if self.sender() is self._job:
+            self._job = None
+            self.set_frames(frames)
+
+    def _failed(self, error: Exception) -> None:
+        """E.g. a diverged batch: say so, never a traceback."""
+        if self.sender() is self._job:
+            self._job = None
             self.frame_label.setText("Could not compute the frames")
-            self.formula.setText(html.escape(f"The BPTT frames could not be computed for this batch: {exc}"))
-            return
-        self.set_frames(frames)
+            self.formula.setText(html.escape(f"The BPTT frames could not be computed for this batch: {error}"))
+
+    def shutdown(self) -> None:
+        """Stop every computation and wait for it (the window calls this as it closes)."""
+        self.stop_playing()
+        self._cancel_job()
+        for job in list(self._jobs):
+            job.stop(STOP_TIMEOUT)
 
     def set_frames(self, frames: BPTTFrames, index: int = 0) -> None:
         """Show precomputed frames (`load` calls this when they are ready)."""
@@ -483,8 +490,5 @@ class BPTTStepper(QWidget):
                 f"<div style='font-family:\"{mono}\"; white-space:pre'>{'<br>'.join(rows)}</div>")
 
     def closeEvent(self, event) -> None:
-        self.stop_playing()
-        self._generation += 1
-        self._poll.stop()
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.shutdown()
         super().closeEvent(event)

@@ -35,3 +35,11 @@ class View(RunView, Protocol):
     def apply_theme(self, theme: Theme) -> None: ...
 
     def redraw(self) -> None: ...
+
+
+def newest_with_spectrum(snapshots: tuple[Snapshot, ...]) -> Snapshot | None:
+    """The batch's newest snapshot if it carries its spectrum, else None: views never compute a
+    spectrum on the GUI thread. The worker adds it to a batch's newest snapshot, a few times a second."""
+    if snapshots and snapshots[-1].spectrum is not None:
+        return snapshots[-1]
+    return None

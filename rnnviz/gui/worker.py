@@ -1,14 +1,19 @@
 """Training off the GUI thread.
 
-`Trainer` is the training loop as a plain generator (no Qt): commands go in through a thread-safe
-queue, events come out as ``(kind, payload)`` pairs. `TrainingWorker` is the thin Qt wrapper (the
-idea of superqt's generator workers, cut down to what rnnviz needs): it runs the generator in a
-QThread with BLAS limited to one thread and turns each event into a signal.
+`Trainer` is the training loop as plain Python (no Qt): commands go in through a thread-safe
+queue, each handled by the method of its name (`_on_play`, `_on_step`, …), and events come out of
+`events()` as ``(kind, payload)`` pairs. `TrainingWorker` runs that loop with
+`rnnviz.gui.background.Background` (the app's one way to work off the GUI thread) and turns each
+event into a signal.
 
-Only immutable `Snapshot` and `Inspection` objects cross threads. Snapshots are coalesced: they are
-collected and sent together at most `MAX_EMIT_RATE` times a second (or the lower rate the window
-asks for with `set_emit_rate`), and not at all while the GUI still has `MAX_IN_FLIGHT` batches to
-draw, however fast training runs.
+Only immutable `Snapshot` and `Inspection` objects cross threads. Snapshots wait in an `Outbox`
+(the back-pressure): they are sent together at most `MAX_EMIT_RATE` times a second (or the lower
+rate the window asks for with `set_emit_rate`), and not at all while the GUI still has
+`MAX_IN_FLIGHT` batches to draw, however fast training runs.
+
+Stopping is cooperative and quick: Reset, a settings change that rebuilds the model, and `stop`
+set a flag the engine checks between time steps, so even a step of a very long sequence ends
+within a time step (`rnnviz.engine.Cancelled`) instead of holding the thread for seconds.
 """
 
 from __future__ import annotations
@@ -17,11 +22,12 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
+from rnnviz.gui.background import Background
 from rnnviz.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,258 +43,382 @@ WARM_SHARE = 0.05
 #: Spectra computed per second at most: the live numbers refresh 5 times a second and the spectrum
 #: plot moves smoothly at this rate; every batch (60 Hz) would cost training time for nothing.
 WARM_RATE = 15.0
-#: Seconds `TrainingWorker.stop` waits for the current iteration to finish.
+#: Seconds `TrainingWorker.stop` waits for the thread. A step checks the stop flag between time
+#: steps, so this is only reached if the engine itself hangs.
 STOP_TIMEOUT = 10.0
 
 PLAYING, PAUSED, DIVERGED = "playing", "paused", "diverged"
 
-#: Workers whose thread outlived `stop`'s timeout, kept referenced until their thread finishes.
-_STRAGGLERS: set = set()
+Event = tuple[str, Any]
+#: What `Trainer._call` returns when the call was cancelled (a newer command is waiting).
+CANCELLED = object()
 
 
-def _default_session_factory(settings: Settings):
+class TrainingError(Exception):
+    """Building, training or inspecting failed; the message is for the user."""
+
+
+def _default_session_factory(settings: Settings, cancel):
     from rnnviz.session import Session  # imports the engine; done in the worker thread
 
-    return Session(settings)
+    return Session(settings, cancel)
+
+
+class Outbox:
+    """Back-pressure: snapshots wait here until the GUI can take another batch.
+
+    A batch goes out at most once every `interval` seconds, and not while the GUI holds
+    `max_in_flight` batches it has not drawn yet (it calls `ack` once per batch drawn, from its
+    own thread; None: no limit).
+    """
+
+    def __init__(self, interval: float, max_in_flight: int | None) -> None:
+        self.interval = interval
+        self.max_in_flight = max_in_flight
+        self.last_sent = time.perf_counter()
+        self._pending: list = []
+        self._in_flight = 0
+        self._lock = threading.Lock()
+
+    def __bool__(self) -> bool:
+        return bool(self._pending)
+
+    def add(self, snapshot) -> None:
+        self._pending.append(snapshot)
+        if len(self._pending) > MAX_PENDING:
+            del self._pending[: len(self._pending) - MAX_PENDING]
+
+    def discard(self) -> None:
+        self._pending = []
+
+    def ack(self) -> None:
+        with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
+
+    def busy(self) -> bool:
+        with self._lock:
+            return self.max_in_flight is not None and self._in_flight >= self.max_in_flight
+
+    def due(self, now: float) -> bool:
+        return bool(self._pending) and now - self.last_sent >= self.interval
+
+    def wait(self, now: float) -> float | None:
+        """Seconds until a batch may go out; None when nothing waits. While the GUI is busy, poll
+        for its ack at the display rate (never spin)."""
+        if not self._pending:
+            return None
+        if self.busy():
+            return self.interval
+        return max(0.0, self.last_sent + self.interval - now)
+
+    def take(self, force: bool = False) -> tuple | None:
+        """Every waiting snapshot as one batch, oldest first, unless the GUI is busy (`force`:
+        send anyway, e.g. on pause, so the screen shows where training stopped)."""
+        if not self._pending:
+            return None
+        with self._lock:
+            if not force and self.max_in_flight is not None and self._in_flight >= self.max_in_flight:
+                return None
+            self._in_flight += 1
+        batch, self._pending = tuple(self._pending), []
+        self.last_sent = time.perf_counter()
+        return batch
 
 
 class Trainer:
     """Steps a `Session` on command. Knows nothing about Qt; `events()` is the whole loop.
 
     Commands (thread-safe, from any thread): play, pause, step, reset, apply, set_speed,
-    set_emit_rate, inspect, stop.
+    set_emit_rate, inspect, stop, abort.
     Events yielded by `events()`:
         ("restarted", Snapshot)        a new run began (build, rebuild or reset)
         ("snapshots", tuple)           every snapshot since the previous such event, oldest first
         ("state", str)                 "playing" | "paused" | "diverged" (also repeated to acknowledge)
         ("inspected", Inspection)      the answer to inspect()
-        ("error", str)                 a message for the user
+        ("error", TrainingError)       something failed; its message is for the user
     """
 
+    #: Commands that need a session (the others also work while none could be built).
+    NEED_SESSION = frozenset({"play", "pause", "step", "reset", "inspect"})
+
     def __init__(self, settings: Settings | None = None,
-                 session_factory: Callable[[Settings], Any] = _default_session_factory, *,
+                 session_factory: Callable[[Settings, Any], Any] = _default_session_factory, *,
                  max_emit_rate: float = MAX_EMIT_RATE, max_in_flight: int | None = MAX_IN_FLIGHT) -> None:
         self._settings = settings or Settings()
+        self._requested = self._settings   # the newest settings asked for (caller's side)
         self._factory = session_factory
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
-        self._emit_interval = 1.0 / max_emit_rate
-        self._max_in_flight = max_in_flight
-        self._in_flight = 0
         self._lock = threading.Lock()
+        self._queued = 0          # commands numbered as they are queued ...
+        self._received = 0        # ... the newest number the loop has taken from the queue
+        self._interrupt_at = 0    # the number of the newest reset or rebuild
+        self._stop = threading.Event()   # set by abort()
+        self.outbox = Outbox(1.0 / max_emit_rate, max_in_flight)
         self.session = None  # owned by the thread running events(); read it only from there
+        self.state = PAUSED
+        self._speed = 0.0
+        self._next_step_at = 0.0
         self._next_warm = 0.0
+        self._handlers: dict[str, Callable[[Any], Iterable[Event]]] = {
+            "play": self._on_play, "pause": self._on_pause, "step": self._on_step, "reset": self._on_reset,
+            "apply": self._on_apply, "speed": self._on_speed, "emit_rate": self._on_emit_rate,
+            "inspect": self._on_inspect}
 
     # ----------------------------------------------------------------- commands (any thread)
+    def _put(self, name: str, arg: Any = None, *, interrupts: bool = False) -> None:
+        """Queue a command. One that `interrupts` (a reset, a rebuild) makes the call under way
+        pointless: the engine stops it at its next time step (see `is_set`)."""
+        with self._lock:
+            self._queued += 1
+            if interrupts:
+                self._interrupt_at = self._queued
+            self._commands.put((self._queued, name, arg))
+
     def play(self) -> None:
-        self._commands.put(("play", None))
+        self._put("play")
 
     def pause(self) -> None:
-        self._commands.put(("pause", None))
+        self._put("pause")
 
     def step(self) -> None:
-        self._commands.put(("step", None))
+        self._put("step")
 
     def reset(self) -> None:
-        self._commands.put(("reset", None))
+        self._put("reset", interrupts=True)
 
     def apply(self, settings: Settings, restart: bool = False) -> None:
         """Adopt `settings`: live fields apply mid-run, structural ones (or `restart`) start a new run."""
-        self._commands.put(("apply", (settings, restart)))
+        rebuild = restart or self._requested.structural_changes(settings)
+        self._requested = settings
+        self._put("apply", (settings, restart), interrupts=rebuild)
 
     def set_speed(self, iterations_per_second: float) -> None:
         """Target training rate; 0 means as fast as possible."""
-        self._commands.put(("speed", float(iterations_per_second)))
+        self._put("speed", float(iterations_per_second))
 
     def set_emit_rate(self, batches_per_second: float) -> None:
         """Send batches of snapshots at most this often (the rate the views can use)."""
-        self._commands.put(("emit_rate", float(batches_per_second)))
+        self._put("emit_rate", float(batches_per_second))
 
     def inspect(self) -> None:
-        self._commands.put(("inspect", None))
+        self._put("inspect")
 
     def stop(self) -> None:
-        self._commands.put(("stop", None))
+        """End the loop once the commands queued before this one have run."""
+        self._put("stop")
+
+    def abort(self) -> None:
+        """End the loop now: the call under way stops at its next time step, queued commands are dropped."""
+        self._stop.set()
+        self._put("stop")
+
+    def is_set(self) -> bool:
+        """The `cancel` flag the engine checks between time steps: True once `abort()` was called
+        or a reset or rebuild was queued after the commands the loop has taken so far."""
+        return self._stop.is_set() or self._interrupt_at > self._received
 
     def ack(self) -> None:
         """The GUI has drawn one batch of snapshots (call once per "snapshots" event received)."""
-        with self._lock:
-            self._in_flight = max(0, self._in_flight - 1)
+        self.outbox.ack()
 
     # ----------------------------------------------------------------- the loop
-    def events(self) -> Iterator[tuple[str, Any]]:
+    def events(self) -> Iterator[Event]:
+        """Build the session, then run commands and training until `stop()` or `abort()`."""
+        with self._lock:   # commands queued before the loop began do not interrupt its first build
+            self._received = self._queued
+        yield from self._build_first()
+        yield "state", self.state
+        while not self._stop.is_set():
+            for name, arg in self._receive(self._timeout()):
+                if name == "stop" or self._stop.is_set():
+                    return
+                if self.session is not None or name not in self.NEED_SESSION:
+                    yield from self._handlers[name](arg)
+            if self.state == PLAYING and time.perf_counter() >= self._next_step_at:
+                yield from self._train_one()
+            if self.outbox.due(time.perf_counter()):
+                yield from self._send(force=self.state != PLAYING)
+
+    def _receive(self, timeout: float | None) -> list[tuple[str, Any]]:
+        """The queued commands, in order, back-to-back `apply`s merged (see `_coalesce`)."""
+        commands = _drain(self._commands, timeout)
+        if commands:
+            self._received = commands[-1][0]
+        return _coalesce([(name, arg) for _, name, arg in commands])
+
+    def _timeout(self) -> float | None:
+        """How long to wait for a command: until the next step is due, or a batch may go out."""
+        now = time.perf_counter()
+        timeout = None
+        if self.state == PLAYING:
+            timeout = 0.0 if self._speed == 0 else max(0.0, self._next_step_at - now)
+        wait = self.outbox.wait(now)
+        if wait is not None:
+            timeout = wait if timeout is None else min(timeout, wait)
+        return timeout
+
+    def _build_first(self) -> Iterator[Event]:
+        from rnnviz.engine import Cancelled  # the factory loaded the engine
+
         try:
-            self.session = self._factory(self._settings)
+            self.session = self._factory(self._settings, self)
+        except Cancelled:
+            return
         except Exception as exc:  # a bad engine or settings: tell the user, never a traceback
             log.debug("session construction failed", exc_info=True)
-            yield "error", f"Could not build the model: {exc}"
+            yield "error", TrainingError(f"Could not build the model: {exc}")
             yield "state", PAUSED
-            # Keep answering commands so the app stays usable; apply() may fix the settings.
-        state = PAUSED
-        speed = 0.0
-        pending: list = []
-        last_emit = time.perf_counter()
-        next_step_at = last_emit
-        if self.session is not None:
-            yield "restarted", _warm(self.session.snapshot())
-        yield "state", state
+            return   # keep answering commands so the app stays usable; apply() may fix the settings
+        yield "restarted", self._warm(self.session.snapshot())
 
-        def flush(force: bool):
-            nonlocal pending, last_emit
-            if not pending:
-                return None
-            with self._lock:
-                if not force and self._max_in_flight is not None and self._in_flight >= self._max_in_flight:
-                    return None
-                self._in_flight += 1
-            batch, pending = tuple(pending), []
-            self._warm_within_budget(batch[-1], always=force)
-            last_emit = time.perf_counter()
-            return "snapshots", batch
+    def _train_one(self) -> Iterator[Event]:
+        snap = yield from self._call(self.session.step)
+        if snap is CANCELLED:          # a reset, rebuild or stop is waiting in the queue
+            return
+        if snap is None:               # the engine raised; already reported
+            self.state = PAUSED
+            yield "state", self.state
+            return
+        self.outbox.add(snap)
+        if self._speed > 0:
+            interval = 1.0 / self._speed
+            self._next_step_at = max(self._next_step_at + interval, time.perf_counter() - interval)
+        if snap.diverged:
+            self.state = DIVERGED
+            yield from self._send(force=True)
+            yield "state", self.state
 
-        while True:
-            now = time.perf_counter()
-            if state == PLAYING:
-                timeout = 0.0 if speed == 0 else max(0.0, next_step_at - now)
-            else:
-                timeout = None
-            if pending:
-                if self._gui_busy():  # poll for the GUI's ack at the display rate, never spin
-                    until_flush = self._emit_interval
-                else:
-                    until_flush = max(0.0, last_emit + self._emit_interval - now)
-                timeout = until_flush if timeout is None else min(timeout, until_flush)
-            commands = _coalesce(_drain(self._commands, timeout))
+    # ----------------------------------------------------------------- one method per command
+    def _on_play(self, _arg) -> Iterator[Event]:
+        if self.state != DIVERGED:
+            self.state = PLAYING
+            self._next_step_at = time.perf_counter()
+        yield "state", self.state
 
-            for name, arg in commands:
-                if name == "stop":
-                    return
-                if name == "reset":
-                    # The run is about to be discarded and its curves cleared: drawing its unsent
-                    # snapshots first would only compete with the rebuild for the GIL.
-                    pending = []
-                elif name == "apply" or (name == "inspect" and pending):
-                    # The old run's snapshots go out before anything that changes or reads the run.
-                    event = flush(force=True)
-                    if event:
-                        yield event
-                if self.session is None and name not in ("apply", "speed", "emit_rate"):
-                    continue
-                if name == "play":
-                    if state != DIVERGED:
-                        state = PLAYING
-                        next_step_at = time.perf_counter()
-                    yield "state", state
-                elif name == "pause":
-                    if state == PLAYING:
-                        state = PAUSED
-                    event = flush(force=True)
-                    if event:
-                        yield event
-                    yield "state", state
-                elif name == "step":
-                    if state == PLAYING:
-                        state = PAUSED
-                    if state != DIVERGED:
-                        snap = yield from self._guarded(self.session.step)
-                        if snap is not None:
-                            pending.append(snap)
-                            state = DIVERGED if snap.diverged else PAUSED
-                    event = flush(force=True)
-                    if event:
-                        yield event
-                    yield "state", state
-                elif name == "reset":
-                    snap = yield from self._guarded(self.session.reset)
-                    state = PAUSED
-                    if snap is not None:
-                        yield "restarted", _warm(snap)
-                    yield "state", state
-                elif name == "apply":
-                    settings, restart = arg
-                    restarted = yield from self._apply(settings, restart)
-                    if restarted:
-                        pending = []
-                        yield "restarted", _warm(self.session.snapshot())
-                        if state == DIVERGED:
-                            state = PAUSED
-                        yield "state", state
-                elif name == "speed":
-                    speed = max(0.0, arg)
-                    next_step_at = time.perf_counter()
-                elif name == "emit_rate":
-                    self._emit_interval = 1.0 / min(max(arg, 1.0), MAX_EMIT_RATE)
-                elif name == "inspect":
-                    inspection = yield from self._guarded(self.session.inspect)
-                    if inspection is not None:
-                        yield "inspected", inspection
+    def _on_pause(self, _arg) -> Iterator[Event]:
+        if self.state == PLAYING:
+            self.state = PAUSED
+        yield from self._send(force=True)
+        yield "state", self.state
 
-            if state == PLAYING and time.perf_counter() >= next_step_at:
-                snap = yield from self._guarded(self.session.step)
-                if snap is None:  # the engine raised; already reported
-                    state = PAUSED
-                    yield "state", state
-                    continue
-                pending.append(snap)
-                if len(pending) > MAX_PENDING:
-                    del pending[: len(pending) - MAX_PENDING]
-                if speed > 0:
-                    interval = 1.0 / speed
-                    next_step_at = max(next_step_at + interval, time.perf_counter() - interval)
-                if snap.diverged:
-                    state = DIVERGED
-                    event = flush(force=True)
-                    if event:
-                        yield event
-                    yield "state", state
-                    continue
-            if pending and time.perf_counter() - last_emit >= self._emit_interval:
-                event = flush(force=state != PLAYING)
-                if event:
-                    yield event
+    def _on_step(self, _arg) -> Iterator[Event]:
+        if self.state == PLAYING:
+            self.state = PAUSED
+        if self.state != DIVERGED:
+            snap = yield from self._call(self.session.step)
+            if snap is not None and snap is not CANCELLED:
+                self.outbox.add(snap)
+                self.state = DIVERGED if snap.diverged else PAUSED
+        yield from self._send(force=True)
+        yield "state", self.state
 
-    def _warm_within_budget(self, snapshot, always: bool = False) -> None:
-        """Compute the spectrum of a batch's newest snapshot here, at most `WARM_RATE` times a
-        second, and less often if that would take more than `WARM_SHARE` of the time (a large H).
+    def _on_reset(self, _arg) -> Iterator[Event]:
+        # The run is about to be discarded and its curves cleared: drawing its unsent snapshots
+        # first would only compete with the rebuild for the GIL.
+        self.outbox.discard()
+        snap = yield from self._call(self.session.reset)
+        if snap is CANCELLED:
+            return
+        self.state = PAUSED
+        if snap is not None:
+            yield "restarted", self._warm(snap)
+        yield "state", self.state
+
+    def _on_apply(self, arg: tuple[Settings, bool]) -> Iterator[Event]:
+        settings, restart = arg
+        yield from self._send(force=True)   # the old run's snapshots go out before it changes
+        if (yield from self._apply(settings, restart)):
+            self.outbox.discard()
+            yield "restarted", self._warm(self.session.snapshot())
+            if self.state == DIVERGED:
+                self.state = PAUSED
+            yield "state", self.state
+
+    def _on_speed(self, speed: float) -> Iterable[Event]:
+        self._speed = max(0.0, speed)
+        self._next_step_at = time.perf_counter()
+        return ()
+
+    def _on_emit_rate(self, rate: float) -> Iterable[Event]:
+        self.outbox.interval = 1.0 / min(max(rate, 1.0), MAX_EMIT_RATE)
+        return ()
+
+    def _on_inspect(self, _arg) -> Iterator[Event]:
+        yield from self._send(force=True)   # the views show the run up to the inspected batch
+        inspection = yield from self._call(self.session.inspect)
+        if inspection is not None and inspection is not CANCELLED:
+            yield "inspected", inspection
+
+    # ----------------------------------------------------------------- helpers
+    def _send(self, force: bool) -> Iterator[Event]:
+        batch = self.outbox.take(force)
+        if batch:
+            yield "snapshots", batch[:-1] + (self._warm_within_budget(batch[-1], always=force),)
+
+    def _warm_within_budget(self, snapshot, always: bool = False):
+        """The snapshot with its spectrum, computed here at most `WARM_RATE` times a second, and
+        less often if that would take more than `WARM_SHARE` of the time (a large H); else as it is.
         `always`: a batch sent on pause, step or divergence, whose snapshot stays on screen."""
         now = time.perf_counter()
         if now < self._next_warm and not always:
-            return
-        _warm(snapshot)
+            return snapshot
+        snapshot = self._warm(snapshot)
         cost = time.perf_counter() - now
         self._next_warm = now + max(cost / WARM_SHARE, 1.0 / WARM_RATE)
+        return snapshot
 
-    def _gui_busy(self) -> bool:
-        with self._lock:
-            return self._max_in_flight is not None and self._in_flight >= self._max_in_flight
-
-    def _guarded(self, call):
-        """Run a session call; an exception becomes an "error" event (and None) instead of a crash."""
+    @staticmethod
+    def _warm(snapshot):
+        """The snapshot with its spectrum computed here, in the worker, not in the GUI thread."""
         try:
-            return call()
+            return snapshot.with_spectrum()
+        except Exception:  # a view will show NaN; the training loop must not stop for it
+            log.debug("spectrum failed", exc_info=True)
+            return snapshot
+
+    def _call(self, method) -> Iterator[Event]:
+        """Run a session method with the interrupt flag as `cancel`. Returns its result, CANCELLED
+        if a newer command interrupted it, or None after yielding an "error" event."""
+        from rnnviz.engine import (
+            Cancelled,  # the engine is loaded by now, in this thread
+        )
+
+        try:
+            return method(cancel=self)
+        except Cancelled:
+            return CANCELLED
         except Exception as exc:
             log.debug("training call failed", exc_info=True)
-            yield "error", f"Training stopped: {type(exc).__name__}: {exc}"
+            yield "error", TrainingError(f"Training stopped: {type(exc).__name__}: {exc}")
             return None
 
-    def _apply(self, settings: Settings, restart: bool):
+    def _apply(self, settings: Settings, restart: bool) -> Iterator[Event]:
+        """Adopt `settings` in the session (build one if there is none); True if a new run began."""
+        from rnnviz.engine import Cancelled
+
         if self.session is None:
             try:
-                self.session = self._factory(settings)
+                self.session = self._factory(settings, self)
+            except Cancelled:
+                return False
             except Exception as exc:
                 log.debug("session construction failed", exc_info=True)
-                yield "error", f"Could not build the model: {exc}"
+                yield "error", TrainingError(f"Could not build the model: {exc}")
                 return False
             self._settings = settings
             return True
+
         old = self.session.settings
         try:
-            restarted = self.session.apply(settings)
+            restarted = self.session.apply(settings, cancel=self)
             if restart and not restarted:
-                self.session.reset()
+                self.session.reset(cancel=self)
                 restarted = True
+        except Cancelled:            # a newer command is waiting; the session kept its run
+            return False
         except Exception as exc:
             log.debug("apply failed", exc_info=True)
-            yield "error", f"Could not apply the settings: {exc}"
+            yield "error", TrainingError(f"Could not apply the settings: {exc}")
             try:
                 self.session.apply(old)
             except Exception:
@@ -324,31 +454,8 @@ def _coalesce(commands: list) -> list:
     return out
 
 
-def _warm(snapshot):
-    """Compute a snapshot's spectrum here, in the worker, not in the GUI thread; returns it."""
-    try:
-        snapshot.compute_spectrum()
-    except Exception:  # a view will show NaN; the training loop must not stop for it
-        log.debug("spectrum failed", exc_info=True)
-    return snapshot
-
-
-def spectrum_ready(snapshot) -> bool:
-    """True if the snapshot's eigenvalues and σ_max are already computed (reading them is free)."""
-    cached = vars(snapshot)
-    return "eigenvalues" in cached and "max_singular" in cached
-
-
-def newest_with_spectrum(snapshots):
-    """The batch's newest snapshot if the worker computed its spectrum, else None. The worker only
-    ever computes it for a batch's newest snapshot (at most `WARM_RATE` times a second)."""
-    if snapshots and spectrum_ready(snapshots[-1]):
-        return snapshots[-1]
-    return None
-
-
 class TrainingWorker(QObject):
-    """Runs a `Trainer` in its own QThread and re-emits its events as signals (see the module doc).
+    """Runs a `Trainer` off the GUI thread and re-emits its events as signals (see the module doc).
 
     Command methods are safe to call from the GUI thread; they only queue the command.
     """
@@ -357,25 +464,24 @@ class TrainingWorker(QObject):
     restarted = Signal(object)       # Snapshot of the new run's iteration 0
     inspected = Signal(object)       # Inspection
     state_changed = Signal(str)      # "playing" | "paused" | "diverged"
-    error = Signal(str)
+    error = Signal(object)           # TrainingError: its message is for the user
 
     def __init__(self, settings: Settings | None = None,
-                 session_factory: Callable[[Settings], Any] = _default_session_factory,
+                 session_factory: Callable[[Settings, Any], Any] = _default_session_factory,
                  *, limit_blas: bool = True) -> None:
-        super().__init__()  # no parent: the object lives in its own thread
+        super().__init__()
         self.trainer = Trainer(settings, session_factory)
-        self._limit_blas = limit_blas
-        self._thread = QThread()
-        self._thread.setObjectName("trainingThread")
-        self.moveToThread(self._thread)
-        self._thread.started.connect(self._run)
-        self._stopped = False
+        self._job = Background(self._work, name="trainingThread", limit_blas=limit_blas)
+        self._signals = {"snapshots": self.snapshots, "restarted": self.restarted, "inspected": self.inspected,
+                         "state": self.state_changed, "error": self.error}
+        self._job.yielded.connect(self._deliver)
+        self._job.errored.connect(self._crashed)
 
     def start(self) -> None:
-        self._thread.start()
+        self._job.start()
 
     def is_running(self) -> bool:
-        return self._thread.isRunning()
+        return self._job.is_running()
 
     # Commands: forward to the trainer's queue.
     def play(self) -> None:
@@ -406,42 +512,21 @@ class TrainingWorker(QObject):
         self.trainer.ack()
 
     def stop(self, timeout: float = STOP_TIMEOUT) -> bool:
-        """Ask the loop to end after the current iteration and wait for the thread. True if it ended."""
-        self._stopped = True
-        self.trainer.stop()
-        if not self._thread.isRunning():
-            return True
-        if self._thread.wait(int(timeout * 1000)):
-            return True
-        # Still inside a long iteration: keep this object (and its QThread) alive until the thread
-        # ends, since destroying a running QThread aborts the process.
-        _STRAGGLERS.add(self)
-        self._thread.finished.connect(lambda: _STRAGGLERS.discard(self))
-        return False
+        """Stop training (a step under way ends at its next time step) and wait for the thread.
+        True if it ended within `timeout` seconds."""
+        self.trainer.abort()
+        return self._job.stop(timeout)
 
-    @Slot()
-    def _run(self) -> None:
-        try:
-            if self._limit_blas:
-                from threadpoolctl import threadpool_limits
+    def _work(self, job: Background) -> None:
+        for event in self.trainer.events():
+            job.emit(event)
 
-                with threadpool_limits(limits=1):
-                    self._loop()
-            else:
-                self._loop()
-        finally:
-            # Hand the object back to the GUI thread, so it is deleted there after this thread ends.
-            app = QCoreApplication.instance()
-            if app is not None:
-                self.moveToThread(app.thread())
-            self._thread.quit()
+    @Slot(object)
+    def _deliver(self, event: Event) -> None:
+        kind, payload = event
+        self._signals[kind].emit(payload)
 
-    def _loop(self) -> None:
-        signals = {"snapshots": self.snapshots, "restarted": self.restarted, "inspected": self.inspected,
-                   "state": self.state_changed, "error": self.error}
-        try:
-            for kind, payload in self.trainer.events():
-                signals[kind].emit(payload)
-        except Exception as exc:  # a bug in the loop itself: report it, end the thread quietly
-            log.exception("training worker crashed")
-            self.error.emit(f"The training thread stopped: {exc}")
+    @Slot(object)
+    def _crashed(self, exc: Exception) -> None:
+        """A bug in the loop itself: the thread has ended; tell the user."""
+        self.error.emit(TrainingError(f"The training thread stopped: {exc}"))

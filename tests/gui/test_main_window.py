@@ -294,14 +294,14 @@ def test_the_worker_sends_batches_as_often_as_the_showing_tab_can_use_them(qtbot
     from rnnviz.gui.main_window import DIAGRAM_EMIT_RATE, EMIT_RATE, FLAT_OUT_EMIT_RATE
 
     trainer = window.worker.trainer
-    qtbot.waitUntil(lambda: trainer._emit_interval == 1.0 / EMIT_RATE, timeout=5000)
+    qtbot.waitUntil(lambda: trainer.outbox.interval == 1.0 / EMIT_RATE, timeout=5000)
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     window.tabs.setCurrentIndex(titles.index("Unrolled network"))
-    qtbot.waitUntil(lambda: trainer._emit_interval == 1.0 / DIAGRAM_EMIT_RATE, timeout=5000)
+    qtbot.waitUntil(lambda: trainer.outbox.interval == 1.0 / DIAGRAM_EMIT_RATE, timeout=5000)
     window.tabs.setCurrentIndex(titles.index("Training"))
-    qtbot.waitUntil(lambda: trainer._emit_interval == 1.0 / EMIT_RATE, timeout=5000)
+    qtbot.waitUntil(lambda: trainer.outbox.interval == 1.0 / EMIT_RATE, timeout=5000)
     window.run_controls.set_speed(0)                      # flat out: the curves redraw seldom
-    qtbot.waitUntil(lambda: trainer._emit_interval == 1.0 / FLAT_OUT_EMIT_RATE, timeout=5000)
+    qtbot.waitUntil(lambda: trainer.outbox.interval == 1.0 / FLAT_OUT_EMIT_RATE, timeout=5000)
 
 
 def test_curves_may_draw_more_often_while_the_worker_holds_a_set_pace(qtbot, window):
