@@ -246,8 +246,7 @@ class Session:
             param_norms = {k: float(np.linalg.norm(w)) for k, w in self.model.params.items()}
             contributions = trace.contribution_norms("W_H")
             dh_norms = trace.dh_norms
-            h = trace.hidden[1:]
-            hidden_rms = np.sqrt(np.einsum("tbh,tbh->t", h, h) / (h.shape[1] * h.shape[2]))
+            hidden_rms = trace.hidden_rms
         return Snapshot(
             run=self._run, iteration=self._iteration, loss=float(trace.loss), accuracy=accuracy,
             grad_norm=float(grad_norm),

@@ -81,13 +81,13 @@ def test_jacobians_carry_delta_back_exactly(case):
     for t in range(T, 1, -1):
         J = frames.jacobian(t)
         if frames.arch == "lstm":
-            state = np.concatenate([dh[t - 1], frames.delta_c[t - 1]])
+            state = np.concatenate([dh[t - 1], frames.dc_cell[t - 1]])
             reached = state @ J
             np.testing.assert_allclose(reached[:H], dh[t - 2], rtol=1e-9, atol=1e-15)
-            np.testing.assert_allclose(reached[H:], frames.delta_c[t - 2], rtol=1e-9, atol=1e-15)
+            np.testing.assert_allclose(reached[H:], frames.dc_cell[t - 2], rtol=1e-9, atol=1e-15)
             # the engine's dcell is the total ∂L/∂c_t: the cell path plus the path through h_t
             o, c = trace.gates[t - 1, b, 3 * H:], trace.cell[t, b]
-            total = frames.delta_c[t - 1] + dh[t - 1] * o * (1 - np.tanh(c) ** 2)
+            total = frames.dc_cell[t - 1] + dh[t - 1] * o * (1 - np.tanh(c) ** 2)
             np.testing.assert_allclose(total, trace.dcell[t - 1, b], rtol=1e-9, atol=1e-15)
         else:
             reached = dh[t - 1] @ J
@@ -100,11 +100,12 @@ def test_jacobians_carry_delta_back_exactly(case):
 def test_backward_frames_say_what_the_architecture_does(case):
     _, frames = case
     text = frames.frame(frames.T + 2).text
-    assert "δ_t = dL/dh_t" in text and "running product" in text
+    assert "δ_t = ∂L/∂h_t ⊙ tanh′(a_t)" in text or frames.arch == "lstm"
+    assert "‖J_T ⋯ J_t‖₂" in text and "running sum" in text
     if frames.arch == "lstm":
-        assert "cell path" in text and "not diag(f′) W_Hᵀ" in text
+        assert "cell path" in text and "not diag(f′) W_Hᵀ" in text     # in the Jacobian's remark
     else:
-        assert "J_t = diag(f′(a_t)) W_Hᵀ" in text
+        assert "J_t = ∂h_t/∂h_(t−1) = diag(f′(a_t)) W_Hᵀ" in text
     if frames.arch == "skip":
         assert "skip path" in text
 
@@ -135,3 +136,17 @@ def test_on_a_diverged_model_the_last_frame_says_the_gradient_is_not_finite():
     frames = BPTTFrames(session.inspect(), example=0)
     text = frames.frame(frames.n_frames - 1).text
     assert "not finite" in text and "relative difference" not in text
+
+
+@pytest.mark.parametrize("task", ["recall", "sine"])
+def test_readout_and_loss_are_the_tasks(task):
+    """Issue 14: whether y_T alone or every y_t is scored is the task's to say, not the arrays' shapes."""
+    from rnnviz.engine.tasks import TASKS
+    from rnnviz.gui.unrolled_view import readout_of
+
+    session = Session(Settings(task=task, lag=4, seq_len=6, hidden=6, batch=3))
+    frames = BPTTFrames(session.inspect())
+    assert (frames.readout, frames.loss_kind) == (TASKS[task].readout, TASKS[task].loss)
+    assert readout_of(session.settings) == TASKS[task].readout
+    assert {TASKS[name].readout for name in TASKS} == {"last", "all"}    # both kinds are exercised
+    assert "mean over t" in frames.frame(frames.T).text or frames.readout == "last"

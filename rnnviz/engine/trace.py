@@ -8,7 +8,9 @@ The lecture's central claim is that the gradient of a shared weight is a sum ove
     ∂L/∂W_H = Σ_t h_{t-1}^T δ_t,      δ_t = ∂L/∂a_t (the ``da`` array),
 
 and that the far-back terms vanish (or explode). ``grad_by_step`` holds the terms, ``contribution_norms``
-their sizes (W_H's measured by the pass itself, ``term_norms``), ``dh_norms`` the size of ∂L/∂h_t itself.
+their sizes (W_H's measured by the pass itself, ``term_norms``), ``dh_norms`` the size of ∂L/∂h_t itself
+and ``hidden_rms`` that of h_t. These per-step sizes are defined here once: training snapshots copy
+them, the animated diagram draws them and the BPTT stepper prints them.
 """
 
 from __future__ import annotations
@@ -124,6 +126,11 @@ class Trace:
         squared = np.einsum("tij,tij->t", gram_A, gram_D)
         return np.sqrt(np.maximum(squared, 0.0, out=squared))  # rounding can leave −tiny for 0
 
+    @functools.cached_property
+    def hidden_rms(self) -> np.ndarray:
+        """rms of h_t over the batch and the units, t = 1..T: how much the forward pass carries."""
+        h = self.hidden[1:]
+        return np.sqrt(np.einsum("tbh,tbh->t", h, h) / (h.shape[1] * h.shape[2]))
 
 
 def terms_are_cheap(batch: int, m: int, n: int) -> bool:

@@ -15,20 +15,21 @@ emitted when ready); moving to another frame only formats numbers and recolours 
 
 from __future__ import annotations
 
-import html
 import logging
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QKeyEvent
-from PySide6.QtWidgets import (QDoubleSpinBox, QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea,
-                               QSizePolicy, QSlider, QSpinBox, QSplitter, QStyle, QVBoxLayout, QWidget)
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
+                               QSlider, QSpinBox, QSplitter, QStyle, QVBoxLayout, QWidget)
 
-from rnnviz.bptt_frames import BACKWARD, FORWARD, LOSS, BPTTFrames, revealed
+from rnnviz.bptt_frames import BACKWARD, BPTTFrames, revealed
+from rnnviz.formula import rich
 from rnnviz.gui.background import Background
+from rnnviz.gui.formula_panel import FormulaPanel
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
-from rnnviz.gui.unrolled_view import UnrolledView, readout_of
+from rnnviz.gui.unrolled_view import UnrolledView
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,6 @@ class BPTTStepper(QWidget):
         self.frames: BPTTFrames | None = None
         self.inspection = None
         self.index = 0
-        self._texts: dict[int, str] = {}
         self._job: Background | None = None       # the computation whose frames are wanted
         self._jobs: set[Background] = set()       # every computation still running (kept alive)
         self._n_computing = 0
@@ -103,8 +103,9 @@ class BPTTStepper(QWidget):
         self.example_spin.valueChanged.connect(self._example_changed)
         self.leave_button = self._button("leaveStepperButton", "Back to training",
                                          "Leave the stepper and resume training", self.leave)
-        self.frame_label = QLabel(" ", objectName="frameLabel")
-        self.frame_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status = QLabel("", objectName="stepperStatus")      # "Computing 81 frames… 40 %"
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status.hide()
 
         self.diagram = UnrolledView(theme=self.theme, object_name="stepperDiagram", live=False)
 
@@ -126,19 +127,8 @@ class BPTTStepper(QWidget):
         self.speed_spin.setToolTip("Playback speed")
         self.speed_spin.valueChanged.connect(self._speed_changed)
 
-        self.formula = QLabel("", objectName="formulaPanel")
-        self.formula.setTextFormat(Qt.TextFormat.RichText)
-        self.formula.setWordWrap(True)
-        self.formula.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.formula.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.formula.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.formula.setMargin(6)
-        # in a scroll area, so a longer line never resizes its neighbours (and forces a full repaint)
-        self.formula_scroll = QScrollArea(objectName="formulaScroll")
-        self.formula_scroll.setWidget(self.formula)
-        self.formula_scroll.setWidgetResizable(True)
-        self.formula_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.formula_scroll.setMinimumHeight(14 * self.fontMetrics().height())
+        self.formula = FormulaPanel(theme=self.theme)
+        self.formula.setMinimumHeight(10 * self.fontMetrics().height())
 
         self.plot_widget = pg.PlotWidget(objectName="stepperPlot")
         plot = self.plot_widget.getPlotItem()
@@ -157,24 +147,29 @@ class BPTTStepper(QWidget):
         self.plot_legend = QLabel(objectName="stepperPlotLegend")
         self.plot_legend.setWordWrap(True)
         self.plot_legend.setText(
-            f"<span style='color:{OKABE_ITO['blue']}'>●━</span> ‖δ_t‖ this example &nbsp; "
-            f"<span style='color:{OKABE_ITO['vermillion']}'>━━</span> ‖J_T ⋯ J_t‖₂ running product &nbsp; "
-            f"<span style='color:{OKABE_ITO['green']}'>╍╍</span> ‖h_(t−1)ᵀ δa_t‖_F contribution (batch)")
+            f"<span style='color:{OKABE_ITO['blue']}'>●━</span> {rich('‖∂L/∂h_t‖')} example &nbsp; "
+            f"<span style='color:{OKABE_ITO['vermillion']}'>━━</span> {rich('‖J_T ⋯ J_t‖₂')} &nbsp; "
+            f"<span style='color:{OKABE_ITO['green']}'>╍╍</span> {rich('‖Σ_b h_{t−1}^T δ_t‖_F')} batch")
+        self.plot_legend.setToolTip("‖∂L/∂h_t‖ of the example followed; the running product of its "
+                                    "Jacobians J_T ⋯ J_t (spectral norm); each step's term of ∂L/∂W_H "
+                                    "over the whole batch (Frobenius norm)")
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(OKABE_ITO["orange"], width=1.5))
         plot.addItem(self.cursor)
 
+        # One bar: closed, the button and a line of help (or the progress of the computation);
+        # open, the example, the transport, the slider and the way back (the frame's own title
+        # says which frame it is, so the diagram and the formulas get the height).
         header = QHBoxLayout()
         header.addWidget(self.inspect_button)
+        header.addWidget(self.status, 1)
         header.addWidget(self.example_spin)
-        header.addWidget(self.frame_label, 1)
+        self._transport = (self.first_button, self.prev_button, self.play_button, self.next_button,
+                           self.last_button, self.slider, self.speed_spin)
+        for widget in self._transport:
+            header.addWidget(widget, 1 if widget is self.slider else 0)
         header.addWidget(self.leave_button)
-        controls = QHBoxLayout()
-        for widget in (self.first_button, self.prev_button, self.play_button, self.next_button, self.last_button):
-            controls.addWidget(widget)
-        controls.addWidget(self.slider, 1)
-        controls.addWidget(self.speed_spin)
         lower = QSplitter(Qt.Orientation.Horizontal)
-        lower.addWidget(self.formula_scroll)
+        lower.addWidget(self.formula)
         plot_box = QWidget()
         box = QVBoxLayout(plot_box)
         box.setContentsMargins(0, 0, 0, 0)
@@ -182,22 +177,21 @@ class BPTTStepper(QWidget):
         box.addWidget(self.plot_legend)
         box.addWidget(self.plot_widget, 1)
         lower.addWidget(plot_box)
-        lower.setStretchFactor(0, 3)
-        lower.setStretchFactor(1, 2)
-        lower.setSizes([660, 440])             # kept in proportion when the window resizes
+        lower.setStretchFactor(0, 2)
+        lower.setStretchFactor(1, 1)
+        lower.setSizes([640, 320])             # kept in proportion when the window resizes
         self.body = QSplitter(Qt.Orientation.Vertical)
         self.body.addWidget(self.diagram)
         self.body.addWidget(lower)
-        self.body.setStretchFactor(0, 3)
-        self.body.setStretchFactor(1, 2)
-        self.body.setSizes([450, 330])
+        self.body.setStretchFactor(0, 1)
+        self.body.setStretchFactor(1, 1)
+        self.body.setSizes([500, 500])
         self.intro = QLabel(INTRO, objectName="stepperIntro")
         self.intro.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.intro.setToolTip(INTRO)
         self.panel = QWidget(objectName="stepperPanel")       # shown while frames are loaded
         inner = QVBoxLayout(self.panel)
         inner.setContentsMargins(0, 0, 0, 0)
-        inner.addLayout(controls)
         inner.addWidget(self.body, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -212,10 +206,12 @@ class BPTTStepper(QWidget):
         """Collapsed to one bar until frames are loaded. Open, it has the tab to itself: the other
         views sharing its splitter (the live diagram, paused meanwhile) hide until it closes."""
         self.panel.setVisible(open_)
-        self.intro.setVisible(not open_)
-        self.leave_button.setVisible(open_)
-        self.example_spin.setVisible(open_)
-        self.frame_label.setVisible(open_)
+        self.intro.setVisible(not open_ and self.status.isHidden())
+        self.inspect_button.setVisible(not open_)
+        for widget in (self.leave_button, self.example_spin, *self._transport):
+            widget.setVisible(open_)
+        if open_:
+            self._set_status("")
         margins = self.layout().contentsMargins()
         bar = self._header.sizeHint().height() + margins.top() + margins.bottom()
         self.setMaximumHeight(16_777_215 if open_ else bar)      # closed: just the bar
@@ -232,6 +228,12 @@ class BPTTStepper(QWidget):
                 widget.show()
             self._hidden_siblings = []
 
+    def _set_status(self, text: str) -> None:
+        """A line in the bar while frames are computed (or could not be); "" hides it."""
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+        self.intro.setVisible(not self.panel.isVisibleTo(self) and not text)
+
     def _set_enabled(self, enabled: bool) -> None:
         for widget in (self.first_button, self.prev_button, self.play_button, self.next_button,
                        self.last_button, self.slider, self.example_spin, self.leave_button, self.body):
@@ -245,11 +247,7 @@ class BPTTStepper(QWidget):
             axis = self.plot_widget.getPlotItem().getAxis(name)
             axis.setPen(theme.muted)
             axis.setTextPen(theme.text)
-        self.formula.setStyleSheet(f"QLabel#formulaPanel {{ background: {theme.base}; color: {theme.text}; "
-                                   f"border: 1px solid {theme.muted}; border-radius: 4px; }}")
-        self._texts.clear()
-        if self.frames is not None:
-            self._show(self.index)
+        self.formula.apply_theme(theme)
 
     # ------------------------------------------------------------------ view contract
     def show_snapshots(self, snapshots: tuple) -> None:
@@ -263,11 +261,10 @@ class BPTTStepper(QWidget):
         self.stop_playing()
         self._cancel_job()
         self.frames = self.inspection = None
-        self._texts.clear()
         self._set_enabled(False)
         self._set_open(False)
-        self.frame_label.setText(" ")
-        self.formula.setText("")
+        self._set_status("")
+        self.formula.clear()
         self.diagram.highlight(None)
         for curve in (self.delta_curve, self.product_curve, self.contribution_curve):
             curve.setData([], [])
@@ -280,13 +277,12 @@ class BPTTStepper(QWidget):
         batch = inspection.x.shape[1]
         self.example_spin.blockSignals(True)
         self.example_spin.setRange(1, batch)
+        self.example_spin.setSuffix(f" of {batch}")
         self.example_spin.setValue(min(example, batch - 1) + 1)
         self.example_spin.blockSignals(False)
         self._n_computing = 2 * inspection.x.shape[0] + 1
-        self.frame_label.setText(f"Computing {self._n_computing} frames…")
+        self._set_status(f"Computing {self._n_computing} frames…")
         self._cancel_job()
-        # BLAS on one thread (Background's default): on two busy cores a multi-threaded BLAS made
-        # the Jacobians' SVDs ten times slower.
         example = min(example, batch - 1)
         job = self._job = Background(lambda job: _compute_frames(inspection, example, job), name="bpttFrames")
         job.yielded.connect(self._progress)
@@ -304,7 +300,7 @@ class BPTTStepper(QWidget):
 
     def _progress(self, fraction: float) -> None:
         if self.sender() is self._job:
-            self.frame_label.setText(f"Computing {self._n_computing} frames… {100 * fraction:.0f} %")
+            self._set_status(f"Computing {self._n_computing} frames… {100 * fraction:.0f} %")
 
     def _computed(self, frames: BPTTFrames) -> None:
         if self.sender() is self._job:
@@ -315,8 +311,10 @@ class BPTTStepper(QWidget):
         """E.g. a diverged batch: say so, never a traceback."""
         if self.sender() is self._job:
             self._job = None
-            self.frame_label.setText("Could not compute the frames")
-            self.formula.setText(html.escape(f"The BPTT frames could not be computed for this batch: {error}"))
+            message = f"The BPTT frames could not be computed for this batch: {error}"
+            self._set_status(message)
+            self.status.setToolTip(message)
+            self.formula.show_message(message)
 
     def shutdown(self) -> None:
         """Stop every computation and wait for it (the window calls this as it closes)."""
@@ -328,18 +326,16 @@ class BPTTStepper(QWidget):
     def set_frames(self, frames: BPTTFrames, index: int = 0) -> None:
         """Show precomputed frames (`load` calls this when they are ready)."""
         self.frames = frames
-        self._texts.clear()
         T = frames.T
-        settings = frames.inspection.settings
-        self.diagram.set_structure(T, frames.arch, frames.skip, readout_of(settings), frames.labels)
-        self.diagram.fix_levels(frames.hidden_rms)
+        self.diagram.set_structure(T, frames.arch, frames.skip, frames.readout, frames.labels)
+        self.diagram.fix_levels(frames.hidden_rms_batch)
         self.slider.blockSignals(True)
         self.slider.setRange(0, frames.n_frames - 1)
         self.slider.setPageStep(max(1, T // 10))
         self.slider.blockSignals(False)
         plot = self.plot_widget.getPlotItem()
         plot.setXRange(0.5, T + 0.5, padding=0.02)
-        finite = np.concatenate([frames.delta_norm, frames.product_norm, frames.contribution_norm_batch])
+        finite = np.concatenate([frames.dh_norm, frames.product_norm, frames.contribution_norm_batch])
         finite = finite[np.isfinite(finite) & (finite > 0)]
         if finite.size:                 # at least two decades, so the log axis labels only powers of ten
             low, high = np.log10(finite.min()), np.log10(finite.max())
@@ -452,42 +448,23 @@ class BPTTStepper(QWidget):
     def _show(self, index: int) -> None:
         frames = self.frames
         frame = frames.frame(index)
+        # the batch's numbers and the masks of `revealed`: what the animated diagram draws at frame `index`
         kind, t, hidden_shown, grad_shown = revealed(index, frames.T)
-        where = {FORWARD: f"forward, t = {t}", LOSS: "the loss"}.get(kind, f"backward, t = {t}")
-        self.diagram.set_values(frames.hidden_rms, frames.delta_norm, frames.contribution_norm_batch,
+        self.diagram.set_values(frames.hidden_rms_batch, frames.dh_norm_batch, frames.contribution_norm_batch,
                                 hidden_shown=hidden_shown, grad_shown=grad_shown)
         self.diagram.highlight(t, kind)
-        self.frame_label.setText(f"Frame {index + 1} of {frames.n_frames}: {where}")
-        text = self._texts.get(index)
-        if text is None:
-            text = self._texts[index] = self._html(frame)
-        self.formula.setText(text)
+        self.formula.show_frame(frame)
         self.cursor.setValue(t)
         if kind == BACKWARD:
-            shown = grad_shown
-            x = np.arange(1, frames.T + 1)[shown]
-            for curve, values in ((self.delta_curve, frames.delta_norm), (self.product_curve, frames.product_norm),
+            x = np.arange(1, frames.T + 1)[grad_shown]
+            for curve, values in ((self.delta_curve, frames.dh_norm), (self.product_curve, frames.product_norm),
                                   (self.contribution_curve, frames.contribution_norm_batch)):
-                y = values[shown]
+                y = values[grad_shown]
                 keep = np.isfinite(y) & (y > 0)
                 curve.setData(x[keep], y[keep])
         else:
             for curve in (self.delta_curve, self.product_curve, self.contribution_curve):
                 curve.setData([], [])
-
-    def _html(self, frame) -> str:
-        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family()
-        done = OKABE_ITO["green"] if not self.theme.dark else "#3FC3A0"
-        rows = []
-        for line in frame.lines:
-            text = html.escape(line)
-            if line.startswith("= dL/dW_H"):
-                text = f"<span style='color:{done}; font-weight:bold'>{text}</span>"
-            elif not line.startswith(" "):
-                text = f"<b>{text}</b>"
-            rows.append(text)
-        return (f"<div style='font-size:11pt'><b>{html.escape(frame.title)}</b></div>"
-                f"<div style='font-family:\"{mono}\"; white-space:pre'>{'<br>'.join(rows)}</div>")
 
     def closeEvent(self, event) -> None:
         self.shutdown()

@@ -20,7 +20,7 @@ an overview: each step a thin column (h_t, its W_H share, ‖∂L/∂h_t‖) in 
 
 Animated: each iteration plays as the lecture tells it, a forward sweep left → right (h_t appears),
 the loss, then the backward wave right → left whose colour is the real ‖∂L/∂h_t‖ (the snapshot's
-batch ‖∂L/∂h_t‖_F, the BPTT stepper's "whole batch ‖δ_t‖_F"). Frame i of the sweep reveals what
+batch ‖∂L/∂h_t‖_F, `Trace.dh_norms`, the very array the BPTT stepper prints and colours by). Frame i of the sweep reveals what
 frame i of the stepper reveals (`rnnviz.bptt_frames.revealed`). A new iteration starts when the
 previous one has played; paused, the diagram holds the last iteration, complete.
 
@@ -43,12 +43,10 @@ from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QLinearGradient
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from rnnviz.bptt_frames import BACKWARD, FORWARD, LOSS, revealed
+from rnnviz.engine.tasks import TASKS
 from rnnviz.gui.colour_scale import ABSOLUTE, RELATIVE, ColourScale, GradientScale
 from rnnviz.gui.frame_budget import in_hidden_tab
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
-
-#: Tasks whose loss reads every step's output y_t (the others read only y_T). Mirrors the engine's tasks.
-READOUT_ALL_TASKS = frozenset({"sine", "text"})
 
 LABEL_SOURCE = "example 1 of the inspected batch"   # what `set_labels` words are, by default
 MIN_DETAIL_PX = 8.0        # nodes and arrows at least this large, or the diagram becomes an overview
@@ -71,7 +69,8 @@ def sub(name: str, t: int | str) -> str:
 
 
 def readout_of(settings) -> str:
-    return "all" if getattr(settings, "task", "") in READOUT_ALL_TASKS else "last"
+    """"last" (only y_T is scored) or "all" (every y_t is): the task's own `readout`."""
+    return TASKS[settings.task].readout
 
 
 # ---------------------------------------------------------------------------------------------- layout
