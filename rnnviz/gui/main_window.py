@@ -215,6 +215,7 @@ class MainWindow(QMainWindow):
         self._resume_after_inspection = False
         self._resync_controls = False
         self._closed = False
+        self._refused_at_start: str | None = None
         settings = self._applied = self._stored_settings()
 
         # What the user edits and commands.
@@ -264,6 +265,9 @@ class MainWindow(QMainWindow):
         self._connect(start_timers=start_worker)
         self._restore_view_state()
         self.apply_theme(self._theme)
+        if self._refused_at_start:
+            self.report_error(f"The saved settings were not used, the defaults were: {self._refused_at_start}.",
+                              title="Settings too large")
         if start_worker:
             # From the event loop, once the window can paint: the worker's first act is importing
             # the engine and loading its compiled kernels, which holds the GIL for about half a
@@ -530,9 +534,9 @@ class MainWindow(QMainWindow):
         except (ValueError, TypeError, SettingsError) as exc:  # old or hand-edited: start clean
             log.info("ignoring stored settings: %s", exc)
             return Settings()
-        problem = memory_problem(settings)   # saved on a larger machine, or before the budget
-        if problem:
-            log.info("ignoring stored settings: %s", problem)
+        self._refused_at_start = memory_problem(settings)   # saved on a larger machine, or before the budget
+        if self._refused_at_start:
+            log.info("ignoring stored settings: %s", self._refused_at_start)
             return Settings()
         return settings
 

@@ -37,3 +37,4 @@ def test_stored_settings_too_large_for_this_machine_start_from_the_defaults(qtbo
     window = MainWindow(settings_store=settings_store, start_worker=False)
     qtbot.addWidget(window)
     assert window.controls.settings() == Settings()
+    assert "The saved settings were not used" in window.last_error and "hidden 512" in window.last_error
