@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QDockWid
 
 from rnnviz import __version__
 from rnnviz.divergence import divergence_message
+from rnnviz.gui import dock_columns
 from rnnviz.gui.compare import ComparisonView
 from rnnviz.gui.controls import DEFAULT_SPEED, ControlPanel, RunControls
 from rnnviz.gui.curves import TrainingCurves
@@ -78,6 +79,8 @@ EMIT_RATE = 30.0
 FLAT_OUT_EMIT_RATE = 15.0
 SPEED_REFRESH_MS = 250
 CONTROLS_WIDTH = 340
+#: Side by side, the docks may take this share of the screen's width (else they share a column).
+DOCKS_SHARE = 0.5
 #: The loss starts on a log axis: it spans decades while learning, and hundreds while exploding.
 DEFAULT_LOG_SCALE = "true"
 ORGANISATION = APPLICATION = "rnnviz"
@@ -302,6 +305,18 @@ class MainWindow(QMainWindow):
         self.run_controls.set_commands_enabled(self._shown_run() is not None)
         if self.worker.is_running():
             self._follow_tab()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        # A page that asks for more width (Compare's two diagrams, once they show a run) can push
+        # the window past the screen's edge beside two docks: the docks then share one column.
+        screen = self.screen()
+        if screen is not None and event.size().width() > screen.availableGeometry().width():
+            QTimer.singleShot(0, self, self._fit_screen)
+
+    def _fit_screen(self) -> None:
+        if not self.presentation.on and not self._closed and dock_columns.crowded(self, 1.0):
+            dock_columns.share_one_column(self)
 
     def page_name(self) -> str:
         """The name of the page showing (see `PAGES`)."""
@@ -551,7 +566,7 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         else:
             self.resizeDocks([self.controls_dock], [CONTROLS_WIDTH], Qt.Orientation.Horizontal)
-            if self.minimumSizeHint().width() > available.width():
+            if dock_columns.crowded(self, DOCKS_SHARE):
                 # A narrow screen (1024 px) has no room for three columns: lessons share the
                 # controls' column, as tabs.
                 self.tabifyDockWidget(self.controls_dock, self.lessons_dock)

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 import pyqtgraph as pg
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QColor, QFont, QKeySequence, QPainter
-from PySide6.QtWidgets import (QApplication, QDockWidget, QGridLayout, QHBoxLayout, QLabel, QMainWindow,
+from PySide6.QtWidgets import (QApplication, QComboBox, QGridLayout, QHBoxLayout, QLabel, QLayout, QMainWindow,
                                QVBoxLayout, QWidget)
 
+from rnnviz.gui import dock_columns
 from rnnviz.gui.lazy_tab import LazyTab
 from rnnviz.gui.theme import OKABE_ITO, Theme
 
@@ -54,7 +55,8 @@ class _Saved:
     hidden_groups: list = field(default_factory=list)
     pens: list = field(default_factory=list)          # (PlotDataItem, QPen)
     axis_fonts: list = field(default_factory=list)    # (AxisItem, QFont | None)
-    layout: QByteArray = field(default_factory=QByteArray)   # QMainWindow.saveState: docks, tool bar
+    layout: QByteArray = field(default_factory=QByteArray)    # QMainWindow.saveState: docks, tool bar
+    geometry: QByteArray = field(default_factory=QByteArray)  # QWidget.saveGeometry
 
 
 class PresentationMode:
@@ -83,10 +85,12 @@ class PresentationMode:
             return
         window = self.window
         app = QApplication.instance()
-        saved = self._saved = _Saved(window.windowState(), QFont(app.font()), self._theme(), layout=window.saveState())
+        saved = self._saved = _Saved(window.windowState(), QFont(app.font()), self._theme(),
+                                     layout=window.saveState(), geometry=window.saveGeometry())
         big = QFont(saved.font)
         big.setPointSizeF(max(saved.font.pointSizeF(), 9.0) * FONT_SCALE)
         app.setFont(big)
+        _remeasure(window)
         self._set_theme(HIGH_CONTRAST)
         for tab in window.findChildren(LazyTab):   # tabs not opened yet: built now, so they are dressed too
             tab.ensure()
@@ -99,7 +103,7 @@ class PresentationMode:
         _fit_docks(window)
         window.showFullScreen()
         # Again once the full-screen geometry has arrived (asynchronous on most window systems).
-        QTimer.singleShot(150, lambda: self._saved is saved and _fit_docks(window))
+        QTimer.singleShot(150, window, lambda: self._saved is saved and _fit_docks(window))
 
     def leave(self) -> None:
         """Back to the normal window: every change of `enter` undone."""
@@ -108,6 +112,7 @@ class PresentationMode:
             return
         window = self.window
         QApplication.instance().setFont(saved.font)
+        _remeasure(window)
         self._set_theme(saved.theme)
         for item, pen in saved.pens:
             item.setPen(pen)
@@ -118,9 +123,9 @@ class PresentationMode:
         window.setWindowState(saved.window_state)
         if not saved.window_state & Qt.WindowState.WindowFullScreen:
             window.showNormal() if not saved.window_state & Qt.WindowState.WindowMaximized else window.showMaximized()
-        window.restoreState(saved.layout)       # the docks where and as wide as they were
+        _restore_layout(window, saved)
         # Again once the normal geometry has arrived (asynchronous on most window systems).
-        QTimer.singleShot(150, lambda: self._saved is None and window.restoreState(saved.layout))
+        QTimer.singleShot(150, window, lambda: self._saved is None and (_remeasure(window), _restore_layout(window, saved)))
 
     def toggle(self, on: bool | None = None) -> None:
         on = not self.on if on is None else on
@@ -128,19 +133,33 @@ class PresentationMode:
 
 
 def _fit_docks(window: QMainWindow) -> None:
-    """Docks as narrow as their contents allow in the larger type, so the views get the room; where
-    side by side they would take more than `DOCKS_SHARE` of the screen's width, they share one
-    column as tabs (the last, the lessons, on top)."""
-    docks = [d for d in window.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()]
-    screen = window.screen()
-    if len(docks) > 1 and screen is not None and sum(d.minimumSizeHint().width() for d in docks) \
-            > DOCKS_SHARE * screen.availableGeometry().width():
-        for dock in docks[1:]:
-            window.tabifyDockWidget(docks[0], dock)
-        docks[-1].raise_()
-        docks = [docks[-1]]
-    if docks:
-        window.resizeDocks(docks, [d.minimumSizeHint().width() for d in docks], Qt.Orientation.Horizontal)
+    """Docks as narrow as their contents allow in the large type, in one column where side by side
+    they would take more than `DOCKS_SHARE` of the screen."""
+    if dock_columns.crowded(window, DOCKS_SHARE):
+        dock_columns.share_one_column(window)
+    dock_columns.narrowest(window)
+
+
+def _remeasure(window: QWidget) -> None:
+    """Every widget measured again in the new type, hidden ones too: Qt (6.11) keeps two stale
+    sizes across a font change. A QComboBox forgets its size hint but keeps its minimum size hint
+    (a style change makes it forget both), and the layouts of hidden tab pages keep their minimum
+    sizes until shown, which still counted in the window's minimum size: after presenting, the
+    controls and the window stayed as wide as in the large type."""
+    QApplication.sendPostedEvents()         # the font change reaches every widget first
+    for combo in window.findChildren(QComboBox):
+        QApplication.sendEvent(combo, QEvent(QEvent.Type.StyleChange))
+    for layout in window.findChildren(QLayout):
+        layout.invalidate()
+    for widget in window.findChildren(QWidget):
+        widget.updateGeometry()
+
+
+def _restore_layout(window: QMainWindow, saved: _Saved) -> None:
+    """The window where and as large as it was, its docks where and as wide as they were."""
+    if not saved.window_state & (Qt.WindowState.WindowFullScreen | Qt.WindowState.WindowMaximized):
+        window.restoreGeometry(saved.geometry)
+    window.restoreState(saved.layout)
 
 
 def _thicken(window, saved: _Saved, font: QFont) -> None:
