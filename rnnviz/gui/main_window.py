@@ -30,6 +30,7 @@ from rnnviz.gui.compare import ComparisonView
 from rnnviz.gui.controls import DEFAULT_SPEED, ControlPanel, RunControls
 from rnnviz.gui.curves import TrainingCurves
 from rnnviz.gui.export import ExportActions, MetricsLog
+from rnnviz.gui.focus_mode import FocusMode
 from rnnviz.gui.frame_budget import DEFAULT_SHARE, PACED_SHARE
 from rnnviz.gui.heatmap import ContributionHeatmap
 from rnnviz.gui.horizon_panel import HorizonPanel
@@ -257,6 +258,7 @@ class MainWindow(QMainWindow):
         # Where everything goes.
         self.tabs = QTabWidget(objectName="viewTabs")
         self.tabs.setDocumentMode(True)
+        self.focus = FocusMode(self, self.tabs)           # the page showing takes the whole window
         self.pages = self._build_pages()
         self._build_central()
         self._build_docks()
@@ -491,9 +493,15 @@ class MainWindow(QMainWindow):
         a(menu, "&Compare two runs", lambda: self.show_page("compare"), ["Ctrl+Shift+M"], name="compareAction")
         a(menu, "&Memory horizon", lambda: self.show_page("horizon"), ["Ctrl+Shift+H"], name="horizonAction")
         self.presentation_action = a(
-            menu, "&Presentation mode", self.presentation.toggle, ["F11"], name="presentationAction",
+            menu, "&Presentation mode", self._toggle_presentation, ["F11"], name="presentationAction",
             checkable=True)
         self.presentation_action.setStatusTip("Full screen, large type, high contrast, advanced controls hidden (F11)")
+        self.focus_action = a(menu, "&Focus on the view", self._toggle_focus, ["F"], name="focusAction",
+                              checkable=True, tip="The diagram, the stepper or the plots fill the window: "
+                                                  "panels, bars and tabs hidden (F again or Esc to return)")
+        self.escape_action = a(menu, "Leave focus or presentation mode", self._escape, ["Esc"],
+                               name="escapeAction")
+        self.escape_action.setEnabled(False)
         a(menu, "Keyboard shortcuts &overlay", self.shortcut_overlay.show_overlay, ["?"],
           name="shortcutOverlayAction")
 
@@ -729,6 +737,29 @@ class MainWindow(QMainWindow):
         for page in (self.compare_tab, self.horizon_tab):
             page.apply_theme(theme)
         self.dark_action.setChecked(theme.dark)
+
+    def _toggle_focus(self) -> None:
+        self.focus.toggle()
+        self._modes_changed()
+
+    def _toggle_presentation(self, on: bool) -> None:
+        self.focus.leave()            # presentation mode saves and restores the whole layout itself
+        self.presentation.toggle(on)
+        self._modes_changed()
+
+    def _escape(self) -> None:
+        """Esc leaves focus mode first, then presentation mode."""
+        if self.focus.on:
+            self.focus.leave()
+        elif self.presentation.on:
+            self.presentation.leave()
+        self._modes_changed()
+
+    def _modes_changed(self) -> None:
+        self.focus_action.setChecked(self.focus.on)
+        self.presentation_action.setChecked(self.presentation.on)
+        # Esc is taken only while there is a mode to leave (else dialogs and the overlay get it).
+        self.escape_action.setEnabled(self.focus.on or self.presentation.on)
 
     # ----------------------------------------------------------------- help
     def show_shortcuts(self) -> None:

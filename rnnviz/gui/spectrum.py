@@ -37,7 +37,7 @@ HISTORY = 4000
 #: The σ/ρ plot's y axis always shows 1 (what both are measured against) and moves in steps of this
 #: many decades (it changes seldom, so the axis repaints seldom).
 Y_STEP_DECADES = 0.1
-SIGMA_NAME, RHO_NAME = "σ_max(W_H) = ‖W_H‖₂", "ρ(W_H) = max |λ|"
+SIGMA_NAME, RHO_NAME = "σ_max = ‖W‖₂", "ρ = max |λ|"     # W: the matrix the title names
 
 
 class SpectrumPlot(QWidget):
