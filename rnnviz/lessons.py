@@ -35,7 +35,7 @@ from rnnviz.toml_files import read_toml
 #: Where a lesson points the window: the training curves, the unrolled diagram, the BPTT stepper,
 #: or the gradient views (contribution heatmap and spectrum).
 VIEWS = ("curves", "diagram", "stepper", "gradients")
-#: The main window's tab showing each view (see /work/spec/gui-api.md).
+#: The title of the main window tab showing each view (the window shows it with `show_page(view)`).
 VIEW_TABS = {"curves": "Training", "diagram": "Unrolled network", "stepper": "Unrolled network",
              "gradients": "Gradients"}
 #: The `rnnviz record --view` that films each lesson view.

@@ -92,7 +92,8 @@ def train_command(args) -> int:
     start = time.perf_counter()
     bar = tqdm(total=steps, unit="it", disable=not sys.stderr.isatty(), file=sys.stderr,
                desc=preset.name, leave=False)
-    # One BLAS thread: on small matrices extra threads only compete (MEASURED.md).
+    # One BLAS thread: on small matrices extra threads only compete (measured on two shared cores:
+    # BLAS limited to one thread trained faster, not slower).
     with bar, threadpool_limits(1):
         for snap in session.run(steps):
             bar.update(1)

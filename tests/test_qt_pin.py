@@ -1,5 +1,6 @@
-"""Guard against PySide6 builds that leak references to None (MEASURED.md: 6.12.0 on Python 3.11
-drops one reference per void call and eventually aborts with "none_dealloc")."""
+"""Guard against PySide6 builds that leak references to None: 6.12.0 on Python 3.11 was measured
+dropping one reference to None per call of a method that returns nothing (sys.getrefcount(None)),
+and the interpreter aborted with "none_dealloc" after some tens of thousands of calls."""
 
 import sys
 

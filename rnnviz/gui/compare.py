@@ -21,7 +21,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QStyle, QVBoxLayout,
                                QWidget)
 
-from rnnviz.gui.curves import x_range
+from rnnviz.gui.curves import SmoothedLoss, x_range
 from rnnviz.gui.plot_style import LogAxis
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 from rnnviz.gui.worker import PAUSED, PLAYING, TrainingWorker
@@ -39,7 +39,6 @@ PAIRS = (
 #: What B takes from A so both see the same data.
 SHARED = ("task", "lag", "seq_len", "batch", "seed", "dtype")
 COLOURS = (OKABE_ITO["blue"], OKABE_ITO["vermillion"])
-SMOOTHING = 0.95
 CAPACITY = 4000
 REDRAW_MS = 33
 
@@ -120,8 +119,7 @@ class _Track:
 
     def __init__(self) -> None:
         self.data = {n: [] for n in self.NAMES}
-        self.ema = 0.0
-        self.count = 0
+        self.smoothed = SmoothedLoss()
         self.diverged_at: int | None = None
         self.last = None
 
@@ -133,9 +131,7 @@ class _Track:
             self.diverged_at = snap.diverged_at
         if not (math.isfinite(snap.loss) and math.isfinite(snap.grad_norm)):
             return
-        self.count += 1
-        self.ema = SMOOTHING * self.ema + (1 - SMOOTHING) * snap.loss
-        values = (snap.iteration, snap.loss, self.ema / (1 - SMOOTHING ** self.count), snap.grad_norm,
+        values = (snap.iteration, snap.loss, self.smoothed.add(snap.loss), snap.grad_norm,
                   math.nan if snap.accuracy is None else snap.accuracy)
         for name, value in zip(self.NAMES, values):
             self.data[name].append(value)

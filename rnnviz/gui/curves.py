@@ -111,24 +111,34 @@ class History:
         self._size -= half // 2
 
 
-def _rows(snapshots, smoothed_state: list[float]) -> dict[str, np.ndarray]:
+class SmoothedLoss:
+    """The smoothed loss every loss plot draws (the training curves and Compare): a debiased EMA
+    (as in Adam / TensorBoard) of log L with weight `SMOOTHING`, shown as exp of it. A geometric
+    mean, so one iteration at 1e27 does not dominate the next hundreds, as it would in a plain average."""
+
+    def __init__(self) -> None:
+        self._ema = 0.0
+        self._count = 0
+
+    def add(self, loss: float) -> float:
+        """Take the next finite loss; the smoothed loss up to it."""
+        self._count += 1
+        self._ema = SMOOTHING * self._ema + (1 - SMOOTHING) * math.log(max(loss, TINY_LOSS))
+        return math.exp(self._ema / (1 - SMOOTHING ** self._count))
+
+
+def _rows(snapshots, smoothed: SmoothedLoss) -> dict[str, np.ndarray]:
     """Columns for `History.append` from snapshots whose loss and gradient norm are finite."""
     keep = [s for s in snapshots if math.isfinite(s.loss) and math.isfinite(s.grad_norm)]
     n = len(keep)
     rows = {name: np.empty(n) for name in COLUMNS}
-    ema, count = smoothed_state
     for i, s in enumerate(keep):
-        # Debiased EMA (as in Adam / TensorBoard) of log L: a geometric mean, so one iteration at
-        # 1e27 does not dominate the next hundreds, as it would in a plain average.
-        count += 1
-        ema = SMOOTHING * ema + (1 - SMOOTHING) * math.log(max(s.loss, TINY_LOSS))
         rows["iteration"][i] = s.iteration
         rows["loss"][i] = s.loss
-        rows["smoothed"][i] = math.exp(ema / (1 - SMOOTHING ** count))
+        rows["smoothed"][i] = smoothed.add(s.loss)
         rows["grad_before"][i] = s.grad_norm
         rows["grad_after"][i] = s.grad_norm_clipped if math.isfinite(s.grad_norm_clipped) else s.grad_norm
         rows["clipped"][i] = float(s.clipped)
-    smoothed_state[:] = [ema, count]
     return rows
 
 
@@ -287,7 +297,7 @@ class TrainingCurves(QWidget):
         self.setObjectName("trainingCurves")
         self.history = History()
         self.budget = FrameBudget(max_rate=REDRAW_RATE)
-        self._ema = [0.0, 0]
+        self._smoothed = SmoothedLoss()
         self._run: int | None = None
         self._clip_mode = "none"
         self._threshold = 1.0
@@ -445,7 +455,7 @@ class TrainingCurves(QWidget):
     def restart(self, snapshot) -> None:
         """A new run: forget the history and start from the run's iteration-0 snapshot."""
         self.history.clear()
-        self._ema = [0.0, 0]
+        self._smoothed = SmoothedLoss()
         self._run = snapshot.run
         self._diverged_at = None
         self._follow = True
@@ -460,7 +470,7 @@ class TrainingCurves(QWidget):
         if self._run is None:
             self._run = snaps[0].run
         start = time.perf_counter()
-        self.history.append(_rows(snaps, self._ema))
+        self.history.append(_rows(snaps, self._smoothed))
         last = snaps[-1]
         self.set_clipping(last.settings.clip, last.settings.clip_threshold)
         if last.diverged and self._diverged_at is None:

@@ -48,3 +48,21 @@ def test_comparison_view_steps_both_runs(qtbot):
                     and view.tracks[0].last.settings.activation == "relu", timeout=10000)
     view.close()
     assert view.worker is None
+
+
+def test_compare_smooths_the_loss_as_the_training_curves_do(qtbot):
+    """One smoothing rule: "smoothed" means the same curve in both places."""
+    from rnnviz.gui.compare import _Track
+    from rnnviz.gui.curves import TrainingCurves
+    from rnnviz.session import Session
+
+    session = Session(Settings(hidden=8, lag=4, batch=4, lr=0.05))
+    snaps = (session.snapshot(), *session.run(30))
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.restart(snaps[0])
+    curves.show_snapshots(snaps[1:])
+    track = _Track()
+    for snap in snaps:
+        track.add(snap)
+    np.testing.assert_allclose(track.array("smoothed"), curves.history.column("smoothed"))

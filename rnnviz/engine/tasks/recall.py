@@ -8,7 +8,7 @@ The first token is one of K symbols; then ``lag`` distractor tokens, each drawn 
 distractor symbols; then a query token, at which the network must name the first symbol. Only the
 first step carries the answer, so the gradient that teaches it must cross lag + 1 steps back: ``lag``
 is the knob that reveals the memory horizon. Random distractors matter: with a single constant
-distractor token even a plain RNN bridges long lags (see MEASURED.md).
+distractor token even a plain RNN bridged long lags when measured.
 
 Held out: the distractor sequences of ``eval_batch`` are never those of ``batch`` (``split_sequences``
 on the distractors; each symbol is seen with every training sequence).
