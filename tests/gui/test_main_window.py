@@ -109,9 +109,9 @@ def test_play_advances_the_iteration_label_and_pause_stops_it(qtbot, window):
     assert state(window) == "Playing"
     qtbot.mouseClick(find(window, "playButton", QAbstractButton), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: state(window) == "Paused", timeout=WAIT_MS)
-    qtbot.wait(150)
-    stopped_at = window._latest.iteration
-    qtbot.wait(200)
+    stopped_at = window._latest.iteration     # the worker sends what it trained before it says "paused"
+    with qtbot.waitSignal(window.worker.state_changed, timeout=WAIT_MS):
+        window.pause()                        # a round trip: anything trained meanwhile would arrive first
     assert window._latest.iteration == stopped_at
     assert len(window.curves.history) == stopped_at + 1   # iteration 0 and every one after
 

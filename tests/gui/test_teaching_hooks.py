@@ -38,7 +38,7 @@ def test_record_button_records_the_window(qtbot, window, tmp_path, monkeypatch):
     button.click()
     assert window.recorder.recording and button.text() == "Stop"
     qtbot.waitUntil(lambda: window.findChild(object, "recordingIndicator").isVisible(), timeout=3000)
-    qtbot.wait(150)
+    qtbot.waitUntil(lambda: window.recorder.frames >= 3, timeout=10_000)
     button.click()
     assert not window.recorder.recording and button.text() == "Record" and out.is_file()
     assert str(out) in window.statusBar().currentMessage()
@@ -47,7 +47,7 @@ def test_record_button_records_the_window(qtbot, window, tmp_path, monkeypatch):
 def test_closing_the_window_mid_recording_saves_the_file(qtbot, window, tmp_path):
     out = tmp_path / "closed.gif"
     window.recorder.start(window, out)
-    qtbot.wait(100)
+    qtbot.waitUntil(lambda: window.recorder.frames >= 2, timeout=10_000)
     window.close()
     assert out.is_file() and not window.recorder.recording
 

@@ -47,8 +47,7 @@ def test_views_sit_in_their_tabs_and_follow_training(window, qtbot):
     window.play()
     qtbot.waitUntil(lambda: heatmap.rows_in_order()[0].size >= 10, timeout=WAIT_MS)
     window.pause()
-    qtbot.waitUntil(lambda: state(window) == "Paused", timeout=WAIT_MS)
-    qtbot.wait(200)
+    qtbot.waitUntil(lambda: state(window) == "Paused", timeout=WAIT_MS)   # sent after the last snapshots
     latest = window._latest
     np.testing.assert_array_equal(heatmap.newest_row(), latest.contribution_norms)
     assert diagram.diagram.T == len(latest.dh_norms)
