@@ -14,9 +14,10 @@ from threadpoolctl import threadpool_limits
 
 def bench_command(args) -> int:
     parts = args.only or ["engine", "gui", "record", "horizon"]
-    with threadpool_limits(1):
-        if "engine" in parts:
-            from rnnviz.bench.engine import report_engine
+    if "engine" in parts:
+        # Imported first: threadpoolctl limits only the BLAS libraries already loaded (numpy's).
+        from rnnviz.bench.engine import report_engine
+        with threadpool_limits(1):
             report_engine(args.quick)
     for part, module, function in (("gui", "rnnviz.bench.gui", "bench_gui"),
                                    ("record", "rnnviz.bench.recording", "bench_record"),
