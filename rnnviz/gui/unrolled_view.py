@@ -50,7 +50,7 @@ from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 
 LABEL_SOURCE = "example 1 of the inspected batch"   # what `set_labels` words are, by default
 MIN_DETAIL_PX = 8.0        # nodes and arrows at least this large, or the diagram becomes an overview
-NARROW_PX = 560            # a view narrower than this gets the short caption
+NARROW_PX = 420            # a view narrower than this gets the short caption
 COMFORT_PX = 14.0          # the fewest rows that give nodes and arrows this size (one row if it can)
 MAX_RADIUS = 18.0          # node radius at most (short sequences)
 MAX_ROWS = 12
@@ -234,6 +234,9 @@ class DiagramCanvas(QWidget):
         self._grad_shown: np.ndarray | None = None
         self._under: QPixmap | None = None
         self._over: QPixmap | None = None
+        self._values: tuple[QPixmap, QPixmap] | None = None       # node fills, gradient arrows
+        self._layers: tuple[QPixmap, QPixmap] | None = None       # the pixmaps `_values` are painted in
+        self._regions: tuple = (None, None)                       # rectangles of them the masks show
         self._node_rects: list[QRectF] = []
         self._fwd_polys: list[QPolygonF] = []
         self._back_polys: list[QPolygonF] = []
@@ -287,12 +290,14 @@ class DiagramCanvas(QWidget):
     def set_indices(self, nodes: np.ndarray | None, forward: np.ndarray | None, backward: np.ndarray | None) -> None:
         """LUT indices (T,) of each step's node fill, W_H arrow and backward arrow (None: not known)."""
         self._node_idx, self._fwd_idx, self._back_idx = nodes, forward, backward
+        self._values = None
         self.update()
 
     def set_masks(self, hidden_shown: np.ndarray | None, grad_shown: np.ndarray | None,
                   front: tuple[str, int] | None = None) -> None:
         """Which steps' h_t and gradients exist yet (None: all), and where the sweep is."""
         self._hidden_shown, self._grad_shown, self.front = hidden_shown, grad_shown, front
+        self._regions = (self._region(hidden_shown, arrows=False), self._region(grad_shown, arrows=True))
         self.update()
 
     def set_highlight(self, step: int | None, kind: str | None) -> None:
@@ -320,7 +325,7 @@ class DiagramCanvas(QWidget):
 
     def invalidate(self) -> None:
         """Lay out and cache again at the next paint (size, structure, theme or legend changed)."""
-        self._under = self._over = None
+        self._under = self._over = self._values = None
         self.update()
 
     def resizeEvent(self, event) -> None:
@@ -342,9 +347,11 @@ class DiagramCanvas(QWidget):
         if self.layout_ is None:
             self.layout_ = compute_layout(self.T, self.width(), self.height(), self.readout, self.arch,
                                           QFontMetricsF(self.font()).height()) if self.T else None
-            self._under = self._over = None
+            self._under = self._over = self._values = self._layers = None
             if self.layout_ is not None:
                 self._build_shapes(self.layout_)
+                self._regions = (self._region(self._hidden_shown, arrows=False),
+                                 self._region(self._grad_shown, arrows=True))
         if self._under is None:
             ratio = self.devicePixelRatioF()
             self._under = self._pixmap(ratio, self._base)
@@ -390,68 +397,121 @@ class DiagramCanvas(QWidget):
 
     # ------------------------------------------------------------------ painting
     def paintEvent(self, event) -> None:
+        """A frame: the cached layers, the values revealed so far (clipped to the steps the masks
+        show) and the sweep's front — a dozen calls whatever T is."""
         p = QPainter(self)
         self._ensure_cache()
         p.drawPixmap(0, 0, self._under)
         L = self.layout_
         if L is not None:
             p.setRenderHint(QPainter.RenderHint.Antialiasing, L.mode == "detail")
-            self._paint_values(p, L)
+            self._paint_front(p, L)
+            if self._regions == (None, None):       # everything shown (still, or held): paint straight on
+                self._paint_nodes(p, L)
+                self._paint_arrows(p, L)
+            else:                                   # a sweep: reveal parts of the cached layers
+                self._ensure_values(L)
+                ratio = self._values[0].devicePixelRatio()
+                for layer, rects in zip(self._values, self._regions):
+                    if rects is None:
+                        p.drawPixmap(0, 0, layer)
+                        continue
+                    for rect in rects:           # source rectangles, not a clip region: clipping
+                        p.drawPixmap(rect, layer, QRectF(rect.x() * ratio, rect.y() * ratio,   # is not honoured
+                                                         rect.width() * ratio, rect.height() * ratio))  # by grab()
         p.drawPixmap(0, 0, self._over)
-        if L is not None and L.mode == "detail" and L.r >= 9:
-            self._paint_node_names(p, L)
+        if L is not None and L.mode == "detail":
+            self._paint_marks(p, L)
         p.end()
 
-    def _paint_values(self, p: QPainter, L: Layout) -> None:
-        """Per frame: the glow at the sweep's front, node fills, W_H and backward arrows."""
-        T = self.T
+    def _paint_front(self, p: QPainter, L: Layout) -> None:
+        """The sweep's front (or the stepper's step): a glow over its column and a halo round h_t."""
         marked = self.front or ((self.highlight_kind, self.highlight_step) if self.highlight_step else None)
+        if marked is None or not 1 <= marked[1] <= self.T:
+            return
+        t = marked[1]
+        half = 0.5 * L.pitch
         p.setPen(Qt.PenStyle.NoPen)
-        if marked is not None and 1 <= marked[1] <= T:
-            t = marked[1]
-            half = 0.5 * L.pitch
-            top = L.row_top[L.row_of(t)]
-            p.setBrush(self._glow)
-            p.drawRoundedRect(QRectF(L.x[t] - half, top, 2 * half, L.row_height - 2), 4, 4)
-            halo = self._halo(marked[0], t)
-            if halo is not None and L.mode == "detail":   # the wavefront, in the colour of what it carries
-                p.setBrush(halo)
-                p.drawEllipse(QPointF(L.x[t], L.y[t]), 1.8 * L.r, 1.8 * L.r)
-        hidden, grad = self._hidden_shown, self._grad_shown
-        nodes, fwd, back = self._node_idx, self._fwd_idx, self._back_idx
-        gb, nb = self._grad_brushes, self._node_brushes
-        base, faint = self._base, self._faint
-        for i in range(T):
-            node = nodes is not None and (hidden is None or hidden[i])
-            p.setBrush(nb[nodes[i]] if node else base)
-            if L.mode == "detail":
-                if self.arch == "lstm":
-                    p.drawRoundedRect(self._node_rects[i], 0.3 * L.r, 0.3 * L.r)
-                else:
-                    p.drawEllipse(self._node_rects[i])
-            else:
-                p.drawRect(self._node_rects[i])
-            known = grad is None or grad[i]
-            if fwd is not None and known:
-                p.setBrush(gb[fwd[i]])
-            elif L.mode == "detail" and (node or nodes is None):
-                p.setBrush(faint)               # the forward pass used W_H; its gradient is not known yet
-            else:
-                p.setBrush(base)
-            p.drawPolygon(self._fwd_polys[i])
-            if back is not None and known:
-                p.setBrush(gb[back[i]])
-                p.drawPolygon(self._back_polys[i])
-            elif L.mode == "bands":
-                p.setBrush(base)
-                p.drawPolygon(self._back_polys[i])
-        if L.mode == "detail" and self.highlight_step is not None and 1 <= self.highlight_step <= T:
+        p.setBrush(self._glow)
+        p.drawRoundedRect(QRectF(L.x[t] - half, L.row_top[L.row_of(t)], 2 * half, L.row_height - 2), 4, 4)
+        halo = self._halo(marked[0], t)
+        if halo is not None and L.mode == "detail":   # the wavefront, in the colour of what it carries
+            p.setBrush(halo)
+            p.drawEllipse(QPointF(L.x[t], L.y[t]), 1.8 * L.r, 1.8 * L.r)
+
+    def _paint_marks(self, p: QPainter, L: Layout) -> None:
+        """The stepper's current step (a ring) and the loss while the sweep is at it."""
+        if self.highlight_step is not None and 1 <= self.highlight_step <= self.T:
             rect = self._node_rects[self.highlight_step - 1].adjusted(-3, -3, 3, 3)
             p.setPen(QPen(self._accent, 2.5))
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawEllipse(rect) if self.arch != "lstm" else p.drawRoundedRect(rect, 0.3 * L.r + 2, 0.3 * L.r + 2)
-        if self.front is not None and self.front[0] == LOSS and L.mode == "detail":
+        if self.front is not None and self.front[0] == LOSS:
             self._paint_loss_glow(p, L)
+
+    def _ensure_values(self, L: Layout) -> None:
+        """Paint every step's colours, once per new set of colours, into two layers: node fills
+        and gradient arrows (a frame of the sweep then only reveals parts of them)."""
+        if self._values is not None:
+            return
+        ratio = self.devicePixelRatioF()
+        if self._layers is None:             # allocated once per layout, cleared for each new set of colours
+            self._layers = (self._pixmap(ratio, Qt.GlobalColor.transparent),
+                            self._pixmap(ratio, Qt.GlobalColor.transparent))
+        for layer, paint in zip(self._layers, (self._paint_nodes, self._paint_arrows)):
+            layer.fill(Qt.GlobalColor.transparent)
+            p = QPainter(layer)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, L.mode == "detail")
+            paint(p, L)
+            p.end()
+        self._values = self._layers
+
+    def _paint_nodes(self, p: QPainter, L: Layout) -> None:
+        """Every node's fill (rms h_t) and, when large, its name."""
+        if self._node_idx is None:
+            return
+        p.setPen(Qt.PenStyle.NoPen)
+        brushes = self._node_brushes
+        for rect, i in zip(self._node_rects, self._node_idx):
+            p.setBrush(brushes[i])
+            if L.mode == "bands":
+                p.drawRect(rect)
+            elif self.arch == "lstm":
+                p.drawRoundedRect(rect, 0.3 * L.r, 0.3 * L.r)
+            else:
+                p.drawEllipse(rect)
+        if L.mode == "detail" and L.r >= 9:
+            self._paint_node_names(p, L)
+
+    def _paint_arrows(self, p: QPainter, L: Layout) -> None:
+        """Every W_H arrow (share of dL/dW_H) and backward arrow (‖∂L/∂h_t‖) in its colour."""
+        p.setPen(Qt.PenStyle.NoPen)
+        brushes = self._grad_brushes
+        for polys, indices in ((self._fwd_polys, self._fwd_idx), (self._back_polys, self._back_idx)):
+            if indices is not None:
+                for poly, i in zip(polys, indices):
+                    p.setBrush(brushes[i])
+                    p.drawPolygon(poly)
+
+    def _region(self, mask: np.ndarray | None, arrows: bool) -> list[QRectF] | None:
+        """The rectangles of the steps `mask` shows (None: all), one per run of steps in a row. A
+        step's node owns its column x_t ± pitch/2; its arrows own the gap before it, x_t − pitch … x_t."""
+        L = self.layout_
+        if mask is None or L is None:
+            return None
+        steps = np.flatnonzero(mask) + 1
+        if steps.size == 0:
+            return []
+        rows = (steps - 1) // L.per_row
+        cuts = np.flatnonzero((np.diff(steps) != 1) | (np.diff(rows) != 0)) + 1
+        before, after = (L.pitch, 0.0) if arrows and L.mode == "detail" else (0.5 * L.pitch, 0.5 * L.pitch)
+        rects = []
+        for run in np.split(steps, cuts):
+            a, b = int(run[0]), int(run[-1])
+            x0, x1 = math.floor(L.x[a] - before), math.ceil(L.x[b] + after)
+            top = math.floor(L.row_top[L.row_of(a)])
+            rects.append(QRectF(x0, top, x1 - x0, math.ceil(L.row_height)))
+        return rects
 
     def _halo(self, kind: str, t: int) -> QColor | None:
         """The sweep's front at step t: forward, h_t's colour; backward, ‖∂L/∂h_t‖'s (so the wave
@@ -472,13 +532,13 @@ class DiagramCanvas(QWidget):
         p.setBrush(self._glow)
         p.drawEllipse(QPointF(cx, cy), 1.8 * r + 4, 1.8 * r + 4)
 
-    def _paint_node_names(self, p: QPainter, L: Layout) -> None:
+    def _paint_node_names(self, p: QPainter, L: Layout, coloured: bool = True) -> None:
+        """h₁, h₂, … inside the nodes, in ink that reads on each node's colour (or on the empty node)."""
         font = QFont()
         font.setPixelSize(max(8, int(L.r * 0.7)))
         p.setFont(font)
-        colours = self.node_colours
         for t in range(1, self.T + 1):
-            colour = colours[t - 1]
+            colour = self.colour_of(self._node_idx, t, nodes=True) if coloured else None
             p.setPen(self._text if colour is None else _ink_on(colour))
             p.drawText(self._node_rects[t - 1], Qt.AlignmentFlag.AlignCenter, sub("h", t))
 
@@ -497,6 +557,10 @@ class DiagramCanvas(QWidget):
         p.setPen(QPen(track, 2.0))
         p.setBrush(Qt.BrushStyle.NoBrush)
         for poly in self._fwd_polys + self._back_polys:
+            p.drawPolygon(poly)
+        p.setPen(Qt.PenStyle.NoPen)              # a W_H arrow whose gradient is not known yet: faint
+        p.setBrush(self._faint)
+        for poly in self._fwd_polys:
             p.drawPolygon(poly)
         # h_0 = 0
         p.setPen(QPen(self._muted, 1.0))
@@ -541,6 +605,12 @@ class DiagramCanvas(QWidget):
                 _horizontal_arrow(p, cx - P + 0.3 * r, cx + 0.3 * r, cy, self._cell, pen_w, 0.5 * r)
         if self.skip is not None:
             self._paint_skip_arcs(p, L)
+        if r >= 9:                               # names on the empty nodes (the node layer covers them)
+            p.setPen(QPen(self._muted, 1.0))
+            p.setBrush(self._base)
+            for rect in self._node_rects:
+                p.drawEllipse(rect) if self.arch != "lstm" else p.drawRoundedRect(rect, 0.3 * r, 0.3 * r)
+            self._paint_node_names(p, L, coloured=False)
         self._paint_step_labels(p, L, font, metrics)
         if P >= 30:
             self._paint_weight_names(p, L, font)
@@ -1016,8 +1086,7 @@ class UnrolledView(QWidget):
         scale = ("relative to the iteration's largest step (dark = vanished)" if self.grad_scale.relative
                  else "absolute, one fixed range")
         if self.width() >= NARROW_PX:
-            text = (f"<b>{html.escape(self._name)}</b> · → W_H: step t's share of dL/dW_H · "
-                    f"← ‖∂L/∂h_t‖ flowing back · {scale}")
+            text = f"<b>{html.escape(self._name)}</b> · → W_H share of dL/dW_H · ← ‖∂L/∂h_t‖ · {scale}"
         else:                 # e.g. Compare's two diagrams side by side: the tooltip says the rest
             text = (f"<b>{html.escape(self._name)}</b> · "
                     + ("relative (dark = vanished)" if self.grad_scale.relative else "absolute"))

@@ -201,3 +201,33 @@ def test_the_stepper_and_the_animation_show_the_same_numbers_frame_for_frame(qtb
         _, _, hidden_shown, grad_shown = revealed(index, frames.T)
         np.testing.assert_array_equal(stepper.diagram.diagram._hidden_shown, hidden_shown)
         np.testing.assert_array_equal(stepper.diagram.diagram._grad_shown, grad_shown)
+
+
+def test_a_frame_shows_only_what_its_masks_reveal_also_when_grabbed_with_its_window(qtbot):
+    """A sweep's frame draws the cached colours only over the steps computed so far (checked on the
+    pixels of a grab of an enclosing widget, as recordings and screenshots take them)."""
+    from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+    host = QWidget()
+    qtbot.addWidget(host)
+    layout = QVBoxLayout(host)
+    layout.setContentsMargins(40, 30, 10, 10)
+    view = still(UnrolledView())
+    layout.addWidget(view)
+    host.resize(900, 460)
+    host.show()
+    qtbot.waitExposed(host)
+    s = preset_session("vanishing", lag=10)
+    view.restart(s.snapshot())
+    view.show_snapshots((s.step(),))
+    canvas = view.diagram
+    T = canvas.T
+    canvas.set_masks(np.ones(T, bool), np.arange(1, T + 1) >= T, (BACKWARD, T))   # the first backward frame
+    image = host.grab().toImage()
+
+    def colour_at(t):
+        centre = canvas._fwd_polys[t - 1].boundingRect().center()
+        return image.pixelColor(canvas.mapTo(host, centre.toPoint()))
+
+    assert colour_at(T) == canvas.colour_of(canvas._fwd_idx, T)        # revealed: its colour
+    assert colour_at(2) != canvas.colour_of(canvas._fwd_idx, 2)        # not yet: the faint arrow
