@@ -5,9 +5,12 @@
     scratch on several seeds; a lag counts as remembered when most seeds reach the target.
 
 `run_one` trains one (settings, lag, seed) run and stops it early once it reaches the target, diverges
-or has clearly failed (the rule is in ``resources/horizon.toml``). `Sweep` runs many of them in
-worker processes (one BLAS thread each, processes reused across runs) and yields each `RunResult`
-as it finishes, so a progress bar or a plot can fill in. `horizon` turns results into the number.
+or has clearly failed (the rule is in ``resources/horizon.toml``). `Sweep` lets a lag search
+(`rnnviz.lag_search`: a bisection on the lag grid, or the exhaustive grid) choose the runs, trains
+them in worker processes (one BLAS thread each, processes reused across runs) and yields each
+`RunResult` as it finishes, so a progress bar or a plot can fill in. `horizon` turns results into
+the number. The configuration (``resources/horizon.toml``) is read on first use by `default_config`
+and passed on explicitly.
 ``rnnviz horizon`` (`horizon_command`), the GUI's Horizon panel and ``rnnviz bench`` all use these.
 """
 
@@ -276,6 +279,13 @@ def run_one(settings: Settings, budget: Budget, *, label: str | None = None,
                      cpu_seconds=time.process_time() - cpu_start)
 
 
+def step_cost(settings: Settings, lag: int) -> int:
+    """A training step's relative cost at `lag`: time steps × recurrent matrix products per step
+    (an LSTM has four gates, a skip RNN a second recurrent path) × their size."""
+    products = {"lstm": 4, "skip": 2}.get(settings.arch, 1)
+    return lag * products * settings.hidden ** 2
+
+
 def describe(settings: Settings) -> str:
     """A short label for a configuration, e.g. ``rnn/tanh xavier×0.5``."""
     if settings.arch == "lstm":
@@ -374,10 +384,11 @@ class Sweep:
                 future.cancel()
 
     def _next_runs(self, count: int) -> list[tuple[str, int, int]]:
-        """Up to `count` runs the searches want now, the longest lags first."""
+        """Up to `count` runs the searches want now, the costliest first (fewer idle workers at
+        the end, and the slowest configuration's search is not held up behind cheap runs)."""
         wanted = [(label, lag, seed) for label, search in self.searches.items()
                   for lag, seed in search.wanted()]
-        return sorted(wanted, key=lambda run: -run[1])[:count]
+        return sorted(wanted, key=lambda run: -step_cost(self.configs[run[0]], run[1]))[:count]
 
     def results(self) -> Iterator[RunResult]:
         if not self.searches or self.cancelled:

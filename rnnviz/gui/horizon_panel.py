@@ -195,7 +195,7 @@ class HorizonPanel(QWidget):
             f"<b>Memory horizon.</b> {self._config.definition} {early_stop_text(self._config)} "
             "Markers (one shape per architecture, each curve shifted slightly sideways so that "
             "coinciding ones stay visible): mean over seeds; small dots: single seeds; ring: the "
-            "horizon. Unless 'Every lag' is checked, only the lags a bisection needs are trained.")
+            "horizon. 'Every lag' trains the whole grid.")
         self.definition_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.definition_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
