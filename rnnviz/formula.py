@@ -16,7 +16,7 @@ import html
 import re
 
 #: Upright words inside formulas (function names and words); single letters are variables, set in italics.
-_TOKEN = re.compile(r"[A-Za-z]+|[α-ω]")
+_TOKEN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*|[α-ω]")       # "mean's" is one word
 _SUPERSCRIPTS = str.maketrans("0123456789-−+T()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁻⁺ᵀ⁽⁾")
 
 

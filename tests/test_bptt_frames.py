@@ -150,3 +150,21 @@ def test_readout_and_loss_are_the_tasks(task):
     assert readout_of(session.settings) == TASKS[task].readout
     assert {TASKS[name].readout for name in TASKS} == {"last", "all"}    # both kinds are exercised
     assert "mean over t" in frames.frame(frames.T).text or frames.readout == "last"
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_an_inspection_is_the_pass_the_latest_snapshot_shows(arch):
+    """After training, the stepper sees the iteration the paused diagram holds: the same batch and
+    the weights before that iteration's update, so its batch numbers are the snapshot's own."""
+    session = Session(Settings(task="recall", arch=arch, lag=6, hidden=8, batch=4, skip=3, seed=3))
+    for _ in range(3):
+        snapshot = session.step()
+    weights = {name: w.copy() for name, w in session.model.params.items()}
+    frames = BPTTFrames(session.inspect())
+    assert frames.loss == snapshot.loss
+    np.testing.assert_array_equal(frames.dh_norm_batch, snapshot.dh_norms)
+    np.testing.assert_array_equal(frames.hidden_rms_batch, snapshot.hidden_rms)
+    np.testing.assert_array_equal(frames.contribution_norm_batch, snapshot.contribution_norms)
+    for name, w in session.model.params.items():        # the model itself is untouched
+        np.testing.assert_array_equal(w, weights[name])
+    assert not np.array_equal(frames.inspection.params["W_H"], weights["W_H"])   # the weights before the update

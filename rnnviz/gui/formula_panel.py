@@ -106,6 +106,10 @@ class FormulaPanel(QScrollArea):
         """What the panel shows, as plain text (the frame's own text, or the message)."""
         return self.frame.text if self.frame is not None else self._message
 
+    def content_height(self) -> int:
+        """The height the frame shown needs at the panel's width, without scrolling."""
+        return self.panel.layout().totalHeightForWidth(self.viewport().width())
+
     # ------------------------------------------------------------------ layout
     def _value_columns(self) -> int:
         """Two columns of quantities when about 100 average characters fit across, else one."""

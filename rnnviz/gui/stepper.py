@@ -75,6 +75,9 @@ class BPTTStepper(QWidget):
         self._n_computing = 0
         self._play = QTimer(self)
         self._play.timeout.connect(self._advance)
+        self._refit = QTimer(self, singleShot=True, interval=60)
+        self._refit.timeout.connect(self.fit_formulas)
+        self._plot_folded = False      # True: `fit_formulas` gave the plot's width to the formulas
 
         self._build_widgets()
         self._set_enabled(False)
@@ -168,7 +171,7 @@ class BPTTStepper(QWidget):
         for widget in self._transport:
             header.addWidget(widget, 1 if widget is self.slider else 0)
         header.addWidget(self.leave_button)
-        lower = QSplitter(Qt.Orientation.Horizontal)
+        lower = self.lower = QSplitter(Qt.Orientation.Horizontal)
         lower.addWidget(self.formula)
         plot_box = QWidget()
         box = QVBoxLayout(plot_box)
@@ -345,7 +348,51 @@ class BPTTStepper(QWidget):
         self._set_open(True)
         self.index = -1
         self.go_to(index)
+        self._unfold_plot()
+        self.fit_formulas()
+        self._refit.start()           # again once the window has laid the panel out
         self.loaded.emit()
+
+    #: The formulas take at most this share of the body's height; the diagram keeps the rest.
+    FORMULA_SHARE = 0.7
+
+    def fit_formulas(self) -> None:
+        """Give the formula panel the height its tallest kind of frame needs at its width (up to
+        `FORMULA_SHARE` of the body) and the diagram the rest: every number on screen without
+        scrolling wherever the window allows it, and the diagram as large as that leaves. Where
+        even that is too little (large type on a small screen), the plot folds away and gives the
+        formulas its width (its splitter handle brings it back)."""
+        frames = self.frames
+        if frames is None or not self.panel.isVisibleTo(self):
+            return
+        T, needed = frames.T, 0
+        for index in sorted({0, T - 1, T, T + 1, 2 * T - 1, 2 * T}):     # every shape of frame
+            self.formula.show_frame(frames.frame(index))
+            needed = max(needed, self.formula.content_height())
+        self.formula.show_frame(frames.frame(self.index))
+        total = sum(self.body.sizes())
+        if total <= 0:
+            return
+        needed += 2 * self.formula.frameWidth() + 2
+        most = int(self.FORMULA_SHARE * total)
+        self.body.setSizes([total - min(needed, most), min(needed, most)])
+        if needed > most and not self._plot_folded:
+            self._plot_folded = True
+            self.lower.setSizes([sum(self.lower.sizes()), 0])
+            self._refit.start()            # measure again at the new width
+
+    def _unfold_plot(self) -> None:
+        """The plot back beside the formulas (a third of the width), before measuring afresh."""
+        if self._plot_folded:
+            self._plot_folded = False
+            width = sum(self.lower.sizes())
+            self.lower.setSizes([width - width // 3, width // 3])
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.frames is not None:
+            self._unfold_plot()
+            self._refit.start()
 
     def _example_changed(self, value: int) -> None:
         if self.inspection is not None:
