@@ -107,8 +107,12 @@ class FormulaPanel(QScrollArea):
         return self.frame.text if self.frame is not None else self._message
 
     def content_height(self) -> int:
-        """The height the frame shown needs at the panel's width, without scrolling."""
-        return self.panel.layout().totalHeightForWidth(self.viewport().width())
+        """The height the frame shown needs at the panel's width, without scrolling (measured as
+        if a vertical scroll bar took its share of the width, so that one never makes it wrong)."""
+        width = self.viewport().width()
+        if not self.verticalScrollBar().isVisible():
+            width -= self.verticalScrollBar().sizeHint().width()
+        return self.panel.layout().totalHeightForWidth(width)
 
     # ------------------------------------------------------------------ layout
     def _value_columns(self) -> int:

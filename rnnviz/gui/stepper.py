@@ -366,7 +366,9 @@ class BPTTStepper(QWidget):
         if frames is None or not self.panel.isVisibleTo(self):
             return
         T, needed = frames.T, 0
-        for index in sorted({0, T - 1, T, T + 1, 2 * T - 1, 2 * T}):     # every shape of frame
+        # every shape of frame, and a sample of the others (longer numbers wrap more)
+        sample = {0, T - 1, T, T + 1, 2 * T - 1, 2 * T, *np.linspace(0, 2 * T, 13).astype(int).tolist()}
+        for index in sorted(sample):
             self.formula.show_frame(frames.frame(index))
             needed = max(needed, self.formula.content_height())
         self.formula.show_frame(frames.frame(self.index))
