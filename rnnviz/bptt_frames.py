@@ -211,7 +211,7 @@ class BPTTFrames:
         self.loss_kind = task.loss              # "ce" or "mse"
         self.activation = "tanh" if self.arch == "lstm" else settings.activation
         self.skip = int(settings.skip) if self.arch == "skip" else None
-        labels = getattr(inspection, "example_labels", ())
+        labels = inspection.example_labels
         labels = labels[example] if len(labels) > example else inspection.step_labels if example == 0 else None
         self.labels = list(labels) if labels else [str(t) for t in range(1, T + 1)]
         self.hidden_size = params["W_H"].shape[0]

@@ -33,6 +33,7 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,34 +125,27 @@ class Camera:
 
     Cheaper than ``widget.grab()`` (no pixmap, no format conversion: the encoder thread converts
     RGBX to yuv420p), and deterministic: no timer runs. Before each frame, posted layout requests
-    are delivered and every view's flush method (`FLUSH_METHODS`) runs, so the frame shows exactly
-    the snapshots fed so far, whatever the wall clock says. Repaint requests are *not* delivered:
-    the only painting is the frame's own.
+    are delivered and `redraw()` brings every view up to date (views redraw from a display-rate
+    timer in the app; a recording has no event loop), so the frame shows exactly the snapshots fed
+    so far, whatever the wall clock says. Repaint requests are *not* delivered: the only painting
+    is the frame's own.
     """
 
-    def __init__(self, widget, size: tuple[int, int]) -> None:
+    def __init__(self, widget, size: tuple[int, int], redraw: Callable[[], None] | None = None) -> None:
         from PySide6.QtGui import QImage
 
         self.widget = widget
         self.size = size
         self.image = QImage(size[0], size[1], QImage.Format.Format_RGBX8888)
-        self._flushes = None
+        self._redraw = redraw
 
     def settle(self) -> None:
         from PySide6.QtCore import QCoreApplication, QEvent
-        from PySide6.QtWidgets import QWidget
 
         layout = QEvent.Type.LayoutRequest
         QCoreApplication.sendPostedEvents(None, layout)
-        if self._flushes is None:   # looked up once: getattr on hundreds of widgets costs ms
-            refresh = getattr(self.widget, "refresh", None)
-            if callable(refresh):   # the main window refreshes its own views (MainWindow.refresh)
-                self._flushes = [refresh]
-            else:
-                self._flushes = [getattr(w, name) for w in [self.widget, *self.widget.findChildren(QWidget)]
-                                 for name in FLUSH_METHODS if callable(getattr(w, name, None))]
-        for flush in self._flushes:
-            flush()
+        if self._redraw is not None:
+            self._redraw()
         QCoreApplication.sendPostedEvents(None, layout)
 
     def frame(self) -> np.ndarray:
@@ -168,15 +162,9 @@ class Camera:
         return pixels[:, : width * 4].reshape(height, width, 4)
 
 
-#: Methods by which timer-driven views bring their display up to date at once (views redraw from a
-#: display-rate timer in the app; a recording has no event loop and calls these before each frame).
-#: A filmed widget with its own ``refresh`` (the main window) is trusted to refresh its children.
-FLUSH_METHODS = ("redraw", "refresh")
-
-
-def settle(widget) -> None:
+def settle(widget, redraw: Callable[[], None] | None = None) -> None:
     """`Camera.settle` for a widget filmed once (tests, screenshots)."""
-    Camera(widget, (1, 1)).settle()
+    Camera(widget, (1, 1), redraw).settle()
 
 
 # --------------------------------------------------------------------------- what is filmed
@@ -197,6 +185,11 @@ class Target:
 
     def show_caption(self, text: str) -> None:
         """Say what the frames now show (the remedy act); the views alone have nowhere to say it."""
+
+    def redraw(self) -> None:
+        """Every view up to date now (the `View` protocol's redraw)."""
+        for view in self.views:
+            view.redraw()
 
     def close(self) -> None:
         self.widget.close()
@@ -262,6 +255,10 @@ class WindowTarget(Target):
 
     def show_caption(self, text: str) -> None:
         self.window.statusBar().showMessage(text)
+
+    def redraw(self) -> None:
+        """The status bar and every view of the window up to date now."""
+        self.window.refresh()
 
     def set_speed_text(self, text: str) -> None:
         self.window.speed_label.setText(text)
@@ -332,14 +329,15 @@ def _escape(text: str) -> str:
     return html.escape(text)
 
 
-def _prepare(widget, size: tuple[int, int]) -> None:
+def _prepare(target: Target, size: tuple[int, int]) -> None:
     from PySide6.QtCore import Qt
 
+    widget = target.widget
     widget.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
     widget.resize(*size)
     widget.show()
     widget.resize(*size)
-    settle(widget)
+    settle(widget, target.redraw)
 
 
 # --------------------------------------------------------------------------- recording
@@ -375,7 +373,7 @@ def record(settings, out: str | os.PathLike, *, seconds: float = 10.0, fps: int 
         session = Session(settings)
         target = make_target(view, tab, preset, lesson)
         try:
-            _prepare(target.widget, size)
+            _prepare(target, size)
             stop.check()
             if view == "stepper":
                 return _record_stepper(session, target, path, frames, fps, size, iterations_per_frame,
@@ -400,7 +398,7 @@ def _record_training(acts, target, path, fps, size, progress, label, stop: StopR
     """Film each act (session, frames, iterations per frame) in turn; a later act restarts the views
     with its own run and says what changed."""
     start = time.perf_counter()
-    camera = Camera(target.widget, size)
+    camera = Camera(target.widget, size, target.redraw)
     train = train_cpu = 0.0
     cpu_start = time.thread_time()
     frames = sum(n for _, n, _ in acts)
@@ -453,7 +451,7 @@ def _record_stepper(session, target, path, frames, fps, size, warmup, progress,
 
     for _ in _checked(session.run(warmup), stop):
         pass
-    stepper = target.views[-1]
+    stepper = target.views[-1]   # the BPTT stepper, filmed on its own
     snapshot = session.snapshot()
     stepper.restart(snapshot)
     inspection = session.inspect()
@@ -463,7 +461,7 @@ def _record_stepper(session, target, path, frames, fps, size, warmup, progress,
     count = bptt.n_frames
     hold = max(1, frames // count)
     total = max(frames, count * hold)
-    camera = Camera(target.widget, size)
+    camera = Camera(target.widget, size, target.redraw)
     start = time.perf_counter()
     with VideoWriter(path, fps, size) as video, _progress_bar(total, progress, label) as bar:
         for k in range(total):

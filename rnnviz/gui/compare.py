@@ -392,7 +392,7 @@ class ComparisonView(QWidget):
             track.add(snap)
         for diagram, snap in zip(self.diagrams, (pair.a, pair.b)):
             diagram.restart(snap)
-        chance = getattr(pair.a, "accuracy", None)
+        chance = pair.a.accuracy
         self.chance_line.setVisible(chance is not None)
         if chance is not None:
             self.chance_line.setPos(_chance(pair.a.settings))
