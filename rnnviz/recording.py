@@ -407,7 +407,8 @@ def _record_training(acts, target, path, fps, size, progress, label, stop: StopR
         for number, (session, n, rate) in enumerate(acts):
             target.restart(session.snapshot())
             if isinstance(target, WindowTarget):
-                target.set_speed_text(f"{rate * fps:,.3g} it/s")
+                speed = rate * fps   # as the app's status bar writes it ("2,220 it/s"), or "0.5 it/s"
+                target.set_speed_text(f"{speed:,.0f} it/s" if speed >= 10 else f"{speed:.2g} it/s")
             if number > 0:
                 target.show_caption(_remedy_caption(acts[0][0].settings, session.settings))
             for k in range(n):
