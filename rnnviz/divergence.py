@@ -78,14 +78,14 @@ def diagnose(snapshot) -> Diagnosis | None:
     if s.clip == "none":
         tau = _clip_threshold(s)
         advice = ({"lr": lr}, {"clip": "norm", "clip_threshold": tau})
-        remedy = f"Lower the learning rate to {lr:g}, or turn on clipping (clip = norm, τ = {tau:g})."
+        remedy = f"Lower the learning rate to {lr:g} or turn on clipping (clip = norm, τ = {tau:g})."
     else:
         tau = _round(s.clip_threshold / 10)
         advice = ({"lr": lr}, {"clip_threshold": tau})
         remedy = (f"Lower the learning rate to {lr:g}, or the clipping threshold τ to {tau:g} "
                   f"(a clipped step can still reach η·τ/(1 − μ)).")
-    peak_text = f"the gradient norm reached {_fmt(peak)}, " if peak > 0 and math.isfinite(peak) else ""
-    message = (f"Exploded at iteration {k}: {peak_text}an update overshot and then {what}. {remedy}")
+    peak_text = f" (‖g‖ reached {_fmt(peak)})" if peak > 0 and math.isfinite(peak) else ""
+    message = f"Exploded at iteration {k}: an update overshot{peak_text} and then {what}. {remedy}"
     return Diagnosis(OVERSHOOT, k, message, advice)
 
 

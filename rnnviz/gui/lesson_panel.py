@@ -30,6 +30,7 @@ class LessonPanel(QWidget):
     """One lesson at a time, with Previous / Next. `lesson_chosen` fires when a lesson is started."""
 
     lesson_chosen = Signal(object)   # Lesson
+    remedy_chosen = Signal(object)   # Lesson whose remedy is to be run
 
     def __init__(self, lessons: list[Lesson] | None = None, parent: QWidget | None = None, *,
                  held: Settings | None = None) -> None:
@@ -73,6 +74,8 @@ class LessonPanel(QWidget):
         self.status_label = QLabel(objectName="lessonStatus")
         self.status_label.setWordWrap(True)
         self.status_label.setTextFormat(Qt.TextFormat.RichText)
+        self.remedy_button = QPushButton("Try the remedy", objectName="remedyButton")
+        self.remedy_button.clicked.connect(self.try_remedy)
 
         self.chooser = QComboBox(objectName="lessonCombo")
         self.chooser.setToolTip("Jump to any lesson of the lecture")
@@ -114,6 +117,7 @@ class LessonPanel(QWidget):
         layout.addWidget(self.title_label)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.status_label)
+        layout.addWidget(self.remedy_button)
         layout.addLayout(buttons)
         self._style_labels()
         self._show()
@@ -144,6 +148,11 @@ class LessonPanel(QWidget):
         """(Re)start the shown lesson: emits `lesson_chosen`."""
         if self.current is not None:
             self.lesson_chosen.emit(self.current)
+
+    def try_remedy(self) -> None:
+        """Run the shown lesson with its remedy: emits `remedy_chosen`."""
+        if self.current is not None and self.current.remedy:
+            self.remedy_chosen.emit(self.current)
 
     def show_settings(self, settings: Settings) -> None:
         """The controls now hold `settings`: the status line says whether the shown lesson is loaded."""
@@ -190,11 +199,18 @@ class LessonPanel(QWidget):
 
     def _show_status(self) -> None:
         lesson, held = self.current, self._held
+        self.remedy_button.setVisible(lesson is not None and bool(lesson.remedy))
+        if lesson is not None and lesson.remedy:
+            self.remedy_button.setToolTip(f"Run this lesson again with {remedy_text(lesson)}: the "
+                                          "same seed and everything else")
         self.status_label.setVisible(lesson is not None and held is not None)
         if lesson is None or held is None:
             return
         differ = [key for key, value in lesson.settings.as_dict().items() if getattr(held, key) != value]
-        if not differ:
+        if lesson.remedy and held == lesson.remedy_settings:
+            self.status_label.setText(f"✓ Remedy loaded: this lesson's run with "
+                                      f"{html.escape(remedy_text(lesson))}. Start goes back to the lesson.")
+        elif not differ:
             self.status_label.setText("✓ Loaded: the controls hold this lesson's settings.")
             self.start_button.setToolTip("Start this lesson again: a new run from the same seed")
         else:
@@ -202,6 +218,11 @@ class LessonPanel(QWidget):
                                       f"({html.escape(', '.join(differ))}). Press <b>Start</b> to "
                                       f"load this lesson.")
             self.start_button.setToolTip("Load this lesson's settings and view; the run starts afresh")
+
+
+def remedy_text(lesson: Lesson) -> str:
+    """A lesson's remedy in words: "clip = norm"."""
+    return ", ".join(f"{key} = {value}" for key, value in lesson.remedy.items())
 
 
 def lesson_html(lesson: Lesson) -> str:

@@ -35,7 +35,7 @@ from rnnviz.gui.frame_budget import DEFAULT_SHARE, PACED_SHARE
 from rnnviz.gui.heatmap import ContributionHeatmap
 from rnnviz.gui.horizon_panel import HorizonPanel
 from rnnviz.gui.lazy_tab import LazyTab
-from rnnviz.gui.lesson_panel import LessonPanel
+from rnnviz.gui.lesson_panel import LessonPanel, remedy_text
 from rnnviz.gui.live_numbers import LiveNumbers
 from rnnviz.gui.presentation import PresentationMode, ShortcutOverlay
 from rnnviz.gui.recorder import RecordingControls
@@ -533,6 +533,7 @@ class MainWindow(QMainWindow):
         self.stepper.inspect_requested.connect(self.inspect)
         self.stepper.finished.connect(self._inspection_finished)
         self.lesson_panel.lesson_chosen.connect(self.start_lesson)
+        self.lesson_panel.remedy_chosen.connect(self.start_remedy)
         self.tabs.currentChanged.connect(self._page_changed)
         app = QApplication.instance()
         if app is not None:
@@ -688,6 +689,14 @@ class MainWindow(QMainWindow):
         self.controls.show_preset(lesson.preset if listed else None, lesson.title, lesson.commentary)
         self.apply_settings(lesson.settings, restart=True,
                             note=f"Lesson {lesson.number}: {lesson.title} — a new run starts.")
+        self.show_page(lesson.view)
+
+    def start_remedy(self, lesson: Lesson) -> None:
+        """Run a lesson again with its remedy (lesson 6: the same run with clipping)."""
+        settings = lesson.remedy_settings
+        self.controls.set_settings(settings)
+        self.apply_settings(settings, restart=True,
+                            note=f"Lesson {lesson.number} with its remedy ({remedy_text(lesson)}): a new run starts.")
         self.show_page(lesson.view)
 
     def open_preset_dialog(self) -> None:

@@ -103,3 +103,21 @@ def test_in_the_window_the_panel_follows_presets_and_edits(qtbot, tmp_path):
     panel.start()
     assert panel.status_label.text().startswith("✓ Loaded")
     window.close()
+
+
+def test_a_lesson_with_a_remedy_offers_it_and_the_window_runs_it(qtbot, tmp_path):
+    from rnnviz.gui.main_window import MainWindow
+
+    window = MainWindow(settings_store=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    panel = window.lesson_panel
+    button = panel.findChild(QPushButton, "remedyButton")
+    panel.go_to(0)
+    assert button.isHidden()                          # lesson 1 has no remedy
+    index = next(i for i, lesson in enumerate(panel.lessons) if lesson.remedy)
+    panel.go_to(index)
+    assert not button.isHidden() and "clip = norm" in button.toolTip()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert window.controls.settings() == panel.current.remedy_settings
+    assert panel.status_label.text().startswith("✓ Remedy loaded")
+    window.close()
