@@ -51,7 +51,6 @@ from dataclasses import dataclass
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from rnnviz.engine.tasks import TASKS
 from rnnviz.formula import plain
 
 FORWARD, LOSS, BACKWARD = "forward", "loss", "backward"
@@ -200,6 +199,8 @@ class BPTTFrames:
         T, B = x.shape[0], x.shape[1]
         if not 0 <= example < B:
             raise ValueError(f"example = {example} is out of range; example must be in [0, {B - 1}]")
+        from rnnviz.engine.tasks import TASKS  # the engine (numba) loads in the worker, not before the window's first paint
+
         settings = inspection.settings
         task = TASKS[settings.task]
         self.inspection = inspection

@@ -1,7 +1,7 @@
 """``rnnviz bench``: the speed and memory figures the issues ask for, measured in one run.
 
 One module per part: `engine` (forward+backward against the matmul floor and PyTorch), `gui`
-(throughput, latency, diagram frame rate), `recording` (filming + encoding) and `horizon` (the memory
+(throughput, latency, diagram frame rate; `startup`: first paint and first iteration), `recording` (filming + encoding) and `horizon` (the memory
 horizon sweep). `timing` holds the interleaved-rounds timer they share.
 """
 

@@ -43,7 +43,6 @@ from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QLinearGradient
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from rnnviz.bptt_frames import BACKWARD, FORWARD, LOSS, revealed
-from rnnviz.engine.tasks import TASKS
 from rnnviz.gui.colour_scale import ABSOLUTE, RELATIVE, ColourScale, GradientScale
 from rnnviz.gui.frame_budget import in_hidden_tab
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
@@ -70,6 +69,8 @@ def sub(name: str, t: int | str) -> str:
 
 def readout_of(settings) -> str:
     """"last" (only y_T is scored) or "all" (every y_t is): the task's own `readout`."""
+    from rnnviz.engine.tasks import TASKS  # here: importing the engine (numba) would delay the first paint
+
     return TASKS[settings.task].readout
 
 
