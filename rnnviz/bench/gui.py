@@ -9,6 +9,7 @@ runs at ≥ 0.8 of headless; play/pause/step/reset p99 ≤ 16 ms (one frame).
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 import tempfile
@@ -124,7 +125,7 @@ def _Recorder():
 class _Window:
     """A MainWindow with a throw-away settings store, shown at the target size, closed on exit."""
 
-    def __init__(self, settings: Settings, size=(1280, 720), page: str = "curves") -> None:
+    def __init__(self, settings: Settings, size=(1280, 720), page: str = "curves", record: bool = True) -> None:
         from PySide6.QtCore import QSettings
 
         from rnnviz.gui.main_window import MainWindow
@@ -142,7 +143,8 @@ class _Window:
         self._recorder = _Recorder()
         self.events = self._recorder.events
         w = self.window.worker
-        w.snapshots.connect(self._recorder.snapshots)
+        if record:      # the events hold every batch of snapshots: not for a memory measurement
+            w.snapshots.connect(self._recorder.snapshots)
         w.restarted.connect(self._recorder.restarted)
         w.state_changed.connect(self._recorder.state)
         _wait(lambda: self.window._run is not None and self.window._latest is not None
@@ -332,6 +334,35 @@ def diagram_rate(settings: Settings | None = None, seconds: float = 4.0, warmup:
             "hidden": settings.hidden, "length": settings.length}
 
 
+def _rss_mb() -> float:
+    """This process's resident memory (Linux: /proc/self/statm), MB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def memory(settings: Settings | None = None, seconds: float = 180.0, warmup: float = 10.0) -> dict:
+    """Resident memory of the app training flat out on the Training page for `seconds` (after a
+    `warmup`), sampled every second: its growth over the run and over the second half (MB per
+    minute; flat memory means ~0 once the histories are full)."""
+    settings = settings or Settings()
+    with _Window(settings, record=False) as bench:
+        w = bench.window
+        w.play()
+        _idle(warmup)
+        samples, start, first = [], time.perf_counter(), w._latest.iteration
+        while time.perf_counter() - start < seconds:
+            samples.append((time.perf_counter() - start, _rss_mb()))
+            _idle(1.0)
+        iterations = w._latest.iteration - first
+        w.pause()
+        _wait(lambda: w._state != "playing")
+    t, mb = np.array(samples).T
+    half = t >= t[-1] / 2
+    slope = np.polyfit(t[half], mb[half], 1)[0] * 60.0 if half.sum() >= 2 else math.nan
+    return {"seconds": float(t[-1]), "iterations": iterations, "rss_start_mb": float(mb[0]),
+            "rss_growth_mb": float(mb[-1] - mb[0]), "second_half_mb_per_min": float(slope)}
+
+
 def run(quick: bool = False) -> dict:
     """Everything measured, nested: throughput and latency at the default settings and at T=100, H=64."""
     seconds, rounds = (2.4, 4) if quick else (12.0, 16)
@@ -347,6 +378,7 @@ def run(quick: bool = False) -> dict:
             "latency_default": latency(default, repeats),
             "latency_T100_H64": latency(large, repeats),
             "diagram_T100_H64": diagram_rate(large, 2.0 if quick else 4.0),
+            "memory": memory(default, 30.0 if quick else 180.0),
         }
 
 
@@ -371,6 +403,10 @@ def bench_gui(quick: bool = False) -> dict:
     flat["T100_H64: unrolled diagram fps drawing alone would allow"] = d["fps_possible"]
     flat["T100_H64: unrolled diagram paint CPU ms per painted frame"] = d["paint_cpu_ms"]
     flat["T100_H64: GUI it/s with the diagram shown"] = d["train_it_per_s"]
+    m = results["memory"]
+    flat[f"memory: RSS growth MB over {m['seconds']:.0f} s training flat out ({m['iterations']} iterations)"] = \
+        m["rss_growth_mb"]
+    flat["memory: RSS growth over the second half, MB per minute (flat: ~0)"] = m["second_half_mb_per_min"]
     from rnnviz.bench.startup import bench_startup
 
     flat.update({f"start-up: {key}": value for key, value in bench_startup(quick).items()})

@@ -96,3 +96,24 @@ def test_settings_preset_loads_back_identically(tmp_path, changes):
     with pytest.raises(ExportError, match=r"\.toml"):
         save_settings_preset(settings, tmp_path / "mine.txt")
     assert math.isfinite(preset.settings.lr)
+
+
+def test_metrics_rows_come_back_exactly_as_the_snapshots_gave_them():
+    """The compact table gives back each snapshot's row: ints as ints, None accuracy as None
+    (sine has no accuracy), NaN and inf as themselves, the status by name."""
+    from rnnviz.gui.export import row
+
+    for settings in (load_preset("exploding").settings, Settings(task="sine", lag=3, hidden=4, batch=4),
+                     Settings(lag=3, hidden=4, batch=4)):
+        session = Session(settings)
+        log = MetricsLog()
+        log.restart(session.snapshot())
+        snaps = (session.snapshot(),) + tuple(session.run(20))
+        log.show_snapshots(snaps)
+        expected = [row(s) for s in snaps]
+        expected = [r for i, r in enumerate(expected) if i == 0 or r[1] > expected[i - 1][1]]
+        got = log.rows()
+        assert len(got) == len(expected)
+        for a, b in zip(got, expected):
+            assert [type(v) for v in a] == [type(v) for v in b]
+            assert all(x == y or (isinstance(x, float) and math.isnan(x) and math.isnan(y)) for x, y in zip(a, b))
