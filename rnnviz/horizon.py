@@ -564,9 +564,10 @@ def horizon_table(report: dict) -> str:
     if report["gaps"]:
         lines.append(f"  note: not remembered at lag {', '.join(map(str, report['gaps']))} although "
                      "a longer lag is (seed noise, or a budget too tight to trust)")
-    if report.get("inferred"):
-        lines.append("  (yes)/(no): not trained; bisection infers it from the lags around it, since "
-                     "accuracy falls with lag (--search grid trains every lag)")
+    if report.get("search") == "bisect":
+        lines.append("  -: not trained, the other seeds had settled the majority; (yes)/(no): lag not "
+                     "trained, bisection infers it from the lags around it since accuracy falls with "
+                     "lag (--search grid trains every lag on every seed)")
     lines.append(f"{len(report['runs'])} runs in {report['seconds']:.1f} s on {report['workers']} "
                  f"worker process{'es' * (report['workers'] != 1)}")
     return "\n".join(lines)
