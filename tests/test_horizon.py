@@ -157,7 +157,9 @@ def test_sweep_yields_every_run_and_cancel_returns_promptly():
     threading.Timer(1.0, slow.cancel).start()
     start = time.perf_counter()
     assert list(slow.results()) == []
-    assert time.perf_counter() - start < 6.0
+    # Uncancelled, each run would train 100,000 iterations (minutes); usually this takes ~1.5 s,
+    # the bound is loose because the shared machine may be loaded.
+    assert time.perf_counter() - start < 30.0
 
 
 def test_a_real_bisection_finds_the_grid_horizon_with_fewer_runs():

@@ -101,10 +101,11 @@ def test_cancel_stops_a_long_sweep_promptly(panel, qtbot):
     assert panel.start()
     qtbot.wait(500)
     assert panel.running and panel.cancel_button.isEnabled()
-    start = time.perf_counter()
-    with qtbot.waitSignal(panel.sweepFinished, timeout=10_000) as finished:
+    # Uncancelled, each run would train 100,000 iterations (minutes). Cancelling usually ends the
+    # sweep within a second; the bound is loose because the shared machine may be loaded.
+    with qtbot.waitSignal(panel.sweepFinished, timeout=30_000) as finished:
         qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
-    assert finished.args == [True] and time.perf_counter() - start < 5.0
+    assert finished.args == [True]
     assert not panel.running and "Cancelled" in panel.status_label.text()
     assert panel.run_button.isEnabled()
 
