@@ -98,7 +98,7 @@ def test_on_non_monotone_outcomes_bisection_returns_a_boundary_the_grid_also_see
     # Forgotten at 10 (a gap) but remembered up to 40: the gap lies off bisection's path (it probes
     # 20, 80, 40), so it agrees with the grid's largest remembered lag.
     gap_below = {5: True, 10: False, 20: True, 40: True, 80: False, 160: False}
-    passes = lambda lag, seed: gap_below[lag]          # noqa: E731
+    passes = lambda lag, seed: gap_below[lag]
     bisection = Bisection(LAGS, SEEDS)
     run(bisection, passes)
     assert bisection.horizon == exhaustive(passes) == 40
@@ -106,7 +106,7 @@ def test_on_non_monotone_outcomes_bisection_returns_a_boundary_the_grid_also_see
     # It returns 10, a lag that is remembered while the next grid lag is not; the grid (40) shows
     # the gap. This is the documented limit of assuming accuracy falls with lag.
     gap_on_path = {5: True, 10: True, 20: False, 40: True, 80: False, 160: False}
-    passes = lambda lag, seed: gap_on_path[lag]        # noqa: E731
+    passes = lambda lag, seed: gap_on_path[lag]
     bisection = Bisection(LAGS, SEEDS)
     run(bisection, passes)
     assert exhaustive(passes) == 40 and bisection.horizon == 10
