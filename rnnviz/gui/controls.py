@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QPushButton, QSizePolicy, QSlider, QSpinBox, QStyle, QTextBrowser,
@@ -46,6 +46,8 @@ DEFAULT_SPEED = 200
 SPEED_SLIDER_WIDTH = 200
 #: The preset chooser may shrink to this many characters (the popup still shows whole names).
 COMBO_MIN_CHARS = 8
+#: The preset notes box is between this many lines tall and this many (then it scrolls).
+NOTES_MIN_LINES, NOTES_MAX_LINES = 3, 32
 
 
 def field_tooltip(name: str) -> str:
@@ -123,6 +125,36 @@ class LogSlider(QSlider):
             self.setValue(round((math.log10(value) - self._low) * LOG_SLIDER_STEPS_PER_DECADE))
 
 
+class NotesBox(QTextBrowser):
+    """A preset's notes, as tall as their text at the box's width (up to `NOTES_MAX_LINES`): they
+    read without scrolling inside the box; the controls' column scrolls instead."""
+
+    def __init__(self, *, objectName: str) -> None:
+        super().__init__(objectName=objectName)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+        self.document().contentsChanged.connect(self.updateGeometry)
+
+    def heightForWidth(self, width: int) -> int:
+        frame = 2 * self.frameWidth()
+        document = self.document().clone()
+        document.setTextWidth(max(width - frame - self.verticalScrollBar().sizeHint().width(), 1))
+        lines = self.fontMetrics().lineSpacing()
+        return frame + max(NOTES_MIN_LINES * lines, min(int(document.size().height()) + lines, NOTES_MAX_LINES * lines))
+
+    def sizeHint(self) -> QSize:
+        return QSize(super().sizeHint().width(), self.heightForWidth(max(self.width(), 200)))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(super().minimumSizeHint().width(), self.heightForWidth(max(self.width(), 200)))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():   # the text wraps anew: another height
+            self.updateGeometry()
+
+
 def _combo(name: str, object_name: str) -> QComboBox:
     combo = QComboBox(objectName=object_name)
     labels = CHOICE_LABELS.get(name, {})
@@ -181,12 +213,9 @@ class ControlPanel(QWidget):
         self.preset_combo.setToolTip("Load a lesson's settings: every control below is set to the "
                                      "preset's values and the run restarts.")
         self.preset_combo.activated.connect(self._preset_activated)
-        self.preset_notes = QTextBrowser(objectName="presetNotes")
+        self.preset_notes = NotesBox(objectName="presetNotes")
         self.preset_notes.setOpenExternalLinks(True)
         self.preset_notes.setPlaceholderText("A preset's notes appear here.")
-        self.preset_notes.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
-        self.preset_notes.setMinimumHeight(70)
-        self.preset_notes.setMaximumHeight(150)
 
         w = self.widgets = {
             "task": _combo("task", "taskCombo"),

@@ -94,3 +94,12 @@ def test_leaving_presentation_mode_restores_the_layout_exactly(qtbot, window):
     assert scroll.viewport().width() >= window.controls.minimumSizeHint().width()
     combo = find(window, "optimizerCombo")    # measured again in the normal type
     assert combo.minimumSizeHint().width() <= combo.sizeHint().width()
+
+
+def test_preset_notes_read_without_scrolling_inside_their_box(qtbot, window):
+    window.resize(1280, 720)
+    window.load_preset("vanishing")                 # the longest commentary
+    settle()
+    notes = find(window, "presetNotes")
+    assert notes.verticalScrollBar().maximum() == 0, "the notes box scrolls"
+    assert notes.height() > 8 * notes.fontMetrics().lineSpacing()
