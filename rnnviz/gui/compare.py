@@ -226,8 +226,8 @@ class ComparisonView(QWidget):
         self.grad_plot = pg.PlotWidget(objectName="compareGradPlot", axisItems={"left": LogAxis("left")})
         self.acc_plot = pg.PlotWidget(objectName="compareAccuracyPlot")
         self.curves = {}
-        for plot, title, key in ((self.loss_plot, "Loss (smoothed, log)", "smoothed"),
-                                 (self.grad_plot, "Gradient norm ‖g‖ (log)", "grad"),
+        for plot, title, key in ((self.loss_plot, "Smoothed loss", "smoothed"),
+                                 (self.grad_plot, "Gradient ‖g‖", "grad"),
                                  (self.acc_plot, "Accuracy", "accuracy")):
             item = plot.getPlotItem()
             item.setTitle(title)
@@ -255,6 +255,9 @@ class ComparisonView(QWidget):
         self.diagrams = self._make_diagrams()
         lower = QSplitter(Qt.Orientation.Horizontal)
         for diagram in self.diagrams:
+            # The pair's iteration shows once, above: side by side, each diagram's own label made
+            # the page too wide for 1280 px in presentation type (the two headers overlapped).
+            diagram.iteration_label.hide()
             lower.addWidget(diagram)
         body = QSplitter(Qt.Orientation.Vertical)
         body.addWidget(plots)
