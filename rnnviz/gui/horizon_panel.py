@@ -148,7 +148,7 @@ class HorizonPanel(QWidget):
         item.hideButtons()
         item.showGrid(x=True, y=True, alpha=0.25)
         item.setLogMode(x=True, y=False)
-        item.setLabel("bottom", "lag (steps from the cue to the question)")
+        item.setLabel("bottom", "lag (steps from cue to question)")
         item.setLabel("left", "held-out accuracy")
         item.getAxis("left").setWidth(56)
         self.plot.setMouseEnabled(x=False, y=False)

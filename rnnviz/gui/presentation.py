@@ -55,6 +55,7 @@ class _Saved:
     hidden_groups: list = field(default_factory=list)
     pens: list = field(default_factory=list)          # (PlotDataItem, QPen)
     axis_fonts: list = field(default_factory=list)    # (AxisItem, QFont | None)
+    legend_sizes: list = field(default_factory=list)  # (LegendItem, label text size)
     layout: QByteArray = field(default_factory=QByteArray)    # QMainWindow.saveState: docks, tool bar
     geometry: QByteArray = field(default_factory=QByteArray)  # QWidget.saveGeometry
 
@@ -118,6 +119,8 @@ class PresentationMode:
             item.setPen(pen)
         for axis, font in saved.axis_fonts:
             axis.setStyle(tickFont=font)
+        for legend, size in saved.legend_sizes:
+            _size_legend(legend, size)
         for box in saved.hidden_groups:
             box.setVisible(True)
         window.setWindowState(saved.window_state)
@@ -163,7 +166,7 @@ def _restore_layout(window: QMainWindow, saved: _Saved) -> None:
 
 
 def _thicken(window, saved: _Saved, font: QFont) -> None:
-    """Thicker curves and larger tick labels in every pyqtgraph plot of the window."""
+    """Thicker curves, larger tick labels and legends in every pyqtgraph plot of the window."""
     tick_font = QFont(font)
     for view in window.findChildren(pg.GraphicsView):
         scene = view.scene()
@@ -182,6 +185,17 @@ def _thicken(window, saved: _Saved, font: QFont) -> None:
             elif isinstance(item, pg.AxisItem):
                 saved.axis_fonts.append((item, item.style.get("tickFont")))
                 item.setStyle(tickFont=tick_font)
+            elif isinstance(item, pg.LegendItem):
+                saved.legend_sizes.append((item, item.opts["labelTextSize"]))
+                _size_legend(item, f"{font.pointSizeF():.1f}pt")
+
+
+def _size_legend(legend: pg.LegendItem, size: str) -> None:
+    """Every label of `legend`, now and later, in type of `size` (e.g. "13pt")."""
+    legend.opts["labelTextSize"] = size
+    for _sample, label in legend.items:
+        label.setText(label.text, size=size)
+    legend.updateSize()
 
 
 # --------------------------------------------------------------------------- shortcut overlay

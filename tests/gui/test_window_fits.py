@@ -99,7 +99,9 @@ def test_leaving_presentation_mode_restores_the_layout_exactly(qtbot, window):
 def test_preset_notes_read_without_scrolling_inside_their_box(qtbot, window):
     window.resize(1280, 720)
     window.load_preset("vanishing")                 # the longest commentary
-    settle()
     notes = find(window, "presetNotes")
+    lines = notes.fontMetrics().lineSpacing()
+    # The box grows once the layout has run: wait for it, then nothing is left to scroll.
+    qtbot.waitUntil(lambda: notes.height() > 8 * lines, timeout=WAIT_MS)
+    settle()
     assert notes.verticalScrollBar().maximum() == 0, "the notes box scrolls"
-    assert notes.height() > 8 * notes.fontMetrics().lineSpacing()
