@@ -6,9 +6,10 @@ Python around the maths costs. The same step in its peers too, where they are in
 ``bench`` extra: ``pip install -e ".[bench]"``): ``torch.nn.RNN`` / ``torch.nn.LSTM`` and JAX
 ``jit(grad)`` over ``lax.scan``, all float64 on one thread. Every ratio is the median of ratios
 taken within one round of interleaved calls, so a shared machine's drift cancels out. Times are
-CPU time of this process (every side runs on one thread): on a busy shared machine the wall-clock
-time of a call also counts the time it waited for a core, and same-round wall-clock ratios swung
-by ±30% on a 2-core VM with a load of 8-12, CPU-time ratios by a few %.
+CPU time, as every side computes on one thread: the calling thread's (rnnviz, the floor, PyTorch),
+the whole process's for JAX, which computes on threads of its own. On a busy shared machine the
+wall-clock time of a call also counts the time it waited for a core: same-round wall-clock ratios
+swung by ±30% on a 2-core VM with a load of 8-12, CPU-time ratios by a few %.
 """
 
 from __future__ import annotations
@@ -156,7 +157,8 @@ def bench_engine(quick: bool) -> list[dict]:
             for peer, run in (("torch", torch_step(arch, B, H, T)), ("jax", jax_step(arch, B, H, T, rng))):
                 if run is not None:
                     fns[f"{arch} {peer}"] = run
-        t = interleaved_rounds(fns, rounds, number, clock=time.process_time)
+        t = interleaved_rounds(fns, rounds, number, clock=time.thread_time,
+                               clocks={name: time.process_time for name in fns if name.endswith(" jax")})
         for arch, _gates in ARCHS:
             row = {"arch": arch, "B": B, "H": H, "T": T, "ms_per_step": 1e3 * t[arch].min(),
                    "floor_ms": 1e3 * t[f"{arch} floor"].min(),
@@ -177,7 +179,7 @@ def bench_session(quick: bool) -> dict:
     settings = Settings(task="adding", seq_len=100, hidden=64, batch=32, arch="rnn")
     session = Session(settings)
     t = interleaved_rounds({"step": session.step, "floor": matmul_floor(32, 64, 100, 1, np.random.default_rng(1))},
-                           10 if quick else 40, 3, clock=time.process_time)
+                           10 if quick else 40, 3, clock=time.thread_time)
     step_ms, floor_ms = 1e3 * t["step"].min(), 1e3 * t["floor"].min()
     steps = 2_000 if quick else 20_000
     gc.collect()
