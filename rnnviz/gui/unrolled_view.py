@@ -24,9 +24,10 @@ batch ‖∂L/∂h_t‖_F, `Trace.dh_norms`, the very array the BPTT stepper pri
 frame i of the stepper reveals (`rnnviz.bptt_frames.revealed`). A new iteration starts when the
 previous one has played; paused, the diagram holds the last iteration, complete.
 
-Cheap: the layout and the static parts (x and y nodes, W_I and W_O arrows, outlines, labels, the
-colour legend) are painted once into two cached pixmaps; a frame draws those and, per step, one
-node fill and two arrow polygons with prebuilt brushes.
+Cheap: the layout and the static parts (x and y nodes, W_I and W_O arrows, empty h nodes, labels,
+the colour legend) are painted once into a cached pixmap, and each iteration's colours once into two
+more (node fills, gradient arrows); a frame of the sweep draws the first and the rectangles of the
+other two that its steps have reached: a dozen Qt calls whatever T is.
 """
 
 from __future__ import annotations
@@ -234,7 +235,6 @@ class DiagramCanvas(QWidget):
         self._hidden_shown: np.ndarray | None = None
         self._grad_shown: np.ndarray | None = None
         self._under: QPixmap | None = None
-        self._over: QPixmap | None = None
         self._values: tuple[QPixmap, QPixmap] | None = None       # node fills, gradient arrows
         self._layers: tuple[QPixmap, QPixmap] | None = None       # the pixmaps `_values` are painted in
         self._regions: tuple = (None, None)                       # rectangles of them the masks show
@@ -326,7 +326,7 @@ class DiagramCanvas(QWidget):
 
     def invalidate(self) -> None:
         """Lay out and cache again at the next paint (size, structure, theme or legend changed)."""
-        self._under = self._over = self._values = None
+        self._under = self._values = None
         self.update()
 
     def resizeEvent(self, event) -> None:
@@ -348,23 +348,19 @@ class DiagramCanvas(QWidget):
         if self.layout_ is None:
             self.layout_ = compute_layout(self.T, self.width(), self.height(), self.readout, self.arch,
                                           QFontMetricsF(self.font()).height()) if self.T else None
-            self._under = self._over = self._values = self._layers = None
+            self._under = self._values = self._layers = None
             if self.layout_ is not None:
                 self._build_shapes(self.layout_)
                 self._regions = (self._region(self._hidden_shown, arrows=False),
                                  self._region(self._grad_shown, arrows=True))
         if self._under is None:
-            ratio = self.devicePixelRatioF()
-            self._under = self._pixmap(ratio, self._base)
-            self._over = self._pixmap(ratio, Qt.GlobalColor.transparent)
-            for pixmap, paint in ((self._under, self._paint_under), (self._over, self._paint_over)):
-                p = QPainter(pixmap)
-                p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-                if self.layout_ is not None:
-                    paint(p, self.layout_)
-                if pixmap is self._under:
-                    self._paint_legend(p)
-                p.end()
+            self._under = self._pixmap(self.devicePixelRatioF(), self._base)
+            p = QPainter(self._under)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            if self.layout_ is not None:
+                self._paint_under(p, self.layout_)
+            self._paint_legend(p)
+            p.end()
 
     def _pixmap(self, ratio: float, fill) -> QPixmap:
         pixmap = QPixmap(max(1, int(self.width() * ratio)), max(1, int(self.height() * ratio)))
@@ -420,7 +416,6 @@ class DiagramCanvas(QWidget):
                     for rect in rects:           # source rectangles, not a clip region: clipping
                         p.drawPixmap(rect, layer, QRectF(rect.x() * ratio, rect.y() * ratio,   # is not honoured
                                                          rect.width() * ratio, rect.height() * ratio))  # by grab()
-        p.drawPixmap(0, 0, self._over)
         if L is not None and L.mode == "detail":
             self._paint_marks(p, L)
         p.end()
@@ -471,7 +466,7 @@ class DiagramCanvas(QWidget):
         """Every node's fill (rms h_t) and, when large, its name."""
         if self._node_idx is None:
             return
-        p.setPen(Qt.PenStyle.NoPen)
+        p.setPen(Qt.PenStyle.NoPen if L.mode == "bands" else QPen(self._text, 1.2))
         brushes = self._node_brushes
         for rect, i in zip(self._node_rects, self._node_idx):
             p.setBrush(brushes[i])
@@ -606,11 +601,11 @@ class DiagramCanvas(QWidget):
                 _horizontal_arrow(p, cx - P + 0.3 * r, cx + 0.3 * r, cy, self._cell, pen_w, 0.5 * r)
         if self.skip is not None:
             self._paint_skip_arcs(p, L)
-        if r >= 9:                               # names on the empty nodes (the node layer covers them)
-            p.setPen(QPen(self._muted, 1.0))
-            p.setBrush(self._base)
-            for rect in self._node_rects:
-                p.drawEllipse(rect) if self.arch != "lstm" else p.drawRoundedRect(rect, 0.3 * r, 0.3 * r)
+        p.setPen(QPen(self._muted, 1.2))          # every node empty, as before the forward pass reaches it
+        p.setBrush(self._base)
+        for rect in self._node_rects:
+            p.drawEllipse(rect) if self.arch != "lstm" else p.drawRoundedRect(rect, 0.3 * r, 0.3 * r)
+        if r >= 9:
             self._paint_node_names(p, L, coloured=False)
         self._paint_step_labels(p, L, font, metrics)
         if P >= 30:
@@ -716,18 +711,6 @@ class DiagramCanvas(QWidget):
             baseline = cy + 1.5 * band + 2 + metrics.ascent()
             p.drawText(QPointF(L.x[first] - 0.5 * L.pitch, baseline), str(first))
             p.drawText(QPointF(L.x[last] + 0.5 * L.pitch - metrics.horizontalAdvance(str(last)), baseline), str(last))
-
-    def _paint_over(self, p: QPainter, L: Layout) -> None:
-        """Static, over the values: node outlines."""
-        if L.mode == "bands":
-            return
-        p.setPen(QPen(self._text, 1.2))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        for rect in self._node_rects:
-            if self.arch == "lstm":
-                p.drawRoundedRect(rect, 0.3 * L.r, 0.3 * L.r)
-            else:
-                p.drawEllipse(rect)
 
     def _paint_legend(self, p: QPainter) -> None:
         """The two colour bars, under the rows: gradient (arrows) and rms h_t (nodes)."""
