@@ -291,6 +291,11 @@ class ComparisonView(QWidget):
         return [UnrolledView(object_name="compareDiagramA"), UnrolledView(object_name="compareDiagramB")]
 
     # ----------------------------------------------------------------- the pair
+    @property
+    def run_id(self) -> int | None:
+        """The id of the pair's run the view shows (None until its first snapshot arrives)."""
+        return self._run
+
     def settings_pair(self) -> tuple[Settings, Settings]:
         a, b = (load_preset(name).settings for name in self.names)
         return a, same_data(a, b)

@@ -51,6 +51,7 @@ from rnnviz.lessons import Lesson
 from rnnviz.memory_budget import memory_problem
 from rnnviz.presets import PRESET_DIR, PresetError, preset_names
 from rnnviz.presets import load_preset as read_preset
+from rnnviz.session import Snapshot
 from rnnviz.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
@@ -347,6 +348,26 @@ class MainWindow(QMainWindow):
     def state(self) -> str:
         """The training run's state: "playing" | "paused" | "diverged"."""
         return self._state
+
+    @property
+    def latest_snapshot(self) -> Snapshot | None:
+        """The newest snapshot of the current run the window has shown (None before the first)."""
+        return self._latest
+
+    @property
+    def run_id(self) -> int | None:
+        """The id of the run the window follows (a restart starts a new one)."""
+        return self._run
+
+    @property
+    def theme(self) -> Theme:
+        """The colour theme the window is drawn in."""
+        return self._theme
+
+    @property
+    def applied_settings(self) -> Settings:
+        """The settings the training run uses now."""
+        return self._applied
 
     def _follow_tab(self, _index: int | None = None) -> None:
         """Ask the worker for batches as often as the showing tab can use them at this speed."""

@@ -35,7 +35,7 @@ def test_comparison_view_steps_both_runs(qtbot):
     view.resize(1000, 700)
     view.show()
     assert view.objectName() == "comparisonView"
-    qtbot.waitUntil(lambda: view._run is not None, timeout=10000)
+    qtbot.waitUntil(lambda: view.run_id is not None, timeout=10000)
     view.step_button.click()
     view.step_button.click()
     qtbot.waitUntil(lambda: all(t.last is not None and t.last.iteration == 2 for t in view.tracks),

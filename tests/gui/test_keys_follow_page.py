@@ -26,7 +26,7 @@ def window(qtbot, settings_store):
     qtbot.addWidget(w)
     w.resize(1280, 720)
     w.show()
-    qtbot.waitUntil(lambda: w._latest is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.latest_snapshot is not None, timeout=WAIT_MS)
     yield w
     w.close()
 
@@ -35,7 +35,7 @@ def test_on_compare_the_keys_and_the_tool_bar_drive_the_comparison_not_the_hidde
     find(window, "resetAction", QAction).trigger()            # on the Training page: the main run
     window.show_page("compare")
     qtbot.waitUntil(lambda: window.compare_tab.content.worker is not None, timeout=WAIT_MS)
-    main_iteration = window._latest.iteration
+    main_iteration = window.latest_snapshot.iteration
 
     find(window, "stepAction", QAction).trigger()
     qtbot.waitUntil(lambda: compare_iteration(window) == 1, timeout=WAIT_MS)
@@ -48,11 +48,11 @@ def test_on_compare_the_keys_and_the_tool_bar_drive_the_comparison_not_the_hidde
     assert not play.isChecked()
     find(window, "resetAction", QAction).trigger()
     qtbot.waitUntil(lambda: compare_iteration(window) == 0, timeout=WAIT_MS)
-    assert window._latest.iteration == main_iteration and window.state == "paused"
+    assert window.latest_snapshot.iteration == main_iteration and window.state == "paused"
 
     window.show_page("curves")                                # back: the keys drive the main run
     find(window, "stepAction", QAction).trigger()
-    qtbot.waitUntil(lambda: window._latest.iteration == main_iteration + 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.latest_snapshot.iteration == main_iteration + 1, timeout=WAIT_MS)
     assert compare_iteration(window) == 0
 
 
@@ -85,7 +85,7 @@ def test_the_divergence_banner_stays_over_the_run_it_describes(qtbot, window):
     index = combo.findData("exploding")
     combo.setCurrentIndex(index)
     combo.activated.emit(index)
-    qtbot.waitUntil(lambda: window._latest.settings.clip == "none", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.latest_snapshot.settings.clip == "none", timeout=WAIT_MS)
     window.play()
     banner = find(window, "divergenceBanner")
     qtbot.waitUntil(banner.isVisible, timeout=WAIT_MS)

@@ -98,7 +98,7 @@ def test_in_the_window_the_panel_follows_presets_and_edits(qtbot, tmp_path):
     assert "Not loaded" in first and "Start" in first
     assert window.load_preset("exploding")
     assert panel.current.preset == "exploding" and panel.status_label.text().startswith("✓ Loaded")
-    window.apply_settings(window._applied.replace(lr=0.1))
+    window.apply_settings(window.applied_settings.replace(lr=0.1))
     assert "Not loaded" in panel.status_label.text() and "lr" in panel.status_label.text()
     panel.start()
     assert panel.status_label.text().startswith("✓ Loaded")

@@ -37,7 +37,7 @@ def window(qtbot, settings_store):
     qtbot.addWidget(w)
     w.resize(1280, 720)
     w.show()
-    qtbot.waitUntil(lambda: w._latest is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.latest_snapshot is not None, timeout=WAIT_MS)
     yield w
     w.close()
     assert not w.worker.is_running()
@@ -109,10 +109,10 @@ def test_play_advances_the_iteration_label_and_pause_stops_it(qtbot, window):
     assert state(window) == "Playing"
     qtbot.mouseClick(find(window, "playButton", QAbstractButton), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: state(window) == "Paused", timeout=WAIT_MS)
-    stopped_at = window._latest.iteration     # the worker sends what it trained before it says "paused"
+    stopped_at = window.latest_snapshot.iteration     # the worker sends what it trained before it says "paused"
     with qtbot.waitSignal(window.worker.state_changed, timeout=WAIT_MS):
         window.pause()                        # a round trip: anything trained meanwhile would arrive first
-    assert window._latest.iteration == stopped_at
+    assert window.latest_snapshot.iteration == stopped_at
     assert len(window.curves.history) == stopped_at + 1   # iteration 0 and every one after
 
 
@@ -141,13 +141,13 @@ def test_learning_rate_changes_mid_run_without_a_restart(qtbot, window):
 
 def test_a_structural_change_restarts_the_run_and_says_so(qtbot, window):
     window.play()
-    qtbot.waitUntil(lambda: window._latest.iteration >= 3, timeout=WAIT_MS)
-    old_run = window._run
+    qtbot.waitUntil(lambda: window.latest_snapshot.iteration >= 3, timeout=WAIT_MS)
+    old_run = window.run_id
     find(window, "hiddenSpin", QSpinBox).setValue(16)
-    qtbot.waitUntil(lambda: window._run != old_run, timeout=WAIT_MS)
-    assert window._latest.settings.hidden == 16
+    qtbot.waitUntil(lambda: window.run_id != old_run, timeout=WAIT_MS)
+    assert window.latest_snapshot.settings.hidden == 16
     assert "rebuilt" in window.statusBar().currentMessage()
-    assert window._latest.recurrent.shape == (16, 16)
+    assert window.latest_snapshot.recurrent.shape == (16, 16)
     window.pause()
 
 
@@ -160,7 +160,7 @@ def test_exploding_preset_shows_the_banner_and_reset_clears_it(qtbot, window):
     notes = find(window, "presetNotes", QTextBrowser).toPlainText()
     assert "Exploding" in notes
     assert find(window, "clipModeCombo", QComboBox).currentData() == "none"
-    qtbot.waitUntil(lambda: window._latest.settings.clip == "none", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.latest_snapshot.settings.clip == "none", timeout=WAIT_MS)
     window.play()
     banner = find(window, "divergenceBanner")
     qtbot.waitUntil(banner.isVisible, timeout=WAIT_MS)
@@ -172,7 +172,7 @@ def test_exploding_preset_shows_the_banner_and_reset_clears_it(qtbot, window):
     assert len(xs) >= 1 and all(math.isfinite(y) for y in ys)
     find(window, "resetButton", QAbstractButton).click()
     qtbot.waitUntil(lambda: not banner.isVisible() and state(window) == "Paused", timeout=WAIT_MS)
-    assert window._latest.iteration == 0
+    assert window.latest_snapshot.iteration == 0
 
 
 def test_closing_mid_run_stops_the_worker_cleanly(qtbot, settings_store):
@@ -180,7 +180,7 @@ def test_closing_mid_run_stops_the_worker_cleanly(qtbot, settings_store):
     qtbot.addWidget(w)
     w.show()
     w.play()
-    qtbot.waitUntil(lambda: w._latest is not None and w._latest.iteration > 3, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.latest_snapshot is not None and w.latest_snapshot.iteration > 3, timeout=WAIT_MS)
     w.close()
     assert not w.worker.is_running()
 
@@ -234,7 +234,7 @@ def test_keyboard_shortcuts(qtbot, window):
     qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
     find(window, "viewTabs").setFocus()
     qtbot.keyClick(window, Qt.Key.Key_S)
-    qtbot.waitUntil(lambda: window._latest.iteration == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.latest_snapshot.iteration == 1, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: state(window) == "Playing", timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key.Key_Space)
@@ -256,10 +256,10 @@ def test_log_scale_toggle_and_help_dialogs(qtbot, window):
 
 def test_dark_theme_switches_and_persists(qtbot, window, settings_store):
     window.dark_action.trigger()
-    assert window._theme.dark
+    assert window.theme.dark
     assert settings_store.value("theme") == "dark"
     window.dark_action.trigger()
-    assert not window._theme.dark
+    assert not window.theme.dark
 
 
 def test_the_window_feeds_every_view_and_the_stepper_gets_its_inspection(qtbot, settings_store):
@@ -278,15 +278,15 @@ def test_the_window_feeds_every_view_and_the_stepper_gets_its_inspection(qtbot, 
                 seen.setdefault(key, []).append(arg)
                 return method(arg)
             setattr(view, name, spy)
-    qtbot.waitUntil(lambda: w._latest is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.latest_snapshot is not None, timeout=WAIT_MS)
     w.step()
-    qtbot.waitUntil(lambda: w._latest.iteration == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.latest_snapshot.iteration == 1, timeout=WAIT_MS)
     for view in w.run_views:
-        assert len(seen[id(view), "restart"]) == 1 and seen[id(view), "show_snapshots"][-1][-1] is w._latest
+        assert len(seen[id(view), "restart"]) == 1 and seen[id(view), "show_snapshots"][-1][-1] is w.latest_snapshot
     assert all(isinstance(v, View) for v in w.views) and isinstance(w.metrics, RunView)
     with qtbot.waitSignal(w.stepper.loaded, timeout=WAIT_MS):
         w.stepper.inspect_requested.emit()
-    assert w.stepper.inspection.settings == w._latest.settings
+    assert w.stepper.inspection.settings == w.latest_snapshot.settings
     w.close()
 
 

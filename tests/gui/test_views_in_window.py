@@ -22,7 +22,7 @@ def window(qtbot, settings_store):
     qtbot.addWidget(w)
     w.resize(1280, 800)
     w.show()
-    qtbot.waitUntil(lambda: w._latest is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.latest_snapshot is not None, timeout=WAIT_MS)
     yield w
     w.close()
 
@@ -48,7 +48,7 @@ def test_views_sit_in_their_tabs_and_follow_training(window, qtbot):
     qtbot.waitUntil(lambda: heatmap.rows_in_order()[0].size >= 10, timeout=WAIT_MS)
     window.pause()
     qtbot.waitUntil(lambda: state(window) == "Paused", timeout=WAIT_MS)   # sent after the last snapshots
-    latest = window._latest
+    latest = window.latest_snapshot
     np.testing.assert_array_equal(heatmap.newest_row(), latest.contribution_norms)
     assert diagram.diagram.T == len(latest.dh_norms)
     assert find(window, "spectrumPlot", SpectrumPlot).n_points() == latest.settings.hidden
@@ -59,12 +59,12 @@ def test_stepper_pauses_training_steps_and_resumes(window, qtbot):
     tabs = find(window, "viewTabs", QTabWidget)
     tabs.setCurrentIndex([tabs.tabText(i) for i in range(tabs.count())].index("Unrolled network"))
     window.play()
-    qtbot.waitUntil(lambda: window._latest.iteration >= 3, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.latest_snapshot.iteration >= 3, timeout=WAIT_MS)
     with qtbot.waitSignal(stepper.loaded, timeout=WAIT_MS):
         qtbot.mouseClick(find(stepper, "inspectButton", QAbstractButton), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: state(window) == "Paused", timeout=WAIT_MS)
     T = stepper.frames.T
-    assert stepper.n_frames == 2 * T + 1 and T == len(window._latest.dh_norms)
+    assert stepper.n_frames == 2 * T + 1 and T == len(window.latest_snapshot.dh_norms)
     stepper.setFocus()
     qtbot.keyClick(stepper, Qt.Key.Key_End)
     assert stepper.index == 2 * T

@@ -33,7 +33,7 @@ def window(qtbot, settings_store):
     w = MainWindow(settings_store=settings_store)
     qtbot.addWidget(w)
     w.show()
-    qtbot.waitUntil(lambda: w._latest is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.latest_snapshot is not None, timeout=WAIT_MS)
     yield w
     w.close()
 
@@ -46,7 +46,7 @@ def visit_every_page_with_data(qtbot, window, pages=tuple(name for name, _ in PA
         if name == "curves":
             for _ in range(3):
                 find(window, "stepAction", QAction).trigger()
-            qtbot.waitUntil(lambda: window._latest.iteration >= 3, timeout=WAIT_MS)
+            qtbot.waitUntil(lambda: window.latest_snapshot.iteration >= 3, timeout=WAIT_MS)
         if name == "compare":
             find(window, "compareStepButton", QAbstractButton).click()
             qtbot.waitUntil(lambda: find(window, "compareIterationLabel", QLabel).text() == "Iteration 1",
