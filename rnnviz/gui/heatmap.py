@@ -1,13 +1,14 @@
 """Each time step's share of dL/dW_H, iteration after iteration: where the gradient comes from.
 
 One row per training iteration (newest on top), one column per time step t, colour = log10 of
-‖h_{t-1}ᵀ δa_t‖_F (`Snapshot.contribution_norms`), by default relative to the largest step of the
+‖h_{t−1}ᵀ δ_t‖_F with δ_t = ∂L/∂a_t (`Snapshot.contribution_norms`), by default relative to the largest step of the
 same iteration (`rnnviz.gui.colour_scale`): a tanh RNN whose gradient vanishes shows a dark left
 side (early steps contribute nothing), a solved IRNN, skip or LSTM run keeps it lit however small
 its loss. The absolute view (a toggle) shows the norms themselves on fixed levels.
 
 The rows live in a fixed-size ring buffer; each redraw hands one `ImageItem.setImage` the buffer in
-time order with fixed levels.
+time order with fixed levels. The iteration axis spans the rows received with some headroom, in
+doubling steps (`Y_SPAN_STEP`, 2·…), so it re-lays out its ticks seldom.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ from rnnviz.gui.theme import LIGHT, Theme, colormap
 
 #: Iterations kept on screen.
 ROWS = 400
+#: The iteration axis's smallest span; it doubles whenever the rows outgrow it.
+Y_SPAN_STEP = 50
+#: The contribution in the caption (rich text): δ_t = ∂L/∂a_t, as in the engine and the stepper.
+QUANTITY_HTML = "‖h<sub>t−1</sub><sup>T</sup> δ<sub>t</sub>‖<sub>F</sub>"
+#: The same in plain text (tooltips, the colour bar's axis).
+QUANTITY_TEXT = "‖hₜ₋₁ᵀ δₜ‖_F"
 
 
 class ContributionHeatmap(QWidget):
@@ -40,14 +47,16 @@ class ContributionHeatmap(QWidget):
         self._iterations = np.zeros(rows, np.int64)
         self._head = 0                              # next row to write
         self._count = 0
+        self._y_span = Y_SPAN_STEP                  # iterations the y axis shows (grows in steps)
 
         self.title = QLabel(objectName="heatmapTitle")
         self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.RichText)
         self.absolute_toggle = QCheckBox("Absolute", objectName="heatmapAbsoluteToggle")
         self.absolute_toggle.setToolTip(
             "Off (default): each step's contribution divided by the largest step's of the same "
             "iteration, log₁₀ on 10⁻¹⁶ … 1: lit = still contributes, dark = vanished, whatever the loss.\n"
-            "On: the norm ‖h_(t−1)ᵀ δa_t‖_F itself on one fixed log₁₀ range for every run.")
+            f"On: the norm {QUANTITY_TEXT} (δₜ = ∂L/∂aₜ) itself on one fixed log₁₀ range for every run.")
         self.absolute_toggle.toggled.connect(self.set_absolute)
         self.graphics = pg.GraphicsLayoutWidget()
         self.plot = self.graphics.addPlot(row=0, col=0)
@@ -64,6 +73,7 @@ class ContributionHeatmap(QWidget):
         self.graphics.addItem(self.bar, row=0, col=1)
         self.hover_label = QLabel(" ", objectName="heatmapHoverLabel")
         self.hover_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.hover_label.setTextFormat(Qt.TextFormat.RichText)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -80,6 +90,7 @@ class ContributionHeatmap(QWidget):
     # ------------------------------------------------------------------ view contract
     def restart(self, snapshot) -> None:
         self._count = self._head = 0
+        self._y_span = Y_SPAN_STEP
         self._allocate(len(snapshot.contribution_norms))
         self.show_snapshots((snapshot,))
 
@@ -155,7 +166,7 @@ class ContributionHeatmap(QWidget):
         self.plot.setXRange(0.5, T + 0.5, padding=0)
 
     def _describe_scale(self) -> None:
-        quantity = "‖h_(t−1)ᵀ δa_t‖_F"
+        quantity = QUANTITY_HTML
         if self.scale.relative:
             text = (f"Each step's contribution {quantity} to dL/dW_H, per iteration, relative to the "
                     "largest step of the same iteration (lit = still contributes; dark on the left = "
@@ -165,10 +176,10 @@ class ContributionHeatmap(QWidget):
             text = (f"Each step's contribution {quantity} to dL/dW_H, per iteration, absolute "
                     f"(one fixed range 10^{lo:g} … 10^{hi:g} for every run; dark = small, whatever the "
                     "other steps do)")
-        self.title.setText(text)
+        self.title.setText(text + " (δ<sub>t</sub> = ∂L/∂a<sub>t</sub>)")
         self.title.setToolTip("Colour: " + self.scale.describe())
         self.bar.setLevels(self.scale.levels)
-        self.bar.getAxis("left").setLabel(self.scale.bar_label(quantity))
+        self.bar.getAxis("left").setLabel(self.scale.bar_label(QUANTITY_TEXT))
 
     def _to_log(self, values: np.ndarray) -> np.ndarray:
         """The image's values: log10 of each row relative to its largest finite entry (or absolute),
@@ -197,7 +208,9 @@ class ContributionHeatmap(QWidget):
         first, last = int(self._iterations[order[0]]), int(self._iterations[order[-1]])
         height = max(last - first + 1, n)           # rows are stretched over gaps (dropped snapshots)
         self.image.setRect(QRectF(0.5, first - 0.5, T, height))
-        self.plot.setYRange(first - 0.5, max(last + 0.5, first - 0.5 + self.rows), padding=0)
+        while height * 1.1 > self._y_span:          # headroom; doubling keeps re-layouts rare
+            self._y_span *= 2
+        self.plot.setYRange(first - 0.5, first - 0.5 + self._y_span, padding=0)
 
     def _mouse_moved(self, pos) -> None:
         if self._count == 0 or not self.plot.sceneBoundingRect().contains(pos):
@@ -211,4 +224,4 @@ class ContributionHeatmap(QWidget):
         value = norms[row, t - 1]
         share = relative_to_largest(norms[row])[t - 1]
         self.hover_label.setText(f"iteration {iterations[row]}, step t = {t}: "
-                                 f"‖h_{t - 1}ᵀ δa_{t}‖_F = {value:.4g} ({share:.3g} × the largest step's)")
+                                 f"‖h<sub>{t - 1}</sub><sup>T</sup> δ<sub>{t}</sub>‖<sub>F</sub> = {value:.4g} ({share:.3g} × the largest step's)")
