@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton,
 from rnnviz.bptt_frames import BACKWARD, BPTTFrames, revealed
 from rnnviz.formula import rich
 from rnnviz.gui.background import Background
+from rnnviz.gui.elided_label import ElidedLabel
 from rnnviz.gui.formula_panel import FormulaPanel
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 from rnnviz.gui.unrolled_view import UnrolledView
@@ -189,9 +190,7 @@ class BPTTStepper(QWidget):
         self.body.setStretchFactor(0, 1)
         self.body.setStretchFactor(1, 1)
         self.body.setSizes([500, 500])
-        self.intro = QLabel(INTRO, objectName="stepperIntro")
-        self.intro.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.intro.setToolTip(INTRO)
+        self.intro = ElidedLabel(INTRO, objectName="stepperIntro")   # full text in its tooltip
         self.panel = QWidget(objectName="stepperPanel")       # shown while frames are loaded
         inner = QVBoxLayout(self.panel)
         inner.setContentsMargins(0, 0, 0, 0)
