@@ -37,7 +37,10 @@ HISTORY = 4000
 #: The σ/ρ plot's y axis always shows 1 (what both are measured against) and moves in steps of this
 #: many decades (it changes seldom, so the axis repaints seldom).
 Y_STEP_DECADES = 0.1
-SIGMA_NAME, RHO_NAME = "σ_max = ‖W‖₂", "ρ = max |λ|"     # W: the matrix the title names
+def legend_names(arch: str) -> tuple[str, str]:
+    """The σ and ρ legend entries, naming the matrix the title names (W_g for an LSTM)."""
+    matrix = "W_g" if arch == "lstm" else "W_H"
+    return f"σ_max = ‖{matrix}‖₂", f"ρ = max |λ({matrix})|"
 
 
 class SpectrumPlot(QWidget):
@@ -55,6 +58,7 @@ class SpectrumPlot(QWidget):
         self._n = 0
         self._radius = 1.2
         self._eigenvalues = np.zeros(0, complex)
+        self._arch = "rnn"                         # names the matrix in the legend
 
         self.title = QLabel(" ", objectName="spectrumTitle")
         self.title.setWordWrap(True)
@@ -169,6 +173,9 @@ class SpectrumPlot(QWidget):
         title = f"Eigenvalues of {matrix} (H = {H}) and the unit circle"
         if title != self.title.text():
             self.title.setText(title)
+        if snap.settings.arch != self._arch:
+            self._arch = snap.settings.arch
+            self._write_legend()
         verdict = _verdict(rho, sigma, snap.settings)
         self.readout.setText(f"iteration {snap.iteration}: ρ = {rho:.3g}, σ_max = {sigma:.3g} — {verdict}")
 
@@ -199,7 +206,12 @@ class SpectrumPlot(QWidget):
             for name in ("left", "bottom"):
                 plot.getAxis(name).setPen(theme.muted)
                 plot.getAxis(name).setTextPen(theme.text)
-        self.legend.setText(legend_text(((point, SIGMA_NAME), (OKABE_ITO["orange"], RHO_NAME))))
+        self._write_legend()
+
+    def _write_legend(self) -> None:
+        point = OKABE_ITO["sky"] if self.theme.dark else OKABE_ITO["blue"]
+        sigma, rho = legend_names(self._arch)
+        self.legend.setText(legend_text(((point, sigma), (OKABE_ITO["orange"], rho))))
 
     # ------------------------------------------------------------------ internals
     def _follow_axes(self, last_iteration: int, values: np.ndarray) -> None:
