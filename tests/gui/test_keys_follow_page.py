@@ -3,17 +3,12 @@ the main run's banner and status labels stay with the main run's pages."""
 
 import pytest
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel, QWidget
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel
+from widgets import find
 
 from rnnviz.gui import MainWindow
 
 WAIT_MS = 20_000
-
-
-def find(window, name, cls=QWidget):
-    widget = window.findChild(cls, name)
-    assert widget is not None, f"no widget named {name!r}"
-    return widget
 
 
 def compare_iteration(window) -> int:

@@ -5,7 +5,8 @@ import math
 import pytest
 from PySide6.QtCore import QObject, Qt, Slot
 from PySide6.QtWidgets import (QAbstractButton, QCheckBox, QComboBox, QDoubleSpinBox, QLabel, QMenuBar, QMessageBox,
-                               QSlider, QSpinBox, QTextBrowser, QWidget)
+                               QSlider, QSpinBox, QTextBrowser)
+from widgets import find
 
 from rnnviz.gui import MainWindow
 from rnnviz.settings import Settings
@@ -15,12 +16,6 @@ CONTROL_NAMES = ["presetCombo", "presetNotes", "taskCombo", "seqLenSpin", "archC
                  "clipModeCombo", "clipSpin", "seedSpin", "speedSlider", "playButton", "stepButton",
                  "resetButton"]
 WAIT_MS = 10_000
-
-
-def find(window, name, cls=QWidget):
-    widget = window.findChild(cls, name)
-    assert widget is not None, f"no widget named {name!r}"
-    return widget
 
 
 def iteration(window) -> int:

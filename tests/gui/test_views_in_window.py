@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QTabWidget
+from widgets import find
 
 from rnnviz.gui import MainWindow
 from rnnviz.gui.heatmap import ContributionHeatmap
@@ -25,12 +26,6 @@ def window(qtbot, settings_store):
     qtbot.waitUntil(lambda: w.latest_snapshot is not None, timeout=WAIT_MS)
     yield w
     w.close()
-
-
-def find(window, name, cls):
-    widget = window.findChild(cls, name)
-    assert widget is not None, name
-    return widget
 
 
 def state(window) -> str:

@@ -5,7 +5,8 @@ the docks back where they were."""
 import pytest
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget
+from PySide6.QtWidgets import QAbstractButton, QLabel
+from widgets import find
 
 from rnnviz.gui import MainWindow
 from rnnviz.gui.main_window import PAGES
@@ -13,12 +14,6 @@ from rnnviz.gui.main_window import PAGES
 WAIT_MS = 20_000
 PRESENTATION_SCREEN = (1280, 720)
 NORMAL_SCREEN = (1024, 768)
-
-
-def find(window, name, cls=QWidget):
-    widget = window.findChild(cls, name)
-    assert widget is not None, f"no widget named {name!r}"
-    return widget
 
 
 def settle(ms: int = 200) -> None:
