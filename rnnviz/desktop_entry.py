@@ -14,8 +14,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from rnnviz import RESOURCES
 from rnnviz.errors import UsageError
+from rnnviz.resource_dir import RESOURCES
 
 DESKTOP_FILE = RESOURCES / "rnnviz.desktop"
 ICON = RESOURCES / "icons" / "rnnviz.svg"

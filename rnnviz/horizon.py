@@ -32,10 +32,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from rnnviz import RESOURCES
 from rnnviz.errors import UsageError
 from rnnviz.lag_search import SEARCHES, Bisection, make_search, max_runs
 from rnnviz.presets import PresetError, load_preset, preset_with_overrides
+from rnnviz.resource_dir import RESOURCES
 from rnnviz.settings import LAG_TASKS, Settings, SettingsError
 
 CONFIG_PATH = RESOURCES / "horizon.toml"

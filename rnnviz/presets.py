@@ -13,8 +13,8 @@ from pathlib import Path
 
 import tomli_w
 
-from rnnviz import RESOURCES
 from rnnviz.limits import MAX_STEPS, count_problem
+from rnnviz.resource_dir import RESOURCES
 from rnnviz.settings import Settings, SettingsError
 from rnnviz.toml_files import read_toml
 

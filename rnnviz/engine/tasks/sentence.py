@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnviz import RESOURCES
+from rnnviz.resource_dir import RESOURCES
 from .base import Task, one_hot, split_sequences
 
 DEFAULT_VOCABULARY = RESOURCES / "sentence" / "vocabulary.toml"

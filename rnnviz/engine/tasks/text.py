@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnviz import RESOURCES
+from rnnviz.resource_dir import RESOURCES
 from .base import Task, check_int, check_number, one_hot
 
 DEFAULT_CORPUS = RESOURCES / "text" / "corpus.txt"
