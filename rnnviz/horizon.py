@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rnnviz.errors import UsageError
+from rnnviz.interrupts import stop_on_signals
 from rnnviz.lag_search import SEARCHES, Bisection, make_search, max_runs
 from rnnviz.presets import PresetError, load_preset, preset_with_overrides
 from rnnviz.resource_dir import RESOURCES
@@ -298,13 +299,47 @@ def describe(settings: Settings) -> str:
 _stop_event = None  # the sweep's cancel flag, inside a worker process
 
 
-def _init_worker(stop_event) -> None:
+WATCH_SECONDS = 0.5  # how often a worker checks that the sweep's process still runs
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` exists and is not a zombie (a killed parent nobody has reaped yet)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:              # no /proc (not Linux): existence is all we can ask
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+    return stat[stat.rindex(")") + 2] not in "ZX"
+
+
+def _exit_with(sweep_pid: int) -> None:
+    """End this worker once the sweep's process is gone (killed, even by SIGKILL), so no orphan
+    keeps burning CPU. Workers are children of the forkserver, which itself lives as long as they
+    do, so the kernel's parent-death signal cannot do this: a thread polls instead."""
+    def watch() -> None:
+        while _running(sweep_pid):
+            time.sleep(WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="rnnviz-sweep-watch", daemon=True).start()
+
+
+def _init_worker(stop_event, sweep_pid: int) -> None:
     """Worker process start: one BLAS thread (the processes already use every core), Ctrl-C left
-    to the parent (which cancels the sweep), and the shared cancel flag."""
+    to the parent (which cancels the sweep), an end when the sweep process is gone, and the shared
+    cancel flag."""
     global _stop_event
     from threadpoolctl import threadpool_limits
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with(sweep_pid)
     threadpool_limits(1)
     _stop_event = stop_event
 
@@ -367,6 +402,11 @@ class Sweep:
         self._cancelled.set()
         self._halt()
 
+    def request_stop(self) -> None:
+        """Safe from a signal handler (takes none of the locks the sweep loop holds): `results()`
+        sees the flag at its next poll, stops the workers and returns."""
+        self._cancelled.set()
+
     def horizons(self) -> dict[str, int | None]:
         """Each configuration's horizon as its search has found it so far."""
         return {label: search.horizon for label, search in self.searches.items()}
@@ -394,7 +434,7 @@ class Sweep:
         if not self.searches or self.cancelled:
             return
         pool = ProcessPoolExecutor(max_workers=self.max_workers, mp_context=self._context,
-                                   initializer=_init_worker, initargs=(self._stop,))
+                                   initializer=_init_worker, initargs=(self._stop, os.getpid()))
         order: dict[Future, int] = {}
         try:
             while not self.cancelled:
@@ -509,11 +549,12 @@ def horizon_command(args) -> int:
     results: list[RunResult] = []
     bar = tqdm(total=len(run), unit="run", disable=not sys.stderr.isatty(), file=sys.stderr,
                desc=f"horizon {preset.name}", leave=False)
-    with bar:
+    with bar, stop_on_signals(on_stop=run.request_stop) as stop:
         for result in run.results():
             results.append(result)
             bar.update(1)
             bar.set_postfix(lag=result.lag, acc=f"{result.accuracy:.2f}", refresh=False)
+        stop.check()   # Interrupted: the CLI prints one line and exits with 128 + signum
     seconds = time.perf_counter() - start
     results.sort(key=lambda r: (r.lag, r.seed))
     report = {

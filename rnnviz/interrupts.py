@@ -13,7 +13,7 @@ from __future__ import annotations
 import signal
 import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 #: The signals that stop work: Ctrl+C, kill / timeouts, the terminal going away.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -28,13 +28,17 @@ class Interrupted(KeyboardInterrupt):
 
 
 class StopRequest:
-    """Set by a signal handler; `check()` raises `Interrupted` once a stop was asked for."""
+    """Set by a signal handler; `check()` raises `Interrupted` once a stop was asked for.
+    `on_stop`, if given, is called from the handler too (it must be signal-safe: take no lock)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_stop: Callable[[], None] | None = None) -> None:
         self.signum: int | None = None
+        self._on_stop = on_stop
 
     def __call__(self, signum: int, _frame=None) -> None:
         self.signum = signum
+        if self._on_stop is not None:
+            self._on_stop()
 
     def check(self) -> None:
         if self.signum is not None:
@@ -42,11 +46,12 @@ class StopRequest:
 
 
 @contextmanager
-def stop_on_signals(signals=STOP_SIGNALS) -> Iterator[StopRequest]:
+def stop_on_signals(signals=STOP_SIGNALS, on_stop: Callable[[], None] | None = None
+                    ) -> Iterator[StopRequest]:
     """Within the block, `signals` set the yielded `StopRequest` instead of their usual action;
     the previous handlers come back afterwards. Outside the main thread (where Python cannot set
     handlers) the request is never set."""
-    request = StopRequest()
+    request = StopRequest(on_stop)
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for signum in signals:

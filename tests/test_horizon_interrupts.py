@@ -1,0 +1,77 @@
+"""A signal to `rnnviz horizon` stops its worker processes too: SIGTERM, SIGINT and SIGHUP cancel
+the sweep (one line, exit code 128 + signum); even SIGKILL, which the sweep cannot handle, leaves
+no worker running (the workers die with their parent)."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """(state, ppid) of a live process, None once it is gone or a zombie."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    state, ppid = text[text.rindex(")") + 2:].split()[:2]
+    return None if state in "ZX" else (state, int(ppid))
+
+
+def descendants(root: int) -> dict[int, int]:
+    """Every live descendant of `root`: pid → depth below it (1 for a child)."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))):
+            parents[int(entry.name)] = stat[1]
+    found, frontier, depth = {}, {root}, 0
+    while frontier:
+        depth += 1
+        frontier = {pid for pid, ppid in parents.items() if ppid in frontier and pid not in found}
+        found.update(dict.fromkeys(frontier, depth))
+    return found
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL],
+                         ids=lambda s: s.name)
+def test_a_signal_to_the_sweep_leaves_no_worker_running(signum):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rnnviz", "horizon", "--preset", "vanishing", "--lags", "5,10,20",
+         "--seeds", "2", "--search", "grid", "--steps", "100000", "--target", "1.0"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    family: dict[int, int] = {}
+    try:
+        deadline = time.monotonic() + 60
+        while not any(depth >= 2 for depth in family.values()):   # a worker under the forkserver
+            assert time.monotonic() < deadline, "no worker started"
+            assert process.poll() is None, process.communicate()
+            family.update(descendants(process.pid))
+            time.sleep(0.05)
+        time.sleep(0.5)                                              # the workers are training
+        family.update(descendants(process.pid))
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while (alive := [pid for pid in family if _stat(pid)]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        for pid in family:                                           # never leave one behind
+            if _stat(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert alive == [], f"still running after {signum.name}: {alive}"
+    if signum == signal.SIGKILL:
+        assert process.returncode == -signal.SIGKILL
+    else:
+        assert process.returncode == 128 + signum, err
+        assert err.strip() == f"rnnviz: interrupted ({signum.name})"
