@@ -129,3 +129,16 @@ def test_clipping_preset_stays_finite_where_exploding_diverges():
     assert not snaps[-1].diverged and snaps[-1].iteration == 150
     assert snaps[-1].clip_events > 100                 # nearly every step needed it
     assert np.mean([s.loss for s in snaps[-20:]]) < 0.5 * snaps[0].loss  # and learned anyway
+
+
+@pytest.mark.parametrize("arch", ["rnn", "skip", "lstm"])
+@pytest.mark.parametrize("task", ["recall", "adding", "text"])   # ce and mse; readout last and all
+def test_chunked_evaluation_scores_exactly_as_one_pass(arch, task):
+    settings = Settings(task=task, arch=arch, seq_len=12, lag=4, hidden=8, batch=8, seed=3)
+    trained, plain = Session(settings), Session(settings)
+    for session in (trained, plain):   # the same trained model and held-out stream in both
+        list(session.run(20))
+    for batch_size, chunk in [(300, 128), (300, 7), (64, 128)]:
+        chunked, whole = trained.evaluate(batch_size, chunk=chunk), plain.evaluate(batch_size, chunk=None)
+        assert chunked["accuracy"] == whole["accuracy"]            # the same counts
+        assert chunked["loss"] == pytest.approx(whole["loss"], rel=1e-12, abs=0.0)
