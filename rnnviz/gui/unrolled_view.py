@@ -39,7 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QLinearGradient, QPainter, QPainterPath, QPen,
+from PySide6.QtGui import (QBrush, QColor, QFont, QFontInfo, QFontMetricsF, QLinearGradient, QPainter, QPainterPath, QPen,
                            QPixmap, QPolygonF)
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -55,6 +55,7 @@ COMFORT_PX = 14.0          # the fewest rows that give nodes and arrows this siz
 MAX_RADIUS = 18.0          # node radius at most (short sequences)
 MAX_ROWS = 12
 MIN_BAND_ROW_PX = 46       # overview rows at least this tall
+MIN_NAME_PX = 8            # the W_H name shrinks to fit above its arrow, never below this
 #: The animation: seconds for the forward sweep, the loss, the backward wave and the complete
 #: picture held before the next iteration plays; frames are drawn every FRAME_MS.
 FORWARD_S, LOSS_S, BACKWARD_S, HOLD_S = 0.6, 0.15, 0.9, 0.45
@@ -681,8 +682,25 @@ class DiagramCanvas(QWidget):
         r, P = L.r, L.pitch
         cx, cy = float(L.x[1]), float(L.y[1])
         p.setPen(self._muted)
-        p.drawText(QPointF(cx - 0.5 * P - 0.5 * metrics.horizontalAdvance("W_H"), cy - 0.45 * r - 3), "W_H")
-        p.drawText(QPointF(cx - 0.75 * r - 3 - metrics.horizontalAdvance("W_I"), cy + 3.3 * r + 4), "W_I")
+        # Clear of the arrows (their geometry is `_build_shapes`'s) and, for an LSTM, of the cell line
+        # above them: W_H rests on whichever is higher; at small sizes its font shrinks to fit above.
+        w = max(3.0, 0.5 * r)
+        above = cy - 1.1 * w - 1.0
+        if self.arch == "lstm":
+            above = min(above, cy - 1.45 * r - 0.5 * max(1.5, 0.22 * r) - 1.0)
+        small = QFont(italic)
+        px = QFontInfo(italic).pixelSize()
+        while QFontMetricsF(small).height() > above and px > MIN_NAME_PX:
+            px -= 1
+            small.setPixelSize(px)
+        m = QFontMetricsF(small)
+        p.setFont(small)
+        p.drawText(QPointF(cx - 0.5 * P - 0.5 * m.horizontalAdvance("W_H"),
+                           min(cy - 0.45 * r - 3, above - m.descent())), "W_H")
+        p.setFont(italic)
+        below = cy + r + 0.75 * w + 2.0 + 0.95 * w + 1.0        # under the backward arrow
+        p.drawText(QPointF(cx - 0.75 * r - 3 - metrics.horizontalAdvance("W_I"),
+                           max(cy + 3.3 * r + 4, below + metrics.ascent())), "W_I")
         if self.readout == "all":
             p.drawText(QPointF(cx + 0.3 * r + 3, cy - 0.5 * L.y_band - 0.2 * r), "W_O")
         else:
