@@ -175,8 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench = _command(sub, "bench", "measure engine, GUI and recording speed",
                      "Measure the speed of the engine, the GUI, recording and the memory-horizon sweep.")
     bench.add_argument("--quick", action="store_true", help="fewer repetitions")
-    bench.add_argument("--only", choices=("engine", "gui", "record", "horizon"), action="append",
-                       help="run only these parts; repeatable (default: all)")
+    bench.add_argument("--only", choices=("engine", "gui", "record", "horizon", "soak"), action="append",
+                       help="run only these parts; repeatable (default: all but soak, the one-hour "
+                            "memory soak; --quick makes it five minutes)")
 
     desktop = _command(sub, "install-desktop", "add rnnviz to the desktop's application menu",
                        "Install rnnviz.desktop and the icon for this user (under $XDG_DATA_HOME, "

@@ -1,8 +1,9 @@
 """``rnnviz bench``: the speed and memory figures the issues ask for, measured in one run.
 
 One module per part: `engine` (forward+backward against the matmul floor and PyTorch), `gui`
-(throughput, latency, diagram frame rate; `startup`: first paint and first iteration), `recording` (filming + encoding) and `horizon` (the memory
-horizon sweep). `timing` holds the interleaved-rounds timer they share.
+(throughput, latency, diagram frame rate; `startup`: first paint and first iteration), `recording`
+(filming + encoding), `horizon` (the memory horizon sweep) and `soak` (an hour of training in the
+window, resident memory sampled; only when asked for: ``--only soak``). `timing` holds the interleaved-rounds timer they share.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ def bench_command(args) -> int:
             report_engine(args.quick)
     for part, module, function in (("gui", "rnnviz.bench.gui", "bench_gui"),
                                    ("record", "rnnviz.bench.recording", "bench_record"),
-                                   ("horizon", "rnnviz.bench.horizon", "bench_horizon")):
+                                   ("horizon", "rnnviz.bench.horizon", "bench_horizon"),
+                                   ("soak", "rnnviz.bench.soak", "bench_soak")):
         if part in parts:
             _run_optional(part, module, function, args.quick)
     return 0
