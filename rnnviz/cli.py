@@ -161,12 +161,17 @@ def build_parser() -> argparse.ArgumentParser:
                        "lag at which it reaches the target held-out accuracy (by default a "
                        "bisection trains only the lags it needs; --search grid trains every lag).")
     _add_run_options(horizon)
-    horizon.add_argument("--lags", default="5,10,20,40,80,160", help="comma-separated lags")
-    horizon.add_argument("--seeds", type=_count(MAX_SEEDS), default=3, metavar="N",
-                         help="seeds per lag (the preset's seed, then the next ones)")
+    horizon.add_argument("--lags", default=None,
+                         help="comma-separated lags (default: the sweep's lags in resources/horizon.toml, "
+                              "5,10,20,40,80,160)")
+    horizon.add_argument("--seeds", type=_count(MAX_SEEDS), default=None, metavar="N",
+                         help="seeds per lag, the preset's seed then the next ones (default: the "
+                              "sweep's in resources/horizon.toml, 3)")
     horizon.add_argument("--steps", type=_count(MAX_STEPS), default=None, metavar="N",
                          help="training budget per run (default: the budget in resources/horizon.toml)")
-    horizon.add_argument("--target", type=float, default=0.9, help="accuracy that counts as remembered")
+    horizon.add_argument("--target", type=float, default=None,
+                         help="held-out accuracy that counts as remembered (default: the sweep's "
+                              "target in resources/horizon.toml, 0.9)")
     horizon.add_argument("--search", choices=("bisect", "grid"), default=None,
                          help="bisect: train only the lags a bisection on the grid needs (default); "
                               "grid: every lag on every seed")

@@ -2,7 +2,7 @@
 
 Formulas are written in a small TeX-like markup so they read like the lecture:
 
-    "J_t = diag(f′(a_t)) W_H^T"        "δ_{t−1} ← δ_t J_t"        "Σ_{s=t}^{T} h_{s−1}^T δa_s"
+    "J_t = diag(f′(a_t)) W_H^T"        "δ_{t−1} ← δ_t J_t"        "Σ_{s=t}^{T} h_{s−1}^T δ_s"
 
 ``_x`` / ``^x`` put one character (or ``_{…}`` / ``^{…}`` a group) below or above the line; ``^T``
 is the transpose. `plain` gives one line of text ("h_(t−1) W_Hᵀ") for the terminal and the tests,

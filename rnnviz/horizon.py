@@ -536,12 +536,13 @@ def horizon_command(args) -> int:
         raise UsageError(f"the memory horizon needs a task with a lag ({' or '.join(LAG_TASKS)}); "
                          f"preset {preset.name!r} uses task {settings.task!r} "
                          f"(try --set task=recall)")
-    lags = parse_lags(args.lags)
-    if not 0.0 < args.target <= 1.0:
-        raise UsageError(f"--target must be an accuracy in (0, 1], got {args.target:g}")
-    seeds = [settings.seed + i for i in range(args.seeds)]
-    config = default_config()
-    budget = config.budget(steps=args.steps, target=args.target)
+    config = default_config()   # the defaults of --lags, --seeds, --steps, --target and --search
+    lags = parse_lags(args.lags) if args.lags is not None else list(config.sweep.lags)
+    target = config.sweep.target if args.target is None else args.target
+    if not 0.0 < target <= 1.0:
+        raise UsageError(f"--target must be an accuracy in (0, 1], got {target:g}")
+    seeds = [settings.seed + i for i in range(args.seeds or config.sweep.seeds)]
+    budget = config.budget(steps=args.steps, target=target)
     steps = budget.steps
     search = getattr(args, "search", None) or config.sweep.search
     run = Sweep({preset.name: settings}, lags, seeds, budget, search=search)
@@ -559,10 +560,10 @@ def horizon_command(args) -> int:
     results.sort(key=lambda r: (r.lag, r.seed))
     report = {
         "preset": preset.name, "task": settings.task, "config": describe(settings),
-        "target": args.target, "steps": steps, "lags": lags, "seeds": seeds,
+        "target": target, "steps": steps, "lags": lags, "seeds": seeds,
         "runs": [r.as_dict() for r in results],
-        "remembered": {str(lag): ok for lag, ok in remembered(results, args.target).items()},
-        "horizon": horizon(results, args.target), "gaps": gaps(results, args.target),
+        "remembered": {str(lag): ok for lag, ok in remembered(results, target).items()},
+        "horizon": horizon(results, target), "gaps": gaps(results, target),
         "search": search, "inferred": {str(lag): ok for lag, ok in run.inferred(preset.name).items()},
         "chance": results[0].chance if results else None,
         "seconds": round(seconds, 3), "workers": run.max_workers, "definition": config.definition,

@@ -67,7 +67,7 @@ class Snapshot:
     clip_events: int              # iterations clipped so far in this run
     max_grad_norm: float          # largest ‖g‖ before clipping so far in this run
     param_norms: Mapping[str, float]
-    contribution_norms: np.ndarray  # (T,) ‖h_{t-1}ᵀ δa_t‖_F: each step's share of dL/dW_H
+    contribution_norms: np.ndarray  # (T,) ‖h_{t-1}ᵀ δ_t‖_F: each step's share of dL/dW_H
     dh_norms: np.ndarray            # (T,) ‖dL/dh_t‖_F over the batch
     recurrent: np.ndarray           # (H, H) copy of the matrix carrying h_{t-1} → h_t
     settings: Settings

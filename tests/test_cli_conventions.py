@@ -121,3 +121,13 @@ def test_install_desktop_to_an_unwritable_place_is_one_line(tmp_path, monkeypatc
     assert main(["install-desktop"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("rnnviz: error: cannot install the desktop entry") and err.count("\n") == 1
+
+
+def test_horizon_help_shows_the_defaults_horizon_toml_sets():
+    from rnnviz.horizon import default_config
+
+    sweep = default_config().sweep
+    text = " ".join(subcommands(build_parser())["horizon"].format_help().split())
+    assert ",".join(map(str, sweep.lags)) + ")" in text
+    assert f"horizon.toml, {sweep.seeds})" in text
+    assert f"horizon.toml, {sweep.target:g})" in text

@@ -4,7 +4,7 @@ A chain h_0 → h_1 → … → h_T, one node per time step, the input x_t under
 y_t above it (or y_T → L after the last node when the loss reads only the last step). Between two
 nodes run two arrows:
 
-- → the **W_H arrow** h_{t-1} → h_t, coloured by step t's contribution ‖h_{t-1}ᵀ δa_t‖_F to dL/dW_H
+- → the **W_H arrow** h_{t-1} → h_t, coloured by step t's contribution ‖h_{t-1}ᵀ δ_t‖_F to dL/dW_H
   (the contribution heatmap's column t);
 - ← the **backward arrow** under it, coloured by ‖∂L/∂h_t‖, the gradient leaving h_t for h_{t-1}.
 
@@ -959,7 +959,7 @@ class UnrolledView(QWidget):
     def set_values(self, hidden: np.ndarray | None, grad: np.ndarray | None, contributions: np.ndarray | None = None,
                    *, hidden_shown: np.ndarray | None = None, grad_shown: np.ndarray | None = None) -> None:
         """Recolour: nodes by `hidden` (rms h_t), backward arrows by `grad` (‖∂L/∂h_t‖), W_H arrows by
-        `contributions` (‖h_{t-1}ᵀ δa_t‖_F; `grad` when not given), each (T,).
+        `contributions` (‖h_{t-1}ᵀ δ_t‖_F; `grad` when not given), each (T,).
 
         `*_shown` masks (bool, (T,)) leave steps not yet computed empty (the forward and backward
         waves); None means all shown. Colours come from the complete arrays, so they stay put while
@@ -1092,7 +1092,7 @@ class UnrolledView(QWidget):
         else:                 # e.g. Compare's two diagrams side by side: the tooltip says the rest
             text = (f"<b>{html.escape(self._name)}</b> · "
                     + ("relative (dark = vanished)" if self.grad_scale.relative else "absolute"))
-        tip = ("→ W_H arrows: each step's share ‖h_(t−1)ᵀ δa_t‖_F of dL/dW_H; ← arrows: ‖∂L/∂h_t‖, "
+        tip = ("→ W_H arrows: each step's share ‖h_(t−1)ᵀ δ_t‖_F of dL/dW_H; ← arrows: ‖∂L/∂h_t‖, "
                "the gradient flowing back.\nColours: the whole training batch. Arrows: "
                + self.grad_scale.describe() + ".\n"
                "Nodes: rms h_t. Step 1's W_H arrow is always dark: it multiplies h_0 = 0.")
@@ -1148,7 +1148,7 @@ class UnrolledView(QWidget):
         if self._grad is not None and (grad_shown is None or grad_shown[t - 1]):
             shares = self.grad_scale.shown(self._contrib) if self.grad_scale.relative else None
             if self._contrib is not self._grad:
-                parts.append(f"‖h_{t - 1}ᵀ δa_{t}‖_F = {self._contrib[t - 1]:.4g}"
+                parts.append(f"‖h_{t - 1}ᵀ δ_{t}‖_F = {self._contrib[t - 1]:.4g}"
                              + (f" ({shares[t - 1]:.3g} × the largest step's)" if shares is not None else ""))
             parts.append(f"‖∂L/∂h_{t}‖ = {self._grad[t - 1]:.4g}")
         return " · ".join(parts)
