@@ -1,12 +1,13 @@
 """The compiled kernels against numpy: tanh and σ to a few ulp, and whole passes against the plain
 numpy path (every array of the trace, every architecture, readout and loss)."""
 
+import ctypes
 import dataclasses
 
 import numpy as np
 import pytest
 
-from rnnviz.engine import build_model, compiled
+from rnnviz.engine import ACTIVATIONS, build_model, compiled
 from rnnviz.engine.lstm import cell_step, cell_step_backward
 
 pytestmark = pytest.mark.skipif(not compiled.COMPILED, reason="numba's JIT is disabled")
@@ -18,20 +19,19 @@ def ulps(y, reference):
 
 
 def tanh(a):
-    """tanh through the RNN step kernel, as the forward pass calls it (carry −0: a + (−0) = a, ±0 kept)."""
+    """tanh as the kernels compute it."""
     a = np.array(a, dtype=np.float64, ndmin=1)
-    h, d = np.empty_like(a), np.empty_like(a)
-    a, h, d = a[None, :], h[None, :], d[None, :]
-    compiled.tanh_step(a, np.full_like(a, -0.0), np.full(a.shape[1], -0.0), h, d)
-    return h[0]
+    h = np.empty_like(a)
+    compiled.tanh_into(a, h)
+    return h
 
 
 def lstm_gates(a):
-    """[σ(a) | σ(a) | tanh(a) | σ(a)] through the LSTM cell kernel, one row (carry 0, c_{t-1} = 0)."""
+    """[σ(a) | σ(a) | tanh(a) | σ(a)] through the LSTM cell kernel, one row (b = 0, c_{t-1} = 0)."""
     H = a.size
     row = np.tile(np.asarray(a, np.float64), 4)[None, :]
     gate, c, tanh_c, h = np.empty_like(row), np.empty((1, H)), np.empty((1, H)), np.empty((1, H))
-    compiled.lstm_cell(row, np.zeros_like(row), np.zeros(4 * H), np.zeros((1, H)), gate, c, tanh_c, h)
+    compiled.lstm_cell(row, np.zeros(4 * H), np.zeros((1, H)), gate, c, tanh_c, h)
     return gate[0].reshape(4, H)
 
 
@@ -67,15 +67,40 @@ def test_tanh_special_values(value, expected):
         assert np.signbit(out[0]) == (sign < 0)        # −0 stays −0, the sign survives saturation
 
 
-def test_fused_rnn_step_finishes_a_applies_tanh_and_its_derivative():
+def test_the_products_run_in_numpys_blas():
+    assert not compiled.DGEMM.startswith("plain_dgemm"), compiled.DGEMM
+
+
+@pytest.mark.parametrize("trans_a", [False, True])
+@pytest.mark.parametrize("beta", [0.0, 1.0])
+def test_plain_dgemm_is_a_row_major_cblas_dgemm(trans_a, beta):
+    """The products' fallback, for a BLAS without 64-bit integers: C = op(A) B + βC, C unread at β = 0."""
+    rng = np.random.default_rng(4)
+    m, n, k = 5, 7, 3
+    a = rng.standard_normal((k, m) if trans_a else (m, k))
+    b, c = rng.standard_normal((k, n)), rng.standard_normal((m, n))
+    expected = (a.T if trans_a else a) @ b + (beta * c if beta else 0.0)
+    if not beta:
+        c[:] = np.nan                                     # β = 0: C's old contents are never read
+    pointer = ctypes.POINTER(ctypes.c_double)
+    compiled.plain_dgemm.ctypes(101, 112 if trans_a else 111, 111, m, n, k, 1.0, a.ctypes.data_as(pointer),
+                                a.shape[1], b.ctypes.data_as(pointer), n, beta, c.ctypes.data_as(pointer), n)
+    np.testing.assert_allclose(c, expected, rtol=1e-14, atol=1e-14)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "linear"])
+def test_rnn_forward_completes_a_then_applies_f_and_its_derivative(activation):
     rng = np.random.default_rng(2)
-    a, carry, b = rng.standard_normal((4, 6)) * 3, rng.standard_normal((4, 6)), rng.standard_normal(6)
-    expected_a = a + b + carry
-    h, d = np.empty_like(a), np.empty_like(a)
-    compiled.tanh_step(a, carry, b, h, d)
-    assert np.array_equal(a, expected_a)                  # a_t completed in place
-    assert ulps(h, np.tanh(expected_a)).max() <= 2.0
-    np.testing.assert_allclose(d, 1.0 - h * h, rtol=0, atol=2.3e-16)   # tanh'(a) = 1 − h² (one FMA rounding)
+    T, B, H = 3, 4, 6
+    x_part, W_H, b = rng.standard_normal((T, B, H)) * 3, rng.standard_normal((H, H)), rng.standard_normal(H)
+    pre, hidden, fprime = x_part.copy(), np.zeros((T + 1, B, H)), np.empty((T, B, H))
+    assert compiled.rnn_forward(pre, hidden, fprime, W_H, b, W_H, 0, compiled.ACTIVATIONS[activation], 0) == 0
+    f = ACTIVATIONS[activation]
+    for t in range(1, T + 1):
+        a = x_part[t - 1] + hidden[t - 1] @ W_H + b
+        np.testing.assert_allclose(pre[t - 1], a, rtol=1e-14, atol=1e-14)           # a_t completed in place
+        np.testing.assert_allclose(hidden[t], f.f(pre[t - 1]), rtol=4.5e-16, atol=0)   # h_t = f(a_t), ≤ 2 ulp
+        np.testing.assert_allclose(fprime[t - 1], f.derivative(pre[t - 1], hidden[t]), rtol=0, atol=2.3e-16)
 
 
 def test_sigmoid_within_four_ulp_of_numpy_over_the_whole_range():
@@ -95,6 +120,12 @@ def test_sigmoid_special_values():
     assert i[4] == 1.0 and i[5] == i[1]                   # beyond |x| = 708: 1 and σ(−708)
 
 
+def compiled_cell_step(a, carry, *rest):
+    """``lstm.cell_step`` through the compiled cell, which finds h_{t-1} W_H already added to a."""
+    np.add(a, carry, out=a)
+    compiled.lstm_cell(a, *rest)
+
+
 def test_lstm_cell_kernels_match_the_numpy_steps():
     rng = np.random.default_rng(5)
     B, H = 3, 7
@@ -102,7 +133,7 @@ def test_lstm_cell_kernels_match_the_numpy_steps():
     c_prev, dh, dc_next = rng.standard_normal((B, H)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
     outs = {}
     for name, forward, backward in (("numpy", cell_step, cell_step_backward),
-                                    ("compiled", compiled.lstm_cell, compiled.lstm_cell_backward)):
+                                    ("compiled", compiled_cell_step, compiled.lstm_cell_backward)):
         a_t, gate, c, tanh_c, h = a.copy(), np.empty((B, 4 * H)), *np.empty((3, B, H))
         forward(a_t, carry, b, c_prev, gate, c, tanh_c, h)
         handed, dc, delta = dc_next.copy(), np.empty((B, H)), np.empty((B, 4 * H))

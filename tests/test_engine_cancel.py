@@ -31,10 +31,21 @@ def _batch(readout="last"):
     return rng.normal(size=(T, B, I)), rng.integers(0, O, size=shape)
 
 
+def _model(arch: str, compiled: bool):
+    """The model on the compiled path (the default for float64, where numba is there) or on numpy's."""
+    model = build_model(arch, I, H, O, seed=1)
+    model.compiled = compiled and model.compiled
+    return model
+
+
+PATHS = pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+
+
+@PATHS
 @pytest.mark.parametrize("arch", ["rnn", "skip", "lstm"])
 @pytest.mark.parametrize("readout", ["last", "all"])
-def test_an_unset_flag_is_checked_every_step_and_changes_nothing(arch, readout):
-    model = build_model(arch, I, H, O, seed=1)
+def test_an_unset_flag_is_checked_every_step_and_changes_nothing(arch, readout, compiled):
+    model = _model(arch, compiled)
     x, target = _batch(readout)
     flag = SetAfter(10**9)
     with_flag = model.forward_backward(x, target, readout=readout, cancel=flag)
@@ -45,10 +56,11 @@ def test_an_unset_flag_is_checked_every_step_and_changes_nothing(arch, readout):
         np.testing.assert_array_equal(with_flag.grads[name], without.grads[name])
 
 
+@PATHS
 @pytest.mark.parametrize("arch", ["rnn", "skip", "lstm"])
 @pytest.mark.parametrize("stop_after", [0, 5, T, T + 7])      # in the forward pass, or in the backward
-def test_a_set_flag_stops_the_pass_at_the_next_step_and_leaves_the_model(arch, stop_after):
-    model = build_model(arch, I, H, O, seed=1)
+def test_a_set_flag_stops_the_pass_at_the_next_step_and_leaves_the_model(arch, stop_after, compiled):
+    model = _model(arch, compiled)
     before = {name: p.copy() for name, p in model.params.items()}
     flag = SetAfter(stop_after)
     with pytest.raises(Cancelled):
@@ -58,9 +70,10 @@ def test_a_set_flag_stops_the_pass_at_the_next_step_and_leaves_the_model(arch, s
         np.testing.assert_array_equal(p, before[name])
 
 
+@PATHS
 @pytest.mark.parametrize("arch", ["rnn", "lstm"])
-def test_forward_alone_is_cancellable(arch):
-    model = build_model(arch, I, H, O)
+def test_forward_alone_is_cancellable(arch, compiled):
+    model = _model(arch, compiled)
     flag = SetAfter(3)
     with pytest.raises(Cancelled):
         model.forward(_batch()[0], cancel=flag)

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .compiled import tanh_step
-
 
 @dataclass(frozen=True)
 class Activation:
@@ -34,9 +32,6 @@ class Activation:
     name: str
     f: Callable[..., np.ndarray]
     derivative: Callable[..., np.ndarray]
-    #: ``fused_step(a, carry, b, h, d)``: a += b + carry; h = f(a); d = f'(a), one RNN time step in one
-    #: compiled pass over C-contiguous float64 arrays (``compiled.py``), or None where there is none.
-    fused_step: Callable[..., None] | None = None
 
 
 def _tanh_derivative(a, h, out=None):
@@ -98,7 +93,7 @@ def _linear_derivative(a, h, out=None):
 
 #: The activations a vanilla or skip RNN can use, by the names the settings and presets use.
 ACTIVATIONS: dict[str, Activation] = {
-    "tanh": Activation("tanh", np.tanh, _tanh_derivative, tanh_step),
+    "tanh": Activation("tanh", np.tanh, _tanh_derivative),
     "relu": Activation("relu", _relu, _relu_derivative),
     "sigmoid": Activation("sigmoid", sigmoid, _sigmoid_derivative),
     "linear": Activation("linear", _linear, _linear_derivative),

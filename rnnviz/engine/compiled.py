@@ -3,21 +3,26 @@
 A model runs them when ``model.compiled`` is True: float64 (the default) with numba importable and
 its JIT enabled. Otherwise (float32, ``NUMBA_DISABLE_JIT``, no numba, or ``model.compiled = False``)
 the same passes run as plain numpy, written out in ``rnn.py`` and ``lstm.py``; the tests run both
-and compare them (tests/test_compiled.py). The matrix products stay numpy's (BLAS) on both paths;
-the kernels fuse the elementwise work of one time step, which numpy would spread over many calls:
+and compare them (tests/test_compiled.py). Each kernel runs a whole sequence's time loop in one
+call, the formulas as ``rnn.py`` and ``lstm.py`` write them:
 
-    tanh_step          RNN forward, one step: a_t += b + h_{t-1} W_H; h_t = tanh(a_t); f'(a_t) = 1 − h_t²
-    rnn_backward_step  RNN backward, one step: δ_t = ∂L/∂h_t ⊙ f'(a_t), and ‖∂L/∂h_t‖
-    lstm_cell          LSTM forward, one step: gates, c_t, tanh(c_t), h_t from a_t
-    lstm_cell_backward LSTM backward, one step: ∂L/∂c_t and δ_t = [δ_i | δ_f | δ_g | δ_o] from ∂L/∂h_t,
-                       and ‖∂L/∂h_t‖
-    accumulate_terms   ∂L/∂W_H = Σ_t h_{t-1}^T δ_t and each term's size ‖h_{t-1}^T δ_t‖_F, in one pass
+    rnn_forward    RNN forward: a_t = x_t W_I [+ h_{t-k} W_S] + h_{t-1} W_H + b; h_t = f(a_t); f'(a_t)
+    rnn_backward   BPTT: δ_t = ∂L/∂h_t ⊙ f'(a_t); ∂L/∂h_{t-1} += δ_t W_H^T [∂L/∂h_{t-k} += δ_t W_S^T];
+                   ∂L/∂W_H = Σ_t h_{t-1}^T δ_t with each term's size ‖h_{t-1}^T δ_t‖_F; ∂L/∂W_I, ∂L/∂b
+    lstm_forward   LSTM forward: a_t = x_t W_I + h_{t-1} W_H + b; gates, c_t, tanh(c_t), h_t
+    lstm_backward  BPTT through the cell: ∂L/∂c_t, δ_t = [δ_i | δ_f | δ_g | δ_o], then as the RNN's
 
-Why: numpy's float64 tanh and exp are scalar libm code on CPUs without AVX-512 (about 14 ns per
-element), and each ufunc call costs a microsecond or two; an LSTM step is a dozen of them. Nothing
-on PyPI offers a vectorised float64 tanh or exp for AVX2 (numba with Intel's SVML needs a patched
-llvmlite that pip does not ship), so tanh and σ are written here as plain arithmetic that LLVM
-vectorises (no branches, one division each):
+Why: at the sizes the lessons train (B = 32, H = 32, T = 50) one step's matrix products take a
+microsecond or two each, and numpy spent more than that around each (a call, a view, a ufunc per
+operation: several per time step). Here a pass is one call; its matrix products are BLAS's dgemm
+(the library numpy itself loaded, called from the compiled loop; ``DGEMM`` says which), and the
+elementwise work of a step is one pass per row. The cancel flag is still asked at every time step,
+through a C function that calls ``cancel.is_set()`` (``flag_address``).
+
+tanh and σ: numpy's float64 tanh and exp are scalar libm code on CPUs without AVX-512 (about 14 ns
+per element). Nothing on PyPI offers a vectorised float64 tanh or exp for AVX2 (numba with Intel's
+SVML needs a patched llvmlite that pip does not ship), so tanh and σ are written here as plain
+arithmetic that LLVM vectorises (no branches, one division each):
 
     tanh, |x| < 0.625:  tanh(x) = x + x³ P(x²)/Q(x²)               (Cephes tanh.c rational function)
     tanh, otherwise:    tanh(|x|) = 1 − 2/(e^{2|x|} + 1),  sign restored
@@ -41,8 +46,13 @@ except ImportError:  # the engine still works, as plain numpy
 COMPILED = numba is not None and not numba.config.DISABLE_JIT
 
 if COMPILED:
+    import ctypes
+    import weakref
+
+    import llvmlite.binding as llvm
     from llvmlite import ir
     from numba import types
+    from numba.core import cgutils
     from numba.extending import intrinsic
 
     @intrinsic
@@ -134,28 +144,185 @@ if COMPILED:
         return (up if x >= 0.0 else down) / (up + down)
 
     _KERNEL = {"fastmath": _FASTMATH, "error_model": "numpy", "cache": True, "boundscheck": False, "nogil": True}
+    #: As _KERNEL, for loops that sum squares: the sum may be taken in any order (vectorised).
+    _SUMMING = dict(_KERNEL, fastmath={"contract", "reassoc"})
+
+    # -- the matrix products: BLAS's dgemm, called from compiled code ------------------------------
+
+    _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112     # CBLAS's enums
+    _SYMBOL = "rnnviz_cblas_dgemm"                    # the name the kernels call dgemm by
+
+    @numba.cfunc(types.void(types.int32, types.int32, types.int32, types.int64, types.int64, types.int64,
+                            types.float64, types.CPointer(types.float64), types.int64,
+                            types.CPointer(types.float64), types.int64, types.float64,
+                            types.CPointer(types.float64), types.int64), cache=True)
+    def plain_dgemm(order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+        """cblas_dgemm for row-major arrays, as three plain loops: C = α op(A) op(B) + β C (C is not
+        read when β = 0). The kernels' products when no 64-bit-integer CBLAS is loaded."""
+        for i in range(m):
+            for j in range(n):
+                c[i * ldc + j] = 0.0 if beta == 0.0 else beta * c[i * ldc + j]
+            for p in range(k):
+                a_ip = alpha * (a[p * lda + i] if trans_a == _TRANS else a[i * lda + p])
+                for j in range(n):
+                    c[i * ldc + j] += a_ip * (b[j * ldb + p] if trans_b == _TRANS else b[p * ldb + j])
+
+    def _blas_dgemm() -> tuple[int, str]:
+        """(address, name) of the cblas_dgemm with 64-bit integers in the BLAS numpy loaded (numpy's
+        wheels bundle OpenBLAS built so: ``scipy_cblas_dgemm64_``), else ``plain_dgemm``'s."""
+        from threadpoolctl import threadpool_info
+        libraries = sorted((info["filepath"] for info in threadpool_info() if info.get("user_api") == "blas"),
+                           key=lambda path: "numpy" not in path)            # numpy's own first
+        for path in libraries:
+            try:
+                library = ctypes.CDLL(path)
+            except OSError:
+                continue
+            for name in ("scipy_cblas_dgemm64_", "cblas_dgemm64_", "cblas_dgemm_64"):
+                function = getattr(library, name, None)
+                if function is not None:
+                    return ctypes.cast(function, ctypes.c_void_p).value, f"{name} ({path})"
+        return plain_dgemm.address, "plain_dgemm (no 64-bit-integer CBLAS loaded)"
+
+    #: Where the kernels' matrix products run. The compiled code calls dgemm by a name of its own,
+    #: bound here at every start (so the cached machine code never holds an address).
+    _address, DGEMM = _blas_dgemm()
+    llvm.add_symbol(_SYMBOL, _address)
+
+    @intrinsic
+    def _dgemm(typingctx, trans_a, m, n, k, a, lda, b, ldb, beta, c, ldc):
+        """cblas_dgemm(row-major, trans_a, no transpose, m, n, k, 1, A, lda, B, ldb, β, C, ldc), the
+        arrays given by their addresses."""
+        int64 = types.int64
+        signature = types.void(int64, int64, int64, int64, int64, int64, int64, int64, types.float64, int64, int64)
+
+        def codegen(context, builder, sig, args):
+            trans_a, m, n, k, a, lda, b, ldb, beta, c, ldc = args
+            i32, i64, f64, pointer = ir.IntType(32), ir.IntType(64), ir.DoubleType(), ir.DoubleType().as_pointer()
+            function = cgutils.get_or_insert_function(builder.module, ir.FunctionType(
+                ir.VoidType(), [i32, i32, i32, i64, i64, i64, f64, pointer, i64, pointer, i64, f64, pointer, i64]),
+                _SYMBOL)
+            builder.call(function, [ir.Constant(i32, _ROW_MAJOR), builder.trunc(trans_a, i32),
+                                    ir.Constant(i32, _NO_TRANS), m, n, k, ir.Constant(f64, 1.0),
+                                    builder.inttoptr(a, pointer), lda, builder.inttoptr(b, pointer), ldb, beta,
+                                    builder.inttoptr(c, pointer), ldc])
+            return context.get_dummy_value()
+        return signature, codegen
+
+    @numba.njit(inline="always", cache=True)
+    def _product(a, b, c, beta):
+        """c = a b + β c; C-contiguous 2-D float64 arrays (c is not read when β = 0)."""
+        m, k = a.shape
+        n = b.shape[1]
+        _dgemm(_NO_TRANS, m, n, k, a.ctypes.data, k, b.ctypes.data, n, beta, c.ctypes.data, n)
+
+    @numba.njit(inline="always", cache=True)
+    def _product_transposed(a, b, c):
+        """c = aᵀ b (a summed over its rows: Σ_rows a_rowᵀ b_row); C-contiguous 2-D float64 arrays."""
+        k, m = a.shape
+        n = b.shape[1]
+        _dgemm(_TRANS, m, n, k, a.ctypes.data, m, b.ctypes.data, n, 0.0, c.ctypes.data, n)
+
+    # -- the cancel flag, asked once per time step -------------------------------------------------
+
+    _ASK = ctypes.CFUNCTYPE(ctypes.c_int)
+    _askers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def flag_address(cancel) -> tuple[int, object]:
+        """(address, keep-alive) of a C function that returns ``cancel.is_set()``, which the kernels
+        call once per time step (about 0.15 µs); (0, None) for no flag. Hold the keep-alive while a
+        kernel runs. One function per flag, made on its first pass (about 6 µs)."""
+        if cancel is None:
+            return 0, None
+        try:
+            ask = _askers.get(cancel)
+            if ask is None:
+                flag = weakref.ref(cancel)          # the function must not keep its flag alive
+                ask = _askers[cancel] = _ASK(lambda: bool(flag().is_set()))
+        except TypeError:                           # not hashable or not weakly referable
+            ask = _ASK(lambda: bool(cancel.is_set()))
+        return ctypes.cast(ask, ctypes.c_void_p).value, ask
+
+    @intrinsic
+    def _ask(typingctx, address):
+        """Call the C function ``int f(void)`` at ``address``."""
+        def codegen(context, builder, sig, args):
+            function_type = ir.FunctionType(ir.IntType(32), [])
+            return builder.call(builder.inttoptr(args[0], function_type.as_pointer()), [])
+        return types.int32(types.int64), codegen
+
+    @numba.njit(inline="always", cache=True)
+    def _cancelled(flag):
+        return flag != 0 and _ask(flag) != 0
+
+    # -- elementwise work of one time step, one row of the batch at a time ---------------------------
+    # One short loop per operation and row: a loop that writes several arrays at once is not
+    # vectorised (LLVM cannot rule out that they overlap without more run-time checks than it
+    # allows), and ran 4× slower.
+
+    #: The RNN's activations, as ``rnn_forward`` takes them.
+    ACTIVATIONS = {"tanh": 0, "relu": 1, "sigmoid": 2, "linear": 3}
 
     @numba.njit(**_KERNEL)
-    def tanh_step(a, carry, b, h, d):
-        """RNN forward, one step: a += b + carry (a_t = x_t W_I + b + h_{t-1} W_H); h = tanh(a);
-        d = tanh'(a) = 1 − h². a, carry, h, d: C-contiguous float64 (B, H); b: (H,)."""
-        for i in range(a.shape[0]):
-            _tanh_row(a[i], carry[i], b, h[i], d[i])
+    def tanh_into(x, out):
+        """out = tanh(x), 1-D float64."""
+        for k in range(x.size):
+            out[k] = _tanh_scalar(x[k])
 
     @numba.njit(**_KERNEL)
-    def _tanh_row(a, carry, b, h, d):
+    def sigmoid_into(x, out):
+        """out = σ(x) = 1/(1 + e^{−x}), 1-D float64."""
+        for k in range(x.size):
+            out[k] = _sigmoid_scalar(x[k])
+
+    @numba.njit(**_KERNEL)
+    def _add_bias(a, b):
         for k in range(a.size):
-            total = a[k] + b[k] + carry[k]
-            a[k] = total
-            y = _tanh_scalar(total)
+            a[k] += b[k]
+
+    @numba.njit(**_KERNEL)
+    def _tanh_and_derivative(a, h, d):
+        for k in range(a.size):
+            y = _tanh_scalar(a[k])
             h[k] = y
             d[k] = 1.0 - y * y
 
-    @numba.njit(fastmath={"contract", "reassoc"}, error_model="numpy", cache=True, boundscheck=False,
-                nogil=True)
-    def rnn_backward_step(dh, fprime):
-        """RNN backward, one step: fprime ← δ_t = ∂L/∂h_t ⊙ f'(a_t) in place; returns ‖∂L/∂h_t‖_F²
-        (summed in any order). C-contiguous float64 arrays of one shape."""
+    @numba.njit(**_KERNEL)
+    def _relu_and_derivative(a, h, d):
+        for k in range(a.size):
+            h[k] = 0.0 if a[k] < 0.0 else a[k]          # NaN stays NaN, as np.maximum(a, 0)
+            d[k] = 1.0 if a[k] > 0.0 else 0.0
+
+    @numba.njit(**_KERNEL)
+    def _sigmoid_and_derivative(a, h, d):
+        for k in range(a.size):
+            y = _sigmoid_scalar(a[k])
+            h[k] = y
+            d[k] = (1.0 - y) * y
+
+    @numba.njit(**_KERNEL)
+    def _linear_and_derivative(a, h, d):
+        for k in range(a.size):
+            h[k] = a[k]
+            d[k] = 1.0
+
+    @numba.njit(**_KERNEL)
+    def _activate(a, b, activation, h, d):
+        """a += b completes a_t; h_t = f(a_t) and f'(a_t), row by row. (B, H) arrays, b (H,)."""
+        for r in range(a.shape[0]):
+            _add_bias(a[r], b)
+            if activation == 0:
+                _tanh_and_derivative(a[r], h[r], d[r])
+            elif activation == 1:
+                _relu_and_derivative(a[r], h[r], d[r])
+            elif activation == 2:
+                _sigmoid_and_derivative(a[r], h[r], d[r])
+            else:
+                _linear_and_derivative(a[r], h[r], d[r])
+
+    @numba.njit(**_SUMMING)
+    def _through_f(dh, fprime):
+        """fprime ← δ_t = ∂L/∂h_t ⊙ f'(a_t) in place; returns ‖∂L/∂h_t‖_F²."""
         flat_dh, flat_delta = dh.reshape(dh.size), fprime.reshape(fprime.size)
         square = 0.0
         for i in range(flat_dh.size):
@@ -164,24 +331,25 @@ if COMPILED:
             square += value * value
         return square
 
-    # The LSTM kernels run one short loop per operation and row (the loops below): a loop that
-    # writes several arrays at once is not vectorised (LLVM cannot rule out that they overlap
-    # without more run-time checks than it allows), and ran 4× slower.
+    @numba.njit(**_SUMMING)
+    def _add_term(term, total):
+        """total += term; returns ‖term‖_F² (for h_{t-1}^T δ_t)."""
+        flat_total, flat_term = total.reshape(total.size), term.reshape(term.size)
+        square = 0.0
+        for k in range(flat_term.size):
+            value = flat_term[k]
+            flat_total[k] += value
+            square += value * value
+        return square
 
     @numba.njit(**_KERNEL)
-    def _sigmoid_into(x, out):
-        for k in range(x.size):
-            out[k] = _sigmoid_scalar(x[k])
-
-    @numba.njit(**_KERNEL)
-    def _tanh_into(x, out):
-        for k in range(x.size):
-            out[k] = _tanh_scalar(x[k])
-
-    @numba.njit(**_KERNEL)
-    def _add_into(x, y, z):
-        for k in range(x.size):
-            x[k] = x[k] + z[k] + y[k]
+    def _sum_rows(rows, out):
+        """out = Σ_rows rows: Σ_t Σ_batch δ_t."""
+        out[:] = 0.0
+        for r in range(rows.shape[0]):
+            row = rows[r]
+            for k in range(out.size):
+                out[k] += row[k]
 
     @numba.njit(**_KERNEL)
     def _cell_update(f, c_prev, i, g, c):
@@ -194,23 +362,22 @@ if COMPILED:
             h[k] = o[k] * tanh_c[k]
 
     @numba.njit(**_KERNEL)
-    def lstm_cell(a, carry, b, c_prev, gate, c, tanh_c, h):
-        """LSTM forward, one step (as ``lstm.cell_step``): a += b + carry completes a_t =
-        x_t W_I + b + h_{t-1} W_H = [a_i|a_f|a_g|a_o] (B, 4H); gate = [i|f|g|o] = [σ(a_i)|σ(a_f)|tanh(a_g)|σ(a_o)]; c = f ⊙ c_prev + i ⊙ g;
-        tanh_c = tanh(c); h = o ⊙ tanh_c. C-contiguous float64 arrays."""
+    def lstm_cell(a, b, c_prev, gate, c, tanh_c, h):
+        """LSTM forward, one step (as ``lstm.cell_step``): a += b completes a_t = x_t W_I + h_{t-1} W_H + b
+        = [a_i|a_f|a_g|a_o] (B, 4H); gate = [i|f|g|o] = [σ(a_i)|σ(a_f)|tanh(a_g)|σ(a_o)];
+        c = f ⊙ c_prev + i ⊙ g; tanh_c = tanh(c); h = o ⊙ tanh_c. C-contiguous float64 arrays."""
         B, H = c.shape
         for r in range(B):
             a_r, gate_r = a[r], gate[r]
-            _add_into(a_r, carry[r], b)
-            _sigmoid_into(a_r[:2 * H], gate_r[:2 * H])              # i, f
-            _tanh_into(a_r[2 * H:3 * H], gate_r[2 * H:3 * H])       # g
-            _sigmoid_into(a_r[3 * H:], gate_r[3 * H:])              # o
+            _add_bias(a_r, b)
+            sigmoid_into(a_r[:2 * H], gate_r[:2 * H])              # i, f
+            tanh_into(a_r[2 * H:3 * H], gate_r[2 * H:3 * H])       # g
+            sigmoid_into(a_r[3 * H:], gate_r[3 * H:])              # o
             _cell_update(gate_r[H:2 * H], c_prev[r], gate_r[:H], gate_r[2 * H:3 * H], c[r])
-            _tanh_into(c[r], tanh_c[r])
+            tanh_into(c[r], tanh_c[r])
             _cell_output(gate_r[3 * H:], tanh_c[r], h[r])
 
-    @numba.njit(fastmath={"contract", "reassoc"}, error_model="numpy", cache=True, boundscheck=False,
-                nogil=True)
+    @numba.njit(**_SUMMING)
     def _cell_gradient(dh, o, tanh_c, dc_next, dc):
         square = 0.0
         for k in range(dc.size):
@@ -229,7 +396,7 @@ if COMPILED:
             out[k] = d[k] * x[k] * (1.0 - t[k] * t[k])
 
     @numba.njit(**_KERNEL)
-    def _product(x, y, out):
+    def _elementwise_product(x, y, out):
         for k in range(out.size):
             out[k] = x[k] * y[k]
 
@@ -250,22 +417,111 @@ if COMPILED:
             _through_sigmoid(dc[b], c_prev[b], f, d_b[H:2 * H])     # δ_f
             _through_tanh(dc[b], i, g, d_b[2 * H:3 * H])            # δ_g
             _through_sigmoid(dh[b], tanh_c[b], o, d_b[3 * H:])      # δ_o
-            _product(dc[b], f, dc_next[b])                          # handed to c_{t-1}
+            _elementwise_product(dc[b], f, dc_next[b])              # handed to c_{t-1}
         return square
 
-    @numba.njit(fastmath={"contract", "reassoc"}, error_model="numpy", cache=True, boundscheck=False,
-                nogil=True)
-    def accumulate_terms(terms, total, squares):
-        """total += Σ_t terms[t] and squares[t] = ‖terms[t]‖_F², one pass over the (n, H, m) terms
-        h_{t-1}^T δ_t (as ``recurrent.accumulate_terms``; the sums of squares in any order)."""
-        flat_total = total.reshape(total.size)
-        for t in range(terms.shape[0]):
-            term = terms[t].reshape(total.size)
-            square = 0.0
-            for k in range(term.size):
-                value = term[k]
-                flat_total[k] += value
-                square += value * value
-            squares[t] = square
+    # -- whole sequences: the time loops ----------------------------------------------------------
+    # Each returns 0, or the step t at which it found the flag set (before doing anything of step t).
+
+    @numba.njit(**_KERNEL)
+    def rnn_forward(pre, hidden, fprime, W_H, b, W_S, skip, activation, flag):
+        """RNN forward, t = 1..T (as ``RNN._forward``'s loop): on entry pre[t−1] holds x_t W_I;
+
+            a_t = x_t W_I [+ h_{t-k} W_S] + h_{t-1} W_H + b      → pre[t−1]
+            h_t = f(a_t),  f'(a_t)                                → hidden[t], fprime[t−1]
+
+        hidden[0] = h_0 is read, not set. fprime is (T, B, H), or (1, B, H) when f' is not kept.
+        ``skip`` = k (0: none; then W_S is not read), ``activation`` from ``ACTIVATIONS``."""
+        T = pre.shape[0]
+        for t in range(1, T + 1):
+            if _cancelled(flag):
+                return t
+            a = pre[t - 1]
+            if skip > 0 and t > skip:
+                _product(hidden[t - skip], W_S, a, 1.0)                # + h_{t-k} W_S
+            _product(hidden[t - 1], W_H, a, 1.0)                       # + h_{t-1} W_H
+            _activate(a, b, activation, hidden[t], fprime[t - 1 if fprime.shape[0] == T else 0])
+        return 0
+
+    @numba.njit(**_KERNEL)
+    def rnn_backward(dh, da, hidden, x, W_HT, W_ST, skip, only_last, flag, grad_I, grad_H, grad_S, grad_b,
+                     term, squares, dh_squares):
+        """BPTT, t = T..1 (as ``RNN._backward`` then ``_weight_grads``): on entry dh[t−1] holds what
+        y_t sends to h_t (only dh[T−1] with ``only_last``, the rest unset) and da holds f'(a_t);
+
+            δ_t = ∂L/∂h_t ⊙ f'(a_t)                   → da[t−1]; ‖∂L/∂h_t‖_F² → dh_squares[t−1]
+            ∂L/∂h_{t-1} += δ_t W_H^T                  (= with ``only_last`` and no skip)
+            ∂L/∂h_{t-k} += δ_t W_S^T                  (skip k > 0)
+            ∂L/∂W_H = Σ_t h_{t-1}^T δ_t,  squares[t−1] = ‖h_{t-1}^T δ_t‖_F²   (term: (H, H) scratch)
+
+        then ∂L/∂W_I = Σ_t x_t^T δ_t, ∂L/∂W_S = Σ_{t>k} h_{t-k}^T δ_t, ∂L/∂b = Σ_t Σ_batch δ_t."""
+        T, B, H = da.shape
+        overwrite = only_last and skip == 0
+        if only_last and not overwrite:
+            dh[:T - 1] = 0.0                                           # y_1..y_{T-1} send nothing
+        grad_H[:] = 0.0
+        for t in range(T, 0, -1):
+            if _cancelled(flag):
+                return t
+            delta = da[t - 1]
+            dh_squares[t - 1] = _through_f(dh[t - 1], delta)          # δ_t = ∂L/∂h_t ⊙ f'(a_t)
+            if t > 1:
+                _product(delta, W_HT, dh[t - 2], 0.0 if overwrite else 1.0)   # δ_t W_H^T to h_{t-1}
+            if skip > 0 and t > skip:
+                _product(delta, W_ST, dh[t - skip - 1], 1.0)                  # δ_t W_S^T to h_{t-k}
+            _product_transposed(hidden[t - 1], delta, term)                   # h_{t-1}^T δ_t
+            squares[t - 1] = _add_term(term, grad_H)
+        _product_transposed(x.reshape(T * B, x.shape[2]), da.reshape(T * B, H), grad_I)
+        if skip > 0 and T > skip:
+            _product_transposed(hidden[1:T + 1 - skip].reshape((T - skip) * B, H),
+                                da[skip:].reshape((T - skip) * B, H), grad_S)
+        elif skip > 0:
+            grad_S[:] = 0.0                                            # no step reaches k back
+        _sum_rows(da.reshape(T * B, H), grad_b)
+        return 0
+
+    @numba.njit(**_KERNEL)
+    def lstm_forward(x, W_I, W_H, b, pre, gates, hidden, cell, tanh_c, flag):
+        """LSTM forward, t = 1..T (as ``LSTM._forward``'s loop): a_t = x_t W_I + h_{t-1} W_H + b → pre,
+        then ``lstm_cell`` → gates, cell[t], tanh_c, hidden[t]. hidden[0], cell[0] are read, not set."""
+        T = x.shape[0]
+        for t in range(1, T + 1):
+            if _cancelled(flag):
+                return t
+            a = pre[t - 1]
+            _product(x[t - 1], W_I, a, 0.0)                            # x_t W_I
+            _product(hidden[t - 1], W_H, a, 1.0)                       # + h_{t-1} W_H
+            lstm_cell(a, b, cell[t - 1], gates[t - 1], cell[t], tanh_c[t - 1], hidden[t])
+        return 0
+
+    @numba.njit(**_KERNEL)
+    def lstm_backward(dh, gates, cell, tanh_c, hidden, x, W_HT, only_last, flag, da, dcell, dc_next, grad_I,
+                      grad_H, grad_b, term, squares, dh_squares):
+        """BPTT through the cell, t = T..1 (as ``LSTM._backward`` then ``_weight_grads``): on entry
+        dh[t−1] holds what y_t sends to h_t (only dh[T−1] with ``only_last``);
+
+            ``lstm_cell_backward``: ∂L/∂c_t → dcell[t−1], δ_t → da[t−1], ‖∂L/∂h_t‖_F² → dh_squares[t−1]
+            ∂L/∂h_{t-1} += δ_t W_H^T                  (= with ``only_last``)
+            ∂L/∂W_H = Σ_t h_{t-1}^T δ_t,  squares[t−1] = ‖h_{t-1}^T δ_t‖_F²   (term: (H, 4H) scratch)
+
+        then ∂L/∂W_I = Σ_t x_t^T δ_t and ∂L/∂b = Σ_t Σ_batch δ_t. dc_next: (B, H) scratch."""
+        T, B, G = da.shape
+        dc_next[:] = 0.0                                               # nothing comes from beyond c_T
+        grad_H[:] = 0.0
+        for t in range(T, 0, -1):
+            if _cancelled(flag):
+                return t
+            delta = da[t - 1]
+            dh_squares[t - 1] = lstm_cell_backward(dh[t - 1], dc_next, gates[t - 1], cell[t - 1],
+                                                   tanh_c[t - 1], dcell[t - 1], delta)
+            if t > 1:
+                _product(delta, W_HT, dh[t - 2], 0.0 if only_last else 1.0)   # δ_t W_H^T to h_{t-1}
+            _product_transposed(hidden[t - 1], delta, term)                   # h_{t-1}^T δ_t
+            squares[t - 1] = _add_term(term, grad_H)
+        _product_transposed(x.reshape(T * B, x.shape[2]), da.reshape(T * B, G), grad_I)
+        _sum_rows(da.reshape(T * B, G), grad_b)
+        return 0
 else:
-    tanh_step = rnn_backward_step = lstm_cell = lstm_cell_backward = accumulate_terms = None
+    rnn_forward = rnn_backward = lstm_forward = lstm_backward = flag_address = None
+    lstm_cell = lstm_cell_backward = tanh_into = sigmoid_into = plain_dgemm = None
+    ACTIVATIONS, DGEMM = {}, None

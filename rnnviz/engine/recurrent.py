@@ -23,8 +23,7 @@ TERMS_BYTES = 512 << 10
 
 
 def accumulate_terms(terms: np.ndarray, total: np.ndarray, squares: np.ndarray) -> None:
-    """total += Σ_t terms[t] and squares[t] = ‖terms[t]‖_F² for (n, H, m) terms h_{t-1}^T δ_t (the plain
-    numpy path; ``compiled.accumulate_terms`` does both in one pass)."""
+    """total += Σ_t terms[t] and squares[t] = ‖terms[t]‖_F² for (n, H, m) terms h_{t-1}^T δ_t."""
     total += np.add.reduce(terms, axis=0)
     flat = terms.reshape(terms.shape[0], -1)
     np.einsum("tk,tk->t", flat, flat, out=squares)
@@ -41,7 +40,8 @@ class RecurrentModel:
 
     Subclasses set ``params`` and implement ``_forward(x, for_backward=False, cancel=None) -> dict``
     (``hidden`` (T+1, B, H) and ``pre``, and with ``for_backward`` what their backward pass reads),
-    ``_backward(fwd, dh, only_last, cancel) -> dict`` (at least ``da``; it turns dh from the
+    ``_backward(x, fwd, dh, only_last, cancel) -> dict`` (``da``, ``dh_norms``, and the weight
+    gradients as `_weight_grads` returns them, ``grads`` and ``term_norms``; it turns dh from the
     outputs' direct ∂L/∂h_t into the total, in place; with ``only_last`` only dh[-1] is set on
     entry, as no y_t but y_T is scored, and dh[:-1] is uninitialised), ``step``, ``initial_state``
     and ``recurrent_matrix``. Both passes raise `Cancelled` between time steps once
@@ -97,8 +97,8 @@ class RecurrentModel:
                 np.matmul(dy, W_O.T, out=dh[-1])                    #   dh[:-1] is left for _backward
             else:                                                   # every h_t feeds its own y_t
                 np.matmul(dy, W_O.T, out=dh.reshape(T * B, H))
-            back = self._backward(fwd, dh, readout == "last", cancel)     # dh becomes the total ∂L/∂h_t
-            grads, term_norms = self._weight_grads(x, hidden, back["da"])
+            back = self._backward(x, fwd, dh, readout == "last", cancel)  # dh becomes the total ∂L/∂h_t
+            grads, term_norms = back["grads"], back["term_norms"]
             grads["W_O"] = read.T @ dy                              # Σ_t h_t^T ∂L/∂y_t
             grads["b_O"] = dy.sum(axis=0)
         return Trace(arch=self.arch, loss=L, outputs=y, grads={name: grads[name] for name in self.params},
@@ -125,14 +125,14 @@ class RecurrentModel:
         step's term h_{t-1}^T δ_t is computed (a few steps at a time, in an array small enough to
         stay in cache; the same flops as one GEMM), added to the sum and measured, since the views
         show each term's size: term_norms["W_H"][t−1] = ‖h_{t-1}^T δ_t‖_F. The same steps' shares
-        of W_I's and b's sums are added while their δ_t are in cache.
+        of W_I's and b's sums are added while their δ_t are in cache. (The numpy path; the compiled
+        backward kernels compute the same inside their time loop.)
         """
         T, B, n = da.shape
         H = hidden.shape[2]
         delta, x_rows = da.reshape(T * B, n), x.reshape(T * B, -1)
         grad_I, grad_b = np.zeros((x.shape[2], n), self.dtype), np.zeros(n, self.dtype)
         ones = np.ones(T * B, self.dtype)
-        accumulate = compiled.accumulate_terms if self.compiled else accumulate_terms
         h_prev_T = hidden[:-1].transpose(0, 2, 1)                # h_{t-1}^T, (T, H, B)
         per_chunk = max(1, TERMS_BYTES // (H * n * self.dtype.itemsize))
         terms = self._workspace.empty("terms", (min(per_chunk, T), H, n), self.dtype)
@@ -142,7 +142,7 @@ class RecurrentModel:
             stop = min(start + per_chunk, T)
             chunk = terms[:stop - start]
             np.matmul(h_prev_T[start:stop], da[start:stop], out=chunk)    # h_{t-1}^T δ_t, t = start+1..stop
-            accumulate(chunk, grad_H, squares[start:stop])                # Σ_t, and ‖h_{t-1}^T δ_t‖_F²
+            accumulate_terms(chunk, grad_H, squares[start:stop])          # Σ_t, and ‖h_{t-1}^T δ_t‖_F²
             rows = slice(start * B, stop * B)                             # the same steps' rows, while
             grad_I += x_rows[rows].T @ delta[rows]                        #   in cache: Σ_t x_t^T δ_t
             grad_b += ones[rows] @ delta[rows]                            #   Σ_t Σ_batch δ_t

@@ -33,8 +33,7 @@ from .recurrent import RecurrentModel
 
 
 def backward_step(dh: np.ndarray, fprime: np.ndarray) -> float:
-    """δ_t = ∂L/∂h_t ⊙ f'(a_t), in place over f'(a_t); returns ‖∂L/∂h_t‖_F² (the plain numpy path;
-    ``compiled.rnn_backward_step`` does both in one pass)."""
+    """δ_t = ∂L/∂h_t ⊙ f'(a_t), in place over f'(a_t); returns ‖∂L/∂h_t‖_F² (the plain numpy path)."""
     np.multiply(dh, fprime, out=fprime)
     return float(np.vdot(dh, dh))
 
@@ -79,23 +78,32 @@ class RNN(RecurrentModel):
         """a_t = x_t W_I + h_{t-1} W_H [+ h_{t-k} W_S] + b and h_t = f(a_t) for t = 1..T.
 
         Returns {"hidden": h_0..h_T, "pre": a_t}, and with ``for_backward`` also "fprime": f'(a_t),
-        which BPTT multiplies by. x_t W_I is one product for all t. Compiled path (``self.compiled``,
-        an activation with a ``fused_step``: tanh): each step's last additions (b, h_{t-1} W_H), f
-        and f'(a_t) are one pass. Numpy path: the same additions and h_t = f(a_t) per step, f'(a_t)
-        for all t after the loop.
+        which BPTT multiplies by. x_t W_I is one product for all t. Compiled path (``self.compiled``):
+        the time loop is ``compiled.rnn_forward``, which also writes f'(a_t) step by step. Numpy
+        path: the loop below, then f'(a_t) for all t at once.
         """
         T, B, I = x.shape
-        H, k, f = self.hidden_size, self.skip, self._f.f
-        fused = self._f.fused_step if self.compiled else None
-        workspace = self._workspace
+        H, k, dt, workspace = self.hidden_size, self.skip, self.dtype, self._workspace
         W_I, W_H, W_S, b = self.params["W_I"], self.params["W_H"], self.params.get("W_S"), self.params["b"]
-        pre = workspace.empty("pre", (T, B, H), self.dtype)        # a_t at index t−1
+        pre = workspace.empty("pre", (T, B, H), dt)                # a_t at index t−1
         np.matmul(x.reshape(T * B, I), W_I, out=pre.reshape(T * B, H))  # x_t W_I, all t
-        hidden = workspace.empty("hidden", (T + 1, B, H), self.dtype)  # h_t at index t
+        hidden = workspace.empty("hidden", (T + 1, B, H), dt)      # h_t at index t
         hidden[0] = 0.0                                            # h_0 = 0
-        fprime = workspace.empty("fprime", (T, B, H), self.dtype) if for_backward else None  # f'(a_t)
-        unused = workspace.empty("fprime_t", (B, H), self.dtype) if fused and not for_backward else None
-        carry = workspace.empty("carry", (B, H), self.dtype)
+        out = {"hidden": hidden, "pre": pre}
+        if self.compiled:
+            fprime = (workspace.empty("fprime", (T, B, H), dt) if for_backward    # f'(a_t), kept ...
+                      else workspace.empty("fprime_t", (1, B, H), dt))          # ... or one step's
+            flag, _keep = compiled.flag_address(cancel)
+            W_H, b = np.ascontiguousarray(W_H), np.ascontiguousarray(b)
+            W_S = W_H if k is None else np.ascontiguousarray(W_S)    # (not read without skips)
+            if compiled.rnn_forward(pre, hidden, fprime, W_H, b, W_S, k or 0,
+                                    compiled.ACTIVATIONS[self.activation], flag):
+                raise Cancelled
+            if for_backward:
+                out["fprime"] = fprime
+            return out
+        f = self._f.f
+        carry = workspace.empty("carry", (B, H), dt)
         for t in range(1, T + 1):
             if cancel is not None and cancel.is_set():
                 raise Cancelled
@@ -104,45 +112,42 @@ class RNN(RecurrentModel):
                 np.matmul(hidden[t - k], W_S, out=carry)           # + h_{t-k} W_S
                 np.add(a, carry, out=a)
             np.matmul(hidden[t - 1], W_H, out=carry)               # h_{t-1} W_H
-            if fused:                                              # a_t = a + b + h_{t-1} W_H; h_t = f(a_t); f'(a_t)
-                fused(a, carry, b, hidden[t], fprime[t - 1] if for_backward else unused)
-            else:
-                np.add(a, b, out=a)                                # + b
-                np.add(a, carry, out=a)                            # + h_{t-1} W_H: a_t complete
-                f(a, out=hidden[t])                                # h_t = f(a_t)
-        out = {"hidden": hidden, "pre": pre}
+            np.add(a, b, out=a)                                    # + b
+            np.add(a, carry, out=a)                                # + h_{t-1} W_H: a_t complete
+            f(a, out=hidden[t])                                    # h_t = f(a_t)
         if for_backward:
-            if not fused:
-                self._f.derivative(pre, hidden[1:], out=fprime)    # f'(a_t), all t at once
-            out["fprime"] = fprime
+            out["fprime"] = self._f.derivative(pre, hidden[1:], out=workspace.empty("fprime", (T, B, H), dt))
         return out
 
-    def _backward(self, fwd: dict[str, np.ndarray], dh: np.ndarray, only_last: bool = False,
+    def _backward(self, x: np.ndarray, fwd: dict[str, np.ndarray], dh: np.ndarray, only_last: bool = False,
                   cancel: CancelFlag | None = None) -> dict[str, np.ndarray]:
-        """BPTT: δ_t = ∂L/∂h_t ⊙ f'(a_t); ∂L/∂h_{t-1} += δ_t W_H^T; ∂L/∂h_{t-k} += δ_t W_S^T.
+        """BPTT: δ_t = ∂L/∂h_t ⊙ f'(a_t); ∂L/∂h_{t-1} += δ_t W_H^T; ∂L/∂h_{t-k} += δ_t W_S^T; then the
+        weight gradients (``_weight_grads``).
 
         On entry dh[t−1] holds only what y_t sends to h_t; on exit the total ∂L/∂h_t. With
         ``only_last`` only y_T is scored: dh[-1] is set and dh[:-1] is uninitialised on entry.
-        Returns {"da": δ (T, B, H), "dh_norms": ‖∂L/∂h_t‖_F (T,)}.
+        Returns {"da": δ (T, B, H), "dh_norms": ‖∂L/∂h_t‖_F (T,), "grads", "term_norms"}. Compiled
+        path: all of it is ``compiled.rnn_backward``.
         """
         T, B, H = fwd["pre"].shape
         k = self.skip
         W_HT = np.ascontiguousarray(self.params["W_H"].T)    # W_H^T laid out row by row: BLAS
         W_ST = np.ascontiguousarray(self.params["W_S"].T) if k is not None else None  # multiplies it faster
+        da = fwd["fprime"]                                     # f'(a_t); becomes δ_t in place
+        dh_norms = np.empty(T, self.dtype)
+        if self.compiled:
+            return self._compiled_backward(x, fwd["hidden"], dh, da, W_HT, W_ST, dh_norms, only_last, cancel)
         # Without skips and with y_T alone scored, h_{t-1} (t ≤ T) reaches L only through a_t, so
         # ∂L/∂h_{t-1} = δ_t W_H^T exactly: write it in place instead of adding it to zeros.
         overwrite = only_last and k is None
         if only_last and not overwrite:
             dh[:-1] = 0.0                                      # y_1..y_{T-1} send nothing
-        da = fwd["fprime"]                                     # f'(a_t); becomes δ_t in place
         handed = self._workspace.empty("handed", (B, H), self.dtype)  # the gradient handed to an earlier h
-        through_f = compiled.rnn_backward_step if self.compiled else backward_step
-        dh_norms = np.empty(T, self.dtype)
         for t in reversed(range(1, T + 1)):
             if cancel is not None and cancel.is_set():
                 raise Cancelled
             delta = da[t - 1]
-            dh_norms[t - 1] = through_f(dh[t - 1], delta)     # δ_t = ∂L/∂h_t ⊙ f'(a_t): backprop through f'
+            dh_norms[t - 1] = backward_step(dh[t - 1], delta)  # δ_t = ∂L/∂h_t ⊙ f'(a_t): backprop through f'
             if t > 1 and overwrite:
                 np.matmul(delta, W_HT, out=dh[t - 2])          # δ_t W_H^T: all that reaches h_{t-1}
             elif t > 1:
@@ -151,7 +156,24 @@ class RNN(RecurrentModel):
             if k is not None and t > k:
                 np.matmul(delta, W_ST, out=handed)             # δ_t W_S^T: handed k steps back ...
                 np.add(dh[t - k - 1], handed, out=dh[t - k - 1])  # ... to h_{t-k}, in one factor
-        return {"da": da, "dh_norms": np.sqrt(dh_norms, out=dh_norms)}
+        grads, term_norms = self._weight_grads(x, fwd["hidden"], da)
+        return {"da": da, "dh_norms": np.sqrt(dh_norms, out=dh_norms), "grads": grads, "term_norms": term_norms}
+
+    def _compiled_backward(self, x, hidden, dh, da, W_HT, W_ST, dh_norms, only_last, cancel) -> dict:
+        """`_backward` as one ``compiled.rnn_backward`` call: BPTT and the weight gradients."""
+        T, _, H = da.shape
+        dt, k = self.dtype, self.skip
+        grads = {"W_I": np.empty((self.input_size, H), dt), "W_H": np.empty((H, H), dt), "b": np.empty(H, dt)}
+        if k is not None:
+            grads["W_S"] = np.empty((H, H), dt)
+        squares = np.empty(T, dt)
+        flag, _keep = compiled.flag_address(cancel)
+        if compiled.rnn_backward(dh, da, hidden, x, W_HT, W_HT if k is None else W_ST, k or 0, only_last, flag,
+                                 grads["W_I"], grads["W_H"], grads.get("W_S", grads["W_H"]), grads["b"],
+                                 self._workspace.empty("term", (H, H), dt), squares, dh_norms):
+            raise Cancelled
+        return {"da": da, "dh_norms": np.sqrt(dh_norms, out=dh_norms), "grads": grads,
+                "term_norms": {"W_H": np.sqrt(squares, out=squares)}}
 
     def _weight_grads(self, x: np.ndarray, hidden: np.ndarray, da: np.ndarray
                       ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
