@@ -16,7 +16,7 @@ Why: at the sizes the lessons train (B = 32, H = 32, T = 50) one step's matrix p
 microsecond or two each, and numpy spent more than that around each (a call, a view, a ufunc per
 operation: several per time step). Here a pass is one call; its matrix products are BLAS's dgemm
 (the library numpy itself loaded, called from the compiled loop; ``DGEMM`` says which), and the
-elementwise work of a step is one pass per row. The cancel flag is still asked at every time step,
+elementwise work of a step is a few vectorised loops. The cancel flag is still asked at every time step,
 through a C function that calls ``cancel.is_set()`` (``flag_address``).
 
 tanh and σ: numpy's float64 tanh and exp are scalar libm code on CPUs without AVX-512 (about 14 ns
@@ -255,10 +255,11 @@ if COMPILED:
     def _cancelled(flag):
         return flag != 0 and _ask(flag) != 0
 
-    # -- elementwise work of one time step, one row of the batch at a time ---------------------------
-    # One short loop per operation and row: a loop that writes several arrays at once is not
-    # vectorised (LLVM cannot rule out that they overlap without more run-time checks than it
-    # allows), and ran 4× slower.
+    # -- elementwise work of one time step --------------------------------------------------------
+    # Loops index 2-D arrays as a[r, k]: a row view a[r] costs more than a row's arithmetic here
+    # (numba counts references to each view: the LSTM's backward step ran 3x slower with views).
+    # Each loop writes one array: a loop that writes several is not vectorised (LLVM cannot rule
+    # out that they overlap without more run-time checks than it allows).
 
     #: The RNN's activations, as ``rnn_forward`` takes them.
     ACTIVATIONS = {"tanh": 0, "relu": 1, "sigmoid": 2, "linear": 3}
@@ -270,55 +271,33 @@ if COMPILED:
             out[k] = _tanh_scalar(x[k])
 
     @numba.njit(**_KERNEL)
-    def sigmoid_into(x, out):
-        """out = σ(x) = 1/(1 + e^{−x}), 1-D float64."""
-        for k in range(x.size):
-            out[k] = _sigmoid_scalar(x[k])
-
-    @numba.njit(**_KERNEL)
-    def _add_bias(a, b):
-        for k in range(a.size):
-            a[k] += b[k]
-
-    @numba.njit(**_KERNEL)
-    def _tanh_and_derivative(a, h, d):
-        for k in range(a.size):
-            y = _tanh_scalar(a[k])
-            h[k] = y
-            d[k] = 1.0 - y * y
-
-    @numba.njit(**_KERNEL)
-    def _relu_and_derivative(a, h, d):
-        for k in range(a.size):
-            h[k] = 0.0 if a[k] < 0.0 else a[k]          # NaN stays NaN, as np.maximum(a, 0)
-            d[k] = 1.0 if a[k] > 0.0 else 0.0
-
-    @numba.njit(**_KERNEL)
-    def _sigmoid_and_derivative(a, h, d):
-        for k in range(a.size):
-            y = _sigmoid_scalar(a[k])
-            h[k] = y
-            d[k] = (1.0 - y) * y
-
-    @numba.njit(**_KERNEL)
-    def _linear_and_derivative(a, h, d):
-        for k in range(a.size):
-            h[k] = a[k]
-            d[k] = 1.0
-
-    @numba.njit(**_KERNEL)
     def _activate(a, b, activation, h, d):
-        """a += b completes a_t; h_t = f(a_t) and f'(a_t), row by row. (B, H) arrays, b (H,)."""
-        for r in range(a.shape[0]):
-            _add_bias(a[r], b)
-            if activation == 0:
-                _tanh_and_derivative(a[r], h[r], d[r])
-            elif activation == 1:
-                _relu_and_derivative(a[r], h[r], d[r])
-            elif activation == 2:
-                _sigmoid_and_derivative(a[r], h[r], d[r])
-            else:
-                _linear_and_derivative(a[r], h[r], d[r])
+        """a += b completes a_t; h_t = f(a_t) and f'(a_t). (B, H) arrays, b (H,)."""
+        B, H = a.shape
+        for r in range(B):
+            for k in range(H):
+                a[r, k] += b[k]
+        flat_a, flat_h, flat_d = a.reshape(a.size), h.reshape(h.size), d.reshape(d.size)
+        if activation == 0:                                   # tanh, tanh' = 1 − h²
+            for k in range(flat_a.size):
+                flat_h[k] = _tanh_scalar(flat_a[k])
+            for k in range(flat_a.size):
+                flat_d[k] = 1.0 - flat_h[k] * flat_h[k]
+        elif activation == 1:                                 # ReLU, ReLU' = 1 where a > 0
+            for k in range(flat_a.size):
+                flat_h[k] = 0.0 if flat_a[k] < 0.0 else flat_a[k]     # NaN stays NaN, as np.maximum
+            for k in range(flat_a.size):
+                flat_d[k] = 1.0 if flat_a[k] > 0.0 else 0.0
+        elif activation == 2:                                 # σ, σ' = h(1 − h)
+            for k in range(flat_a.size):
+                flat_h[k] = _sigmoid_scalar(flat_a[k])
+            for k in range(flat_a.size):
+                flat_d[k] = (1.0 - flat_h[k]) * flat_h[k]
+        else:                                                 # linear, f' = 1
+            for k in range(flat_a.size):
+                flat_h[k] = flat_a[k]
+            for k in range(flat_a.size):
+                flat_d[k] = 1.0
 
     @numba.njit(**_SUMMING)
     def _through_f(dh, fprime):
@@ -347,19 +326,8 @@ if COMPILED:
         """out = Σ_rows rows: Σ_t Σ_batch δ_t."""
         out[:] = 0.0
         for r in range(rows.shape[0]):
-            row = rows[r]
             for k in range(out.size):
-                out[k] += row[k]
-
-    @numba.njit(**_KERNEL)
-    def _cell_update(f, c_prev, i, g, c):
-        for k in range(c.size):
-            c[k] = f[k] * c_prev[k] + i[k] * g[k]
-
-    @numba.njit(**_KERNEL)
-    def _cell_output(o, tanh_c, h):
-        for k in range(h.size):
-            h[k] = o[k] * tanh_c[k]
+                out[k] += rows[r, k]
 
     @numba.njit(**_KERNEL)
     def lstm_cell(a, b, c_prev, gate, c, tanh_c, h):
@@ -368,56 +336,50 @@ if COMPILED:
         c = f ⊙ c_prev + i ⊙ g; tanh_c = tanh(c); h = o ⊙ tanh_c. C-contiguous float64 arrays."""
         B, H = c.shape
         for r in range(B):
-            a_r, gate_r = a[r], gate[r]
-            _add_bias(a_r, b)
-            sigmoid_into(a_r[:2 * H], gate_r[:2 * H])              # i, f
-            tanh_into(a_r[2 * H:3 * H], gate_r[2 * H:3 * H])       # g
-            sigmoid_into(a_r[3 * H:], gate_r[3 * H:])              # o
-            _cell_update(gate_r[H:2 * H], c_prev[r], gate_r[:H], gate_r[2 * H:3 * H], c[r])
-            tanh_into(c[r], tanh_c[r])
-            _cell_output(gate_r[3 * H:], tanh_c[r], h[r])
+            for k in range(4 * H):
+                a[r, k] += b[k]
+            for k in range(2 * H):                                      # i, f
+                gate[r, k] = _sigmoid_scalar(a[r, k])
+            for k in range(2 * H, 3 * H):                               # g
+                gate[r, k] = _tanh_scalar(a[r, k])
+            for k in range(3 * H, 4 * H):                               # o
+                gate[r, k] = _sigmoid_scalar(a[r, k])
+            for k in range(H):                                          # c_t = f ⊙ c_{t-1} + i ⊙ g
+                c[r, k] = gate[r, H + k] * c_prev[r, k] + gate[r, k] * gate[r, 2 * H + k]
+            for k in range(H):
+                tanh_c[r, k] = _tanh_scalar(c[r, k])
+            for k in range(H):                                          # h_t = o ⊙ tanh(c_t)
+                h[r, k] = gate[r, 3 * H + k] * tanh_c[r, k]
 
     @numba.njit(**_SUMMING)
-    def _cell_gradient(dh, o, tanh_c, dc_next, dc):
-        square = 0.0
-        for k in range(dc.size):
-            dc[k] = dh[k] * o[k] * (1.0 - tanh_c[k] * tanh_c[k]) + dc_next[k]
-            square += dh[k] * dh[k]
-        return square
-
-    @numba.njit(**_KERNEL)
-    def _through_sigmoid(d, x, s, out):
-        for k in range(out.size):
-            out[k] = d[k] * x[k] * (s[k] * (1.0 - s[k]))
-
-    @numba.njit(**_KERNEL)
-    def _through_tanh(d, x, t, out):
-        for k in range(out.size):
-            out[k] = d[k] * x[k] * (1.0 - t[k] * t[k])
-
-    @numba.njit(**_KERNEL)
-    def _elementwise_product(x, y, out):
-        for k in range(out.size):
-            out[k] = x[k] * y[k]
-
-    @numba.njit(**_KERNEL)
     def lstm_cell_backward(dh, dc_next, gate, c_prev, tanh_c, dc, delta):
         """LSTM backward, one step (as ``lstm.cell_step_backward``): from ∂L/∂h_t (dh) and
         ∂L/∂c_{t+1} ⊙ f_{t+1} (dc_next): dc = ∂L/∂c_t = dh ⊙ o ⊙ (1 − tanh²(c_t)) + dc_next;
         delta = [δ_i|δ_f|δ_g|δ_o] = [dc ⊙ g ⊙ i(1−i) | dc ⊙ c_{t-1} ⊙ f(1−f) | dc ⊙ i ⊙ (1−g²) |
-        dh ⊙ tanh(c_t) ⊙ o(1−o)]; then dc_next = dc ⊙ f, handed to step t−1. Returns ‖∂L/∂h_t‖_F².
-        C-contiguous float64 arrays."""
+        dh ⊙ tanh(c_t) ⊙ o(1−o)]; then dc_next = dc ⊙ f, handed to step t−1. Returns ‖∂L/∂h_t‖_F²
+        (summed in any order). C-contiguous float64 arrays."""
         B, H = dc.shape
         square = 0.0
-        for b in range(B):
-            g_b, d_b = gate[b], delta[b]
-            i, f, g, o = g_b[:H], g_b[H:2 * H], g_b[2 * H:3 * H], g_b[3 * H:]
-            square += _cell_gradient(dh[b], o, tanh_c[b], dc_next[b], dc[b])
-            _through_sigmoid(dc[b], g, i, d_b[:H])                  # δ_i
-            _through_sigmoid(dc[b], c_prev[b], f, d_b[H:2 * H])     # δ_f
-            _through_tanh(dc[b], i, g, d_b[2 * H:3 * H])            # δ_g
-            _through_sigmoid(dh[b], tanh_c[b], o, d_b[3 * H:])      # δ_o
-            _elementwise_product(dc[b], f, dc_next[b])              # handed to c_{t-1}
+        for r in range(B):
+            for k in range(H):
+                tc = tanh_c[r, k]
+                dc[r, k] = dh[r, k] * gate[r, 3 * H + k] * (1.0 - tc * tc) + dc_next[r, k]
+            for k in range(H):
+                square += dh[r, k] * dh[r, k]
+            for k in range(H):                                          # δ_i
+                i = gate[r, k]
+                delta[r, k] = dc[r, k] * gate[r, 2 * H + k] * (i * (1.0 - i))
+            for k in range(H):                                          # δ_f
+                f = gate[r, H + k]
+                delta[r, H + k] = dc[r, k] * c_prev[r, k] * (f * (1.0 - f))
+            for k in range(H):                                          # δ_g
+                g = gate[r, 2 * H + k]
+                delta[r, 2 * H + k] = dc[r, k] * gate[r, k] * (1.0 - g * g)
+            for k in range(H):                                          # δ_o
+                o = gate[r, 3 * H + k]
+                delta[r, 3 * H + k] = dh[r, k] * tanh_c[r, k] * (o * (1.0 - o))
+            for k in range(H):                                          # handed to c_{t-1}
+                dc_next[r, k] = dc[r, k] * gate[r, H + k]
         return square
 
     # -- whole sequences: the time loops ----------------------------------------------------------
@@ -523,5 +485,5 @@ if COMPILED:
         return 0
 else:
     rnn_forward = rnn_backward = lstm_forward = lstm_backward = flag_address = None
-    lstm_cell = lstm_cell_backward = tanh_into = sigmoid_into = plain_dgemm = None
+    lstm_cell = lstm_cell_backward = tanh_into = plain_dgemm = None
     ACTIVATIONS, DGEMM = {}, None
