@@ -27,8 +27,8 @@ class LazyTab(QWidget):
     in the theme of the moment; theme changes and `shutdown` reach it once it exists."""
 
     def __init__(self, build: Callable[[Theme], Page], theme: Theme = LIGHT,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+                 parent: QWidget | None = None, *, objectName: str = "") -> None:
+        super().__init__(parent, objectName=objectName)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self._build = build

@@ -14,7 +14,9 @@ import logging
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -26,23 +28,18 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QDockWid
 from rnnviz import __version__
 from rnnviz.divergence import divergence_message
 from rnnviz.gui import dock_columns
-from rnnviz.gui.compare import ComparisonView
 from rnnviz.gui.controls import DEFAULT_SPEED, ControlPanel, RunControls
 from rnnviz.gui.curves import TrainingCurves
 from rnnviz.gui.export import ExportActions, MetricsLog
+from rnnviz.gui.first_paint import FirstPaint
 from rnnviz.gui.focus_mode import FocusMode
 from rnnviz.gui.frame_budget import DEFAULT_SHARE, PACED_SHARE
-from rnnviz.gui.heatmap import ContributionHeatmap
-from rnnviz.gui.horizon_panel import HorizonPanel
 from rnnviz.gui.lazy_tab import LazyTab
 from rnnviz.gui.lesson_panel import LessonPanel, remedy_text
 from rnnviz.gui.live_numbers import LiveNumbers
 from rnnviz.gui.presentation import PresentationMode, ShortcutOverlay
 from rnnviz.gui.recorder import RecordingControls
-from rnnviz.gui.spectrum import SpectrumPlot
-from rnnviz.gui.stepper import BPTTStepper
 from rnnviz.gui.theme import Theme, apply_to_application, get_theme
-from rnnviz.gui.unrolled_view import UnrolledView
 from rnnviz.gui.vertical_scroll import VerticalScroll
 from rnnviz.gui.view import RunView, View
 from rnnviz.gui.window_geometry import first_launch_geometry, fits
@@ -51,8 +48,18 @@ from rnnviz.lessons import Lesson
 from rnnviz.memory_budget import memory_problem
 from rnnviz.presets import PRESET_DIR, PresetError, preset_names
 from rnnviz.presets import load_preset as read_preset
-from rnnviz.session import Snapshot
 from rnnviz.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    # The pages out of sight at start-up import these when they are built, after the first paint;
+    # the session imports the engine (numba), which only the training thread loads.
+    from rnnviz.gui.compare import ComparisonView
+    from rnnviz.gui.heatmap import ContributionHeatmap
+    from rnnviz.gui.horizon_panel import HorizonPanel
+    from rnnviz.gui.spectrum import SpectrumPlot
+    from rnnviz.gui.stepper import BPTTStepper
+    from rnnviz.gui.unrolled_view import UnrolledView
+    from rnnviz.session import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -168,13 +175,25 @@ class DivergenceBanner(QFrame):
         return self.label.text()
 
 
-def _stacked(*views: QWidget) -> QSplitter:
-    """One page of views, top to bottom, each resizable."""
-    splitter = QSplitter(Qt.Orientation.Vertical)
-    splitter.setChildrenCollapsible(False)
-    for view in views:
-        splitter.addWidget(view)
-    return splitter
+class ViewStack(QSplitter):
+    """One page of views of the training run, top to bottom, each resizable: what the `LazyTab`s
+    of the pages out of sight at start-up build. `views` are fed the run like the others;
+    `stop` ends their background work (the stepper's frames)."""
+
+    def __init__(self, *views: View, stop: Callable[[], None] = lambda: None) -> None:
+        super().__init__(Qt.Orientation.Vertical)
+        self.setChildrenCollapsible(False)
+        self.views = views
+        self._stop = stop
+        for view in views:
+            self.addWidget(view)
+
+    def apply_theme(self, theme: Theme) -> None:
+        for view in self.views:
+            view.apply_theme(theme)
+
+    def shutdown(self) -> None:
+        self._stop()
 
 
 def _dock_action(dock: QDockWidget, text: str, shortcut: str, name: str) -> QAction:
@@ -223,6 +242,10 @@ class MainWindow(QMainWindow):
         self._refused_at_start: str | None = None
         settings = self._applied = self._stored_settings()
 
+        app = QApplication.instance()
+        if app is not None:   # style and palette first: widgets built after them are polished once
+            apply_to_application(app, theme)
+
         # What the user edits and commands.
         self.controls = ControlPanel()
         self.controls.set_settings(settings)
@@ -230,19 +253,18 @@ class MainWindow(QMainWindow):
         self.banner = DivergenceBanner()
         self.lesson_panel = LessonPanel(held=settings)
         # The views of the training run: each is fed the worker's snapshots (see `show_snapshots`).
+        # The numbers and the curves show at start-up. The unrolled diagram with its stepper, and
+        # the heatmap with the spectrum, are out of sight: their pages are built just after the
+        # window's first paint (or when first needed), always before the first run reaches them
+        # (see `build_pages`); `diagram`, `stepper`, `heatmap` and `spectrum` build theirs on use.
         self.numbers = LiveNumbers(theme=theme)
         self.curves = TrainingCurves(theme=theme)
-        self.diagram = UnrolledView(theme=theme)
-        self.stepper = BPTTStepper(theme=theme)
-        self.heatmap = ContributionHeatmap(theme=theme)
-        self.spectrum = SpectrumPlot(theme=theme)
-        self.views: tuple[View, ...] = (self.numbers, self.curves, self.diagram, self.stepper,
-                                        self.heatmap, self.spectrum)
+        self.diagram_tab = LazyTab(self._build_diagram_page, theme, objectName="diagramTab")
+        self.gradients_tab = LazyTab(self._build_gradients_page, theme, objectName="gradientsTab")
         self.metrics = MetricsLog()                       # every snapshot's numbers, for the CSV export
-        self.run_views: tuple[RunView, ...] = (*self.views, self.metrics)
         # Pages with runs of their own (not the training session's), built when first opened.
         self.compare_tab = LazyTab(self._build_comparison, theme)
-        self.horizon_tab = LazyTab(lambda t: HorizonPanel(theme=t), theme)
+        self.horizon_tab = LazyTab(self._build_horizon, theme)
         # Training, off the GUI thread.
         kwargs = {"session_factory": session_factory} if session_factory is not None else {}
         self.worker = TrainingWorker(settings, **kwargs)
@@ -270,15 +292,25 @@ class MainWindow(QMainWindow):
         self._fill_presets()
         self._connect(start_timers=start_worker)
         self._restore_view_state()
-        self.apply_theme(self._theme)
+        self.banner.apply_theme(theme)
+        self.dark_action.setChecked(theme.dark)
         if self._refused_at_start:
             self.report_error(f"The saved settings were not used, the defaults were: {self._refused_at_start}.",
                               title="Settings too large")
         if start_worker:
-            # From the event loop, once the window can paint: the worker's first act is importing
-            # the engine and loading its compiled kernels, which holds the GIL for about half a
-            # second and would otherwise delay the window's first frame.
-            QTimer.singleShot(0, self, self._start_worker)
+            # Once the window has painted: the worker's first act is importing the engine and
+            # loading its compiled kernels, which holds the GIL for about half a second and would
+            # otherwise delay the window's first frame; the pages out of sight are built then too.
+            self._first_paint = FirstPaint(self, self._painted)
+        else:
+            self.build_pages()     # a fed window (recording, tests) shows every page at once
+
+    def _painted(self) -> None:
+        """The window's first frame is on screen: start training, then build the hidden pages, one
+        per turn of the event loop (clicks in between are answered)."""
+        self._start_worker()
+        QTimer.singleShot(0, self, self.diagram_tab.ensure)
+        QTimer.singleShot(0, self, self.gradients_tab.ensure)
 
     def _start_worker(self) -> None:
         if self._closed or self.worker.is_running():
@@ -286,6 +318,58 @@ class MainWindow(QMainWindow):
         self.worker.start()
         self.worker.set_speed(self.run_controls.speed())
         self._follow_tab()
+
+    def build_pages(self) -> None:
+        """Build every page of the training run now (they are otherwise built after the first
+        paint). The window calls this before it shows a run, so no view misses a snapshot."""
+        self.diagram_tab.ensure()
+        self.gradients_tab.ensure()
+
+    def _build_diagram_page(self, theme: Theme) -> ViewStack:
+        from rnnviz.gui.stepper import BPTTStepper
+        from rnnviz.gui.unrolled_view import UnrolledView
+
+        diagram, stepper = UnrolledView(theme=theme), BPTTStepper(theme=theme)
+        stepper.inspect_requested.connect(self.inspect)
+        stepper.finished.connect(self._inspection_finished)
+        return ViewStack(diagram, stepper, stop=stepper.shutdown)   # the stepper hides the diagram while open
+
+    def _build_gradients_page(self, theme: Theme) -> ViewStack:
+        from rnnviz.gui.heatmap import ContributionHeatmap
+        from rnnviz.gui.spectrum import SpectrumPlot
+
+        return ViewStack(ContributionHeatmap(theme=theme), SpectrumPlot(theme=theme))
+
+    @property
+    def views(self) -> tuple[View, ...]:
+        """The views of the training run: the numbers, the curves, then the other pages' views
+        (those pages are built now if they were not yet)."""
+        return (self.numbers, self.curves, *self.diagram_tab.ensure().views, *self.gradients_tab.ensure().views)
+
+    @property
+    def run_views(self) -> tuple[RunView, ...]:
+        """What the run's snapshots feed: the views and the metrics log (the CSV export)."""
+        return (*self.views, self.metrics)
+
+    @property
+    def diagram(self) -> UnrolledView:
+        """The animated unrolled network (its page is built if it was not yet)."""
+        return self.diagram_tab.ensure().views[0]
+
+    @property
+    def stepper(self) -> BPTTStepper:
+        """The BPTT stepper, under the diagram (its page is built if it was not yet)."""
+        return self.diagram_tab.ensure().views[1]
+
+    @property
+    def heatmap(self) -> ContributionHeatmap:
+        """Each step's share of dL/dW_H per iteration (its page is built if it was not yet)."""
+        return self.gradients_tab.ensure().views[0]
+
+    @property
+    def spectrum(self) -> SpectrumPlot:
+        """W_H's eigenvalues, σ_max and ρ over the run (its page is built if it was not yet)."""
+        return self.gradients_tab.ensure().views[1]
 
     def _page_changed(self, _index: int) -> None:
         """The run commands, the tool bar's play button, the banner and the status labels follow
@@ -339,10 +423,18 @@ class MainWindow(QMainWindow):
         self.run_controls.set_playing(run is not None and run.state == PLAYING)
 
     def _build_comparison(self, theme: Theme) -> ComparisonView:
+        from rnnviz.gui.compare import ComparisonView
+
         view = ComparisonView(theme=theme)
         view.set_speed(self.run_controls.speed())
         view.state_changed.connect(self._show_run_state)
         return view
+
+    @staticmethod
+    def _build_horizon(theme: Theme) -> HorizonPanel:
+        from rnnviz.gui.horizon_panel import HorizonPanel
+
+        return HorizonPanel(theme=theme)
 
     @property
     def state(self) -> str:
@@ -394,8 +486,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.numbers)
         layout.addWidget(self.curves, 1)
         pages = {"curves": training,
-                 "diagram": _stacked(self.diagram, self.stepper),   # the stepper hides the diagram while open
-                 "gradients": _stacked(self.heatmap, self.spectrum),
+                 "diagram": self.diagram_tab,
+                 "gradients": self.gradients_tab,
                  "compare": self.compare_tab,
                  "horizon": self.horizon_tab}
         for name, title in PAGES:
@@ -551,8 +643,6 @@ class MainWindow(QMainWindow):
         rc.speed_changed.connect(self._on_speed)
         self.banner.reset_requested.connect(self.reset)
         self.curves.log_scale_changed.connect(self._on_log_scale)
-        self.stepper.inspect_requested.connect(self.inspect)
-        self.stepper.finished.connect(self._inspection_finished)
         self.lesson_panel.lesson_chosen.connect(self.start_lesson)
         self.lesson_panel.remedy_chosen.connect(self.start_remedy)
         self.tabs.currentChanged.connect(self._page_changed)
@@ -762,9 +852,9 @@ class MainWindow(QMainWindow):
         if app is not None:
             apply_to_application(app, theme)
         self.banner.apply_theme(theme)
-        for view in self.views:
+        for view in (self.numbers, self.curves):
             view.apply_theme(theme)
-        for page in (self.compare_tab, self.horizon_tab):
+        for page in (self.diagram_tab, self.gradients_tab, self.compare_tab, self.horizon_tab):
             page.apply_theme(theme)
         self.dark_action.setChecked(theme.dark)
 
@@ -848,6 +938,7 @@ class MainWindow(QMainWindow):
 
     def show_restart(self, snapshot) -> None:
         """A new run begins with `snapshot` (iteration 0): every view clears its history."""
+        self.build_pages()
         if self._resync_controls:
             self._resync_controls = False
             self._applied = snapshot.settings
@@ -943,8 +1034,8 @@ class MainWindow(QMainWindow):
             log.warning("could not save settings", exc_info=True)
         if self.recorder.recording:     # closing finishes a recording: the file is saved, not lost
             self.recorder.stop()
-        self.stepper.shutdown()
-        self.compare_tab.shutdown()
+        for page in (self.diagram_tab, self.gradients_tab, self.compare_tab, self.horizon_tab):
+            page.shutdown()
         self.horizon_tab.shutdown()
         if not self.worker.stop(STOP_TIMEOUT):
             log.warning("the training thread did not stop within %s s", STOP_TIMEOUT)
