@@ -217,11 +217,11 @@ if COMPILED:
         _dgemm(_NO_TRANS, m, n, k, a.ctypes.data, k, b.ctypes.data, n, beta, c.ctypes.data, n)
 
     @numba.njit(inline="always", cache=True)
-    def _product_transposed(a, b, c):
-        """c = aᵀ b (a summed over its rows: Σ_rows a_rowᵀ b_row); C-contiguous 2-D float64 arrays."""
+    def _product_transposed(a, b, c, beta):
+        """c = aᵀ b + β c (a summed over its rows: Σ_rows a_rowᵀ b_row); C-contiguous 2-D float64 arrays."""
         k, m = a.shape
         n = b.shape[1]
-        _dgemm(_TRANS, m, n, k, a.ctypes.data, m, b.ctypes.data, n, 0.0, c.ctypes.data, n)
+        _dgemm(_TRANS, m, n, k, a.ctypes.data, m, b.ctypes.data, n, beta, c.ctypes.data, n)
 
     # -- the cancel flag, asked once per time step -------------------------------------------------
 
@@ -322,12 +322,11 @@ if COMPILED:
         return square
 
     @numba.njit(**_KERNEL)
-    def _sum_rows(rows, out):
-        """out = Σ_rows rows: Σ_t Σ_batch δ_t."""
-        out[:] = 0.0
+    def _add_rows(rows, total):
+        """total += Σ_rows rows (for Σ_batch δ_t)."""
         for r in range(rows.shape[0]):
-            for k in range(out.size):
-                out[k] += rows[r, k]
+            for k in range(total.size):
+                total[k] += rows[r, k]
 
     @numba.njit(**_KERNEL)
     def lstm_cell(a, b, c_prev, gate, c, tanh_c, h):
@@ -415,13 +414,16 @@ if COMPILED:
             ∂L/∂h_{t-1} += δ_t W_H^T                  (= with ``only_last`` and no skip)
             ∂L/∂h_{t-k} += δ_t W_S^T                  (skip k > 0)
             ∂L/∂W_H = Σ_t h_{t-1}^T δ_t,  squares[t−1] = ‖h_{t-1}^T δ_t‖_F²   (term: (H, H) scratch)
+            ∂L/∂W_I = Σ_t x_t^T δ_t,  ∂L/∂b = Σ_t Σ_batch δ_t     (each step's share while δ_t is in cache)
 
-        then ∂L/∂W_I = Σ_t x_t^T δ_t, ∂L/∂W_S = Σ_{t>k} h_{t-k}^T δ_t, ∂L/∂b = Σ_t Σ_batch δ_t."""
+        then ∂L/∂W_S = Σ_{t>k} h_{t-k}^T δ_t."""
         T, B, H = da.shape
         overwrite = only_last and skip == 0
         if only_last and not overwrite:
             dh[:T - 1] = 0.0                                           # y_1..y_{T-1} send nothing
+        grad_I[:] = 0.0
         grad_H[:] = 0.0
+        grad_b[:] = 0.0
         for t in range(T, 0, -1):
             if _cancelled(flag):
                 return t
@@ -431,15 +433,15 @@ if COMPILED:
                 _product(delta, W_HT, dh[t - 2], 0.0 if overwrite else 1.0)   # δ_t W_H^T to h_{t-1}
             if skip > 0 and t > skip:
                 _product(delta, W_ST, dh[t - skip - 1], 1.0)                  # δ_t W_S^T to h_{t-k}
-            _product_transposed(hidden[t - 1], delta, term)                   # h_{t-1}^T δ_t
+            _product_transposed(hidden[t - 1], delta, term, 0.0)              # h_{t-1}^T δ_t
             squares[t - 1] = _add_term(term, grad_H)
-        _product_transposed(x.reshape(T * B, x.shape[2]), da.reshape(T * B, H), grad_I)
+            _product_transposed(x[t - 1], delta, grad_I, 1.0)                 # + x_t^T δ_t, and
+            _add_rows(delta, grad_b)                                          # + Σ_batch δ_t: in cache
         if skip > 0 and T > skip:
             _product_transposed(hidden[1:T + 1 - skip].reshape((T - skip) * B, H),
-                                da[skip:].reshape((T - skip) * B, H), grad_S)
+                                da[skip:].reshape((T - skip) * B, H), grad_S, 0.0)
         elif skip > 0:
             grad_S[:] = 0.0                                            # no step reaches k back
-        _sum_rows(da.reshape(T * B, H), grad_b)
         return 0
 
     @numba.njit(**_KERNEL)
@@ -465,11 +467,14 @@ if COMPILED:
             ``lstm_cell_backward``: ∂L/∂c_t → dcell[t−1], δ_t → da[t−1], ‖∂L/∂h_t‖_F² → dh_squares[t−1]
             ∂L/∂h_{t-1} += δ_t W_H^T                  (= with ``only_last``)
             ∂L/∂W_H = Σ_t h_{t-1}^T δ_t,  squares[t−1] = ‖h_{t-1}^T δ_t‖_F²   (term: (H, 4H) scratch)
+            ∂L/∂W_I = Σ_t x_t^T δ_t,  ∂L/∂b = Σ_t Σ_batch δ_t
 
-        then ∂L/∂W_I = Σ_t x_t^T δ_t and ∂L/∂b = Σ_t Σ_batch δ_t. dc_next: (B, H) scratch."""
-        T, B, G = da.shape
+        dc_next: (B, H) scratch."""
         dc_next[:] = 0.0                                               # nothing comes from beyond c_T
+        grad_I[:] = 0.0
         grad_H[:] = 0.0
+        grad_b[:] = 0.0
+        T = da.shape[0]
         for t in range(T, 0, -1):
             if _cancelled(flag):
                 return t
@@ -478,10 +483,10 @@ if COMPILED:
                                                    tanh_c[t - 1], dcell[t - 1], delta)
             if t > 1:
                 _product(delta, W_HT, dh[t - 2], 0.0 if only_last else 1.0)   # δ_t W_H^T to h_{t-1}
-            _product_transposed(hidden[t - 1], delta, term)                   # h_{t-1}^T δ_t
+            _product_transposed(hidden[t - 1], delta, term, 0.0)              # h_{t-1}^T δ_t
             squares[t - 1] = _add_term(term, grad_H)
-        _product_transposed(x.reshape(T * B, x.shape[2]), da.reshape(T * B, G), grad_I)
-        _sum_rows(da.reshape(T * B, G), grad_b)
+            _product_transposed(x[t - 1], delta, grad_I, 1.0)                 # + x_t^T δ_t, and
+            _add_rows(delta, grad_b)                                          # + Σ_batch δ_t: in cache
         return 0
 else:
     rnn_forward = rnn_backward = lstm_forward = lstm_backward = flag_address = None
