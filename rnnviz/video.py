@@ -15,13 +15,19 @@
   the writer closes without error, so a failed or interrupted recording leaves no partial file.
 - The path is checked first: an unknown extension raises `ValueError`, a directory that does not
   exist or cannot be written raises `OSError`, both before any frame is encoded.
-- Encoding runs on a background thread fed by a bounded queue, so the thread that captures frames
-  (the GUI thread) only pays for a copy. ``write(frame, block=False)`` drops the frame instead of
-  waiting when the encoder is behind, and counts it in `frames_dropped`.
+- Encoding runs on a background thread fed by a bounded queue (PyAV converts and encodes without
+  holding the GIL), so the thread that captures frames (the GUI thread) pays at most for a copy.
+  ``write(frame, block=False)`` drops the frame instead of waiting when the encoder is behind, and
+  counts it in `frames_dropped`.
+- Four-byte pixels are RGBX or, with ``channel_order="BGR"``, BGRX: what Qt paints into on a
+  little-endian machine (``QImage.Format_RGB32``), its fastest format. A capturer that paints each
+  frame into a fresh buffer hands it over with ``write(frame, copy=False)``; `spare_frame()` gives
+  back the buffers already encoded, so nothing is allocated or copied per frame.
 """
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 import queue
@@ -42,6 +48,8 @@ X264_CRF = 23
 QUEUE_FRAMES = 16
 #: Largest frame side accepted (H.264 level limits and memory; 4K is 3840).
 MAX_SIDE = 4096
+#: The byte order of four-byte pixels (the fourth byte is ignored) and PyAV's name for it.
+CHANNEL_ORDERS = {"RGB": "rgba", "BGR": "bgra"}
 
 _STOP = object()
 _counter = itertools.count()
@@ -138,9 +146,12 @@ class VideoWriter:
 
     def __init__(self, path: str | os.PathLike, fps: float, size: tuple[int, int], *,
                  threaded: bool = True, queue_frames: int = QUEUE_FRAMES,
-                 preset: str = X264_PRESET, crf: int = X264_CRF) -> None:
+                 preset: str = X264_PRESET, crf: int = X264_CRF, channel_order: str = "RGB") -> None:
         self.path = check_output_path(path)
         self.suffix = self.path.suffix.lower()
+        if channel_order not in CHANNEL_ORDERS:
+            raise ValueError(f"channel_order must be one of {', '.join(CHANNEL_ORDERS)}, got {channel_order!r}")
+        self.channel_order = channel_order
         if not (isinstance(fps, (int, float, Fraction)) and 0 < fps <= 240):
             raise ValueError(f"fps must be a number in (0, 240], got {fps!r}")
         self.fps = Fraction(fps).limit_denominator(1001)
@@ -168,6 +179,7 @@ class VideoWriter:
             raise
         self._queue: queue.Queue | None = None
         self._thread: threading.Thread | None = None
+        self._spares: collections.deque = collections.deque()   # encoded frames' buffers, for reuse
         if threaded:
             self._queue = queue.Queue(maxsize=max(1, queue_frames))
             self._thread = threading.Thread(target=self._encode_loop, name="video-encoder", daemon=True)
@@ -201,14 +213,29 @@ class VideoWriter:
         """Length of the video so far: up to the end of the last frame accepted."""
         return float(self._next_pts / self.fps)
 
-    def write(self, frame: np.ndarray, *, block: bool = True, pts: int | None = None) -> bool:
-        """Queue one (H, W, 3) uint8 RGB frame of the declared size, or (H, W, 4) RGBX (the fourth
-        byte is ignored: what Qt paints into, converted on the encoder thread). Returns False if it was dropped
-        (only with ``block=False`` when the encoder is behind). Raises `VideoError` if encoding failed.
+    def spare_frame(self) -> np.ndarray:
+        """An (H, W, 4) uint8 buffer of the declared size to paint the next frame into and hand over
+        with ``write(buffer, copy=False)``: one the encoder has finished with, or a new one. Its
+        pixels are whatever they were: paint every one."""
+        width, height = self.size
+        while self._spares:
+            buffer = self._spares.popleft()
+            if buffer.shape == (height, width, 4):
+                return buffer
+        return np.empty((height, width, 4), np.uint8)
+
+    def write(self, frame: np.ndarray, *, block: bool = True, pts: int | None = None,
+              copy: bool = True) -> bool:
+        """Queue one (H, W, 3) uint8 RGB frame of the declared size, or (H, W, 4) RGBX (BGRX with
+        ``channel_order="BGR"``; the fourth byte is ignored: what Qt paints into, converted on the
+        encoder thread). Returns False if it was dropped (only with ``block=False`` when the encoder
+        is behind). Raises `VideoError` if encoding failed.
 
         pts: the frame's time in frames (1/fps) from the start, increasing; default: right after the
         previous frame. A live recorder passes wall-clock times, so dropped frames leave the previous
-        one on screen longer instead of shortening the video."""
+        one on screen longer instead of shortening the video.
+        copy: False hands the array itself to the encoder (no copy): the caller must not touch it
+        again; once encoded it comes back through `spare_frame()`."""
         if self._closed:
             raise VideoError(f"the video {self.path} is already closed")
         self._raise_encoder_error()
@@ -225,8 +252,14 @@ class VideoWriter:
         if self._queue is None:
             self._encode(frame, pts)
             self._accepted(pts)
+            if not copy and frame.shape[2] == 4:
+                self._spares.append(frame)
             return True
-        item = (frame.copy(), pts)  # the caller may reuse its buffer
+        if copy:   # the caller may reuse its buffer
+            owned = self.spare_frame() if frame.shape[2] == 4 else np.empty_like(frame)
+            np.copyto(owned, frame)
+            frame = owned
+        item = (frame, pts)
         try:
             if block:
                 while True:  # wait in slices so an encoder failure cannot hang the caller
@@ -239,6 +272,8 @@ class VideoWriter:
                 self._queue.put_nowait(item)
         except queue.Full:
             self.frames_dropped += 1
+            if frame.shape[2] == 4:
+                self._spares.append(frame)
             return False
         self._accepted(pts)
         return True
@@ -287,11 +322,16 @@ class VideoWriter:
         width, height = self.encoded_size
         if (width, height) != self.size:
             rgb = rgb[:height, :width]
+        four = rgb.shape[2] == 4
         if self.suffix == ".gif":
-            frame = av.VideoFrame.from_ndarray(quantise(rgb[..., :3]), format="pal8")
+            colours = rgb[..., 2::-1] if four and self.channel_order == "BGR" else rgb[..., :3]
+            frame = av.VideoFrame.from_ndarray(quantise(colours), format="pal8")
         else:
-            pixels = np.ascontiguousarray(rgb)
-            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24" if pixels.shape[2] == 3 else "rgba")
+            # Wrapped, not copied: the encoder converts it to yuv420p before `encode` returns.
+            pixel_format = CHANNEL_ORDERS[self.channel_order] if four else "rgb24"
+            if rgb.strides[1:] != (rgb.shape[2], 1):   # rows must be contiguous to be wrapped
+                rgb = np.ascontiguousarray(rgb)
+            frame = av.VideoFrame.from_numpy_buffer(rgb, format=pixel_format)
         frame.pts = pts
         frame.time_base = self._stream.codec_context.time_base
         for packet in self._stream.encode(frame):
@@ -308,6 +348,9 @@ class VideoWriter:
                 self._encode(*item)
             except BaseException as exc:
                 self._error = exc
+            frame = item[0]
+            if frame.ndim == 3 and frame.shape[2] == 4:
+                self._spares.append(frame)
 
     def _finish_thread(self) -> None:
         if self._thread is not None and self._thread.is_alive():

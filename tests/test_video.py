@@ -176,3 +176,39 @@ def test_unwritable_directory_is_reported(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="is not writable"):
         VideoWriter(tmp_path / "clip.mp4", 30, (W, H))
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+def test_bgrx_frames_handed_over_without_a_copy_come_back_as_spares(tmp_path, threaded):
+    """Qt's own layout on little-endian machines is BGRX; a painted buffer is handed over as is
+    and, once encoded, offered again instead of a new one."""
+    path = tmp_path / "bgrx.mp4"
+    rgb = frames(6)
+    used = set()
+    # One frame queued, one encoding, one being painted: three buffers at most when threaded.
+    with VideoWriter(path, 10, (W, H), channel_order="BGR", threaded=threaded, queue_frames=1) as video:
+        for frame in rgb:
+            buffer = video.spare_frame()
+            used.add(id(buffer))
+            buffer[..., :3] = frame[..., ::-1]
+            buffer[..., 3] = 0                   # the fourth byte means nothing
+            assert video.write(buffer, copy=False)
+    assert len(used) <= (3 if threaded else 1)
+    _, decoded = decode(path)
+    assert len(decoded) == len(rgb)
+    for got, want in zip(decoded, rgb):
+        assert np.abs(got.astype(int) - want).mean() < 4
+        coloured = want[..., 0] != want[..., 2]   # the blue block: red and blue swapped would differ by ~120
+        assert np.abs(got[coloured].astype(int) - want[coloured]).mean() < 20
+
+
+def test_a_copied_frame_leaves_the_callers_buffer_alone(tmp_path):
+    frame = np.concatenate([frames(1)[0], np.full((H, W, 1), 255, np.uint8)], axis=2)
+    kept = frame.copy()
+    with VideoWriter(tmp_path / "copied.mp4", 10, (W, H)) as video:
+        video.write(frame)
+        frame[:] = 0                             # the caller reuses its buffer at once
+    _, decoded = decode(tmp_path / "copied.mp4")
+    assert np.abs(decoded[0].astype(int) - kept[..., :3]).mean() < 4
+    with pytest.raises(ValueError, match="channel_order"):
+        VideoWriter(tmp_path / "bad.mp4", 10, (W, H), channel_order="GBR")
