@@ -1,9 +1,11 @@
 """``rnnviz record``: render a training run offscreen, frame by frame, into an .mp4 or .gif.
 
-The run is driven here, in the main thread, with no worker thread and no timers: before frame k
-(k ≥ 1) the session trains exactly `iterations_per_frame` iterations, the views receive those
-snapshots, and the widget is painted and grabbed. Nothing depends on the wall clock, so the same
-preset and seed give the same frames, bit for bit.
+The run is driven here, with no timers: frame k (k ≥ 1) shows the session after exactly
+k · `iterations_per_frame` iterations; the views receive those snapshots, and the widget is painted
+into the frame. Nothing depends on the wall clock, so the same preset and seed give the same
+frames, bit for bit. Three threads share the work: a worker trains the next frames' iterations
+(`rnnviz.frame_training`), the main thread paints the current frame from its snapshots, and the
+encoder thread converts and encodes the frames painted before.
 
     frame 0      the freshly initialised model (iteration 0)
     frame k      after k · iterations_per_frame iterations (training stops at a divergence; the
@@ -40,6 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnviz.errors import UsageError
+from rnnviz.frame_training import FrameTrainer
 from rnnviz.interrupts import StopRequest, stop_on_signals
 from rnnviz.limits import MAX_STEPS
 from rnnviz.presets import load_preset
@@ -62,8 +65,12 @@ class RecordResult:
     iterations: int
     seconds: float           # wall-clock time of the frame loop: training, painting, encoding
     diverged_at: int | None = None
-    train_seconds: float = 0.0   # the part of `seconds` spent training
-    paint_cpu_seconds: float = 0.0   # CPU time of the filming thread, training excluded (load-independent)
+    train_seconds: float = 0.0   # wall-clock time spent training (in its own thread, beside painting)
+    paint_cpu_seconds: float = 0.0   # CPU time of the filming thread (load-independent)
+    train_cpu_seconds: float = 0.0   # CPU time of the training thread
+    train_wait_seconds: float = 0.0   # time the filming thread waited for training
+    encode_wait_seconds: float = 0.0  # time the filming thread waited for the encoder
+    cpu_seconds: float = 0.0     # CPU time of every thread of the process over the frame loop
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -102,6 +109,10 @@ def ensure_app():
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     if no_display or "QT_QPA_PLATFORM" not in os.environ:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    # Qt's raster engine hands every fill taller than ~96 lines to a thread pool and waits for it.
+    # Filming 1280×720 frames, that saved nothing on the painting thread (8.0 vs 8.3 ms a frame)
+    # and cost ~2 ms of CPU a frame in hand-offs, CPU the training and encoding threads need.
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
     _quiet_offscreen_warnings()
     return QApplication(["rnnviz"])
 
@@ -121,14 +132,15 @@ def _quiet_offscreen_warnings() -> None:
 
 
 class Camera:
-    """Films one widget: `frame()` brings it up to date and paints it into a reused RGBX image.
+    """Films one widget: `frame()` brings it up to date and paints it into a frame buffer.
 
     Cheaper than ``widget.grab()`` (no pixmap, no format conversion: the encoder thread converts
-    RGBX to yuv420p), and deterministic: no timer runs. Before each frame, posted layout requests
-    are delivered and `redraw()` brings every view up to date (views redraw from a display-rate
-    timer in the app; a recording has no event loop), so the frame shows exactly the snapshots fed
-    so far, whatever the wall clock says. Repaint requests are *not* delivered: the only painting
-    is the frame's own.
+    to yuv420p), and deterministic: no timer runs. Frames are painted in Qt's own 32-bit layout
+    (`Format_RGB32`, its fastest to paint into): BGRX bytes on a little-endian machine, hence
+    `channel_order` for the `VideoWriter`. Before each frame, posted layout requests are delivered
+    and `redraw()` brings every view up to date (views redraw from a display-rate timer in the app;
+    a recording has no event loop), so the frame shows exactly the snapshots fed so far, whatever
+    the wall clock says. Repaint requests are *not* delivered: the only painting is the frame's own.
     """
 
     def __init__(self, widget, size: tuple[int, int], redraw: Callable[[], None] | None = None) -> None:
@@ -136,7 +148,11 @@ class Camera:
 
         self.widget = widget
         self.size = size
-        self.image = QImage(size[0], size[1], QImage.Format.Format_RGBX8888)
+        if sys.byteorder == "little":
+            self._format, self.channel_order = QImage.Format.Format_RGB32, "BGR"
+        else:   # RGB32 is XRGB in memory there; RGBX8888 is RGBX everywhere
+            self._format, self.channel_order = QImage.Format.Format_RGBX8888, "RGB"
+        self._buffer: np.ndarray | None = None
         self._redraw = redraw
 
     def settle(self) -> None:
@@ -148,18 +164,24 @@ class Camera:
             self._redraw()
         QCoreApplication.sendPostedEvents(None, layout)
 
-    def frame(self) -> np.ndarray:
-        """The widget's pixels now, (H, W, 4) RGBX; a view of the reused image, valid until the next call."""
-        from PySide6.QtGui import QColor
+    def frame(self, into: np.ndarray | None = None) -> np.ndarray:
+        """The widget's pixels now, (H, W, 4) in `channel_order`, painted into `into` (e.g. a
+        `VideoWriter.spare_frame()`); by default into a buffer of the camera's, reused by the next call."""
+        from PySide6.QtGui import QColor, QImage
 
+        width, height = self.size
+        if into is None:
+            if self._buffer is None:
+                self._buffer = np.empty((height, width, 4), np.uint8)
+            into = self._buffer
+        if into.shape != (height, width, 4) or into.dtype != np.uint8 or into.strides[1:] != (4, 1):
+            raise ValueError(f"a frame is a ({height}, {width}, 4) uint8 array with contiguous rows, "
+                             f"got {into.shape} {into.dtype}")
         self.settle()
-        image = self.image
+        image = QImage(into.data, width, height, into.strides[0], self._format)   # paints into `into`
         image.fill(QColor("white"))
         self.widget.render(image)
-        width, height = self.size
-        stride = image.bytesPerLine()
-        pixels = np.frombuffer(image.constBits(), np.uint8, count=stride * height).reshape(height, stride)
-        return pixels[:, : width * 4].reshape(height, width, 4)
+        return into
 
 
 def settle(widget, redraw: Callable[[], None] | None = None) -> None:
@@ -369,7 +391,7 @@ def record(settings, out: str | os.PathLike, *, seconds: float = 10.0, fps: int 
     frames = max(1, round(seconds * fps))
     stop = stop or StopRequest()
     ensure_app()
-    with threadpool_limits(1):     # one core trains and paints, the other encodes
+    with threadpool_limits(1):     # BLAS on one thread: training, painting and encoding have a thread each
         session = Session(settings)
         target = make_target(view, tab, preset, lesson)
         try:
@@ -396,14 +418,16 @@ def _progress_bar(total: int, enabled: bool, label: str):
 
 def _record_training(acts, target, path, fps, size, progress, label, stop: StopRequest) -> RecordResult:
     """Film each act (session, frames, iterations per frame) in turn; a later act restarts the views
-    with its own run and says what changed."""
-    start = time.perf_counter()
+    with its own run and says what changed. Its training runs a few frames ahead in a worker thread
+    (`FrameTrainer`); this thread only feeds the views, paints and hands the frame to the encoder."""
+    start, process_start = time.perf_counter(), time.process_time()
     camera = Camera(target.widget, size, target.redraw)
-    train = train_cpu = 0.0
     cpu_start = time.thread_time()
     frames = sum(n for _, n, _ in acts)
     iterations, diverged_at = 0, None
-    with VideoWriter(path, fps, size) as video, _progress_bar(frames, progress, label) as bar:
+    train = train_cpu = train_wait = encode_wait = 0.0
+    with VideoWriter(path, fps, size, channel_order=camera.channel_order) as video, \
+            _progress_bar(frames, progress, label) as bar:
         for number, (session, n, rate) in enumerate(acts):
             target.restart(session.snapshot())
             if isinstance(target, WindowTarget):
@@ -411,25 +435,29 @@ def _record_training(acts, target, path, fps, size, progress, label, stop: StopR
                 target.set_speed_text(f"{speed:,.0f} it/s" if speed >= 10 else f"{speed:.2g} it/s")
             if number > 0:
                 target.show_caption(_remedy_caption(acts[0][0].settings, session.settings))
-            for k in range(n):
-                due = int(k * rate) - session.iteration     # frame k shows ⌊k · rate⌋ iterations
-                if k > 0 and due > 0 and not session.diverged:
-                    tick, tick_cpu = time.perf_counter(), time.thread_time()
-                    snaps = tuple(_checked(session.run(due), stop))
-                    train += time.perf_counter() - tick
-                    train_cpu += time.thread_time() - tick_cpu
-                    snaps = snaps[:-1] + (snaps[-1].with_spectrum(),)   # as the app's worker does for a batch's newest
-                    target.show_snapshots(snaps)
-                video.write(camera.frame())
-                bar.update(1)
-                stop.check()
+            with FrameTrainer(session, n, rate, stop) as trainer:
+                for k in range(n):
+                    if k > 0:
+                        snaps = trainer.next_frame()
+                        if snaps:
+                            target.show_snapshots(snaps)
+                    pixels = camera.frame(video.spare_frame())
+                    tick = time.perf_counter()
+                    video.write(pixels, copy=False)
+                    encode_wait += time.perf_counter() - tick
+                    bar.update(1)
+                    stop.check()
+            train += trainer.train_seconds
+            train_cpu += trainer.train_cpu_seconds
+            train_wait += trainer.wait_seconds
             snap = session.snapshot()
             iterations += snap.iteration
             if number == 0:
                 diverged_at = snap.diverged_at
-    paint_cpu = time.thread_time() - cpu_start - train_cpu
+    paint_cpu = time.thread_time() - cpu_start
     return RecordResult(path, frames, fps, size, iterations, time.perf_counter() - start,
-                        diverged_at, train, paint_cpu)
+                        diverged_at, train, paint_cpu, train_cpu, train_wait, encode_wait,
+                        time.process_time() - process_start)
 
 
 def _checked(snapshots, stop: StopRequest):
@@ -464,12 +492,13 @@ def _record_stepper(session, target, path, frames, fps, size, warmup, progress,
     total = max(frames, count * hold)
     camera = Camera(target.widget, size, target.redraw)
     start = time.perf_counter()
-    with VideoWriter(path, fps, size) as video, _progress_bar(total, progress, label) as bar:
+    with VideoWriter(path, fps, size, channel_order=camera.channel_order) as video, \
+            _progress_bar(total, progress, label) as bar:
         for k in range(total):
             index = min(k // hold, count - 1)
             if index != stepper.index or k == 0:
                 stepper.go_to(index)
-            video.write(camera.frame())
+            video.write(camera.frame(video.spare_frame()), copy=False)
             bar.update(1)
             stop.check()
     return RecordResult(path, total, fps, size, snapshot.iteration, time.perf_counter() - start,
