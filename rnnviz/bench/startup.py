@@ -66,20 +66,22 @@ sys.exit(app.exec())
 
 _RNNVIZ = _HOOK + """
 from PySide6.QtWidgets import QApplication
-import rnnviz.gui.main_window as main_window
-created = main_window.MainWindow.__init__
-def init(self, *args, **kwargs):
-    created(self, *args, **kwargs)
-    QApplication.instance().installEventFilter(first_paint)
+run = QApplication.exec
+def hooked_exec(app):
+    # The window exists by now (rnnviz builds and shows it, then runs the event loop): hook it
+    # without importing rnnviz first, so the app starts exactly as `rnnviz` starts it.
     global window
-    window = self
-    self.worker.restarted.connect(lambda _snap: report("ready"))
+    from rnnviz.gui.main_window import MainWindow
+    window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+    app.installEventFilter(first_paint)
+    window.worker.restarted.connect(lambda _snap: report("ready"))
     def arrived(snaps):
         if snaps[-1].iteration >= 1:
             report("iteration")
             finish()
-    self.worker.snapshots.connect(arrived)
-main_window.MainWindow.__init__ = init
+    window.worker.snapshots.connect(arrived)
+    return run()
+QApplication.exec = hooked_exec
 def on_paint():
     window.play()
 from rnnviz.cli import main

@@ -21,9 +21,13 @@ def application_icon():
 def run_gui(argv: list[str] | None = None, *, preset: str | None = None) -> int:
     """Create the QApplication and the main window, load `preset` if given, run; the exit code.
 
-    Heavy modules (numpy, pyqtgraph, the engine) are imported here, not at CLI start-up, and the
-    engine is imported by the worker thread while the window is already showing.
+    Heavy modules (numpy, pyqtgraph, the window) are imported here, not at CLI start-up, with the
+    cyclic garbage collector held until the first run reaches the window; the engine is imported
+    by the worker thread once the window has painted.
     """
+    from rnnviz.gui import collector
+
+    collector.hold_for_start_up()    # until the first run has reached the window
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QDockWid
 
 from rnnviz import __version__
 from rnnviz.divergence import divergence_message
-from rnnviz.gui import dock_columns
+from rnnviz.gui import collector, dock_columns
 from rnnviz.gui.controls import DEFAULT_SPEED, ControlPanel, RunControls
 from rnnviz.gui.curves import TrainingCurves
 from rnnviz.gui.export import ExportActions, MetricsLog
@@ -939,6 +939,7 @@ class MainWindow(QMainWindow):
     def show_restart(self, snapshot) -> None:
         """A new run begins with `snapshot` (iteration 0): every view clears its history."""
         self.build_pages()
+        collector.settle()     # the window and the engine are loaded: what exists now stays
         if self._resync_controls:
             self._resync_controls = False
             self._applied = snapshot.settings
@@ -965,6 +966,7 @@ class MainWindow(QMainWindow):
             self.banner.show_message(divergence_message(self._latest))
 
     def _on_worker_error(self, error: Exception) -> None:
+        collector.settle()             # start-up is over, even if no run could be built
         self._resync_controls = True   # the worker may have kept its old settings
         self.report_error(str(error), title="Training error")
 

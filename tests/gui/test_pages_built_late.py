@@ -128,38 +128,53 @@ def test_a_window_never_shown_still_starts_its_worker(qtbot, settings_store):
     w.close()
 
 
-#: In a fresh interpreter: what is loaded, and what is built, when the window first paints.
-AT_FIRST_PAINT = """
-import json, sys
+#: `rnnviz` launched as a user launches it: what is loaded, built and running at its first paint,
+#: and once its first run has arrived (the window is hooked when its event loop starts).
+AT_START_UP = """
+import gc, json, sys
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
-from rnnviz.gui.lazy_tab import LazyTab
-from rnnviz.gui.main_window import MainWindow
-app = QApplication([])
-window = MainWindow()
+report = {}
+def state(window):
+    from rnnviz.gui.lazy_tab import LazyTab
+    return {"modules": sorted(m for m in ("numba", "rnnviz.session", "rnnviz.gui.unrolled_view",
+                                          "rnnviz.gui.stepper", "rnnviz.gui.compare") if m in sys.modules),
+            "built": sorted(t.objectName() for t in window.findChildren(LazyTab) if t.content is not None),
+            "worker": window.worker.is_running(), "gc": gc.isenabled(), "frozen": gc.get_freeze_count() > 0}
 class Paint(QObject):
     def eventFilter(self, watched, event):
-        if event.type() == QEvent.Type.Paint:
-            app.removeEventFilter(self)
-            report = {"modules": sorted(m for m in ("numba", "rnnviz.session", "rnnviz.gui.unrolled_view",
-                                                    "rnnviz.gui.stepper", "rnnviz.gui.compare") if m in sys.modules),
-                      "built": [t.objectName() for t in window.findChildren(LazyTab) if t.content is not None],
-                      "worker": window.worker.is_running()}
-            print(json.dumps(report), flush=True)
-            QTimer.singleShot(0, window.close)
+        if event.type() == QEvent.Type.Paint and "paint" not in report:
+            report["paint"] = state(window)
         return False
 paint = Paint()
-app.installEventFilter(paint)
-window.show()
-app.exec()
+run = QApplication.exec
+def hooked_exec(app):
+    global window
+    from rnnviz.gui.main_window import MainWindow
+    window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
+    app.installEventFilter(paint)
+    def restarted(_snapshot):
+        report["run"] = state(window)
+        print(json.dumps(report), flush=True)
+        QTimer.singleShot(0, window.close)
+    window.worker.restarted.connect(restarted)
+    return run()
+QApplication.exec = hooked_exec
+from rnnviz.cli import main
+sys.exit(main([]))
 """
 
 
-def test_at_the_first_paint_nothing_hidden_is_loaded_or_built(tmp_path):
+def test_at_the_first_paint_nothing_hidden_is_loaded_or_built_and_start_up_leaves_the_collector_settled(tmp_path):
     env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path), QT_QPA_PLATFORM="offscreen")
     root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", AT_FIRST_PAINT], env=env, cwd=root, capture_output=True,
+    done = subprocess.run([sys.executable, "-c", AT_START_UP], env=env, cwd=root, capture_output=True,
                           text=True, timeout=120)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     assert done.returncode == 0 and lines, done.stderr[-2000:]
-    assert json.loads(lines[0]) == {"modules": [], "built": [], "worker": False}
+    report = json.loads(lines[0])
+    # The cyclic collector is held through start-up ...
+    assert report["paint"] == {"modules": [], "built": [], "worker": False, "gc": False, "frozen": False}
+    # ... and once the first run has arrived, what start-up made is frozen and collection is back on.
+    assert report["run"]["built"] == sorted(LATE) and report["run"]["worker"]
+    assert report["run"]["gc"] and report["run"]["frozen"] and "numba" in report["run"]["modules"]
