@@ -202,7 +202,7 @@ TARGETS = (("lstm", "speedup_vs_torch", 2.0, ">=", "LSTM step faster than torch.
 
 
 def _print_engine(rows: list[dict]) -> None:
-    kernel = "compiled (numba) time loops" if compiled.COMPILED else "plain numpy"
+    kernel = "compiled (numba) time loops" if compiled.COMPILED else f"plain numpy: {compiled.DGEMM}"
     print(f"engine: forward+backward incl. per-step contribution norms (float64, I=O={INPUTS}, one thread "
           f"each, {kernel}); ms: CPU time, best round; ratios: median of same-round pairs")
     print(f"  {'arch':<5}{'B':>4}{'H':>5}{'T':>5}{'ms/step':>10}{'floor ms':>10}{'×floor':>8}"

@@ -15,9 +15,10 @@ call, the formulas as ``rnn.py`` and ``lstm.py`` write them:
 Why: at the sizes the lessons train (B = 32, H = 32, T = 50) one step's matrix products take a
 microsecond or two each, and numpy spent more than that around each (a call, a view, a ufunc per
 operation: several per time step). Here a pass is one call; its matrix products are BLAS's dgemm
-(the library numpy itself loaded, called from the compiled loop; ``DGEMM`` says which), and the
-elementwise work of a step is a few vectorised loops. The cancel flag is still asked at every time step,
-through a C function that calls ``cancel.is_set()`` (``flag_address``).
+(the library numpy itself loaded, called from the compiled loop; ``DGEMM`` says which; without
+one the models take the numpy path), and the elementwise work of a step is a few vectorised loops.
+The cancel flag is still asked at every time step, through a C function that calls
+``cancel.is_set()`` (``flag_address``).
 
 tanh and σ: numpy's float64 tanh and exp are scalar libm code on CPUs without AVX-512 (about 14 ns
 per element). Nothing on PyPI offers a vectorised float64 tanh or exp for AVX2 (numba with Intel's
@@ -42,8 +43,36 @@ try:
 except ImportError:  # the engine still works, as plain numpy
     numba = None
 
-#: True when the kernels below exist (numba importable, JIT enabled).
-COMPILED = numba is not None and not numba.config.DISABLE_JIT
+
+def _find_dgemm() -> tuple[int | None, str]:
+    """(address, where) of the cblas_dgemm with 64-bit integers in a BLAS that numpy loaded
+    (numpy's wheels bundle OpenBLAS built so: ``scipy_cblas_dgemm64_``); (None, why not) if there
+    is none, or no numba to call it from."""
+    if numba is None:
+        return None, "numba is not installed"
+    if numba.config.DISABLE_JIT:
+        return None, "numba's JIT is disabled"
+    import ctypes
+
+    import threadpoolctl
+    libraries = sorted((info["filepath"] for info in threadpoolctl.threadpool_info()
+                        if info.get("user_api") == "blas"), key=lambda path: "numpy" not in path)
+    for path in libraries:                       # numpy's own first
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in ("scipy_cblas_dgemm64_", "cblas_dgemm64_", "cblas_dgemm_64"):
+            function = getattr(library, name, None)
+            if function is not None:
+                return ctypes.cast(function, ctypes.c_void_p).value, f"{name} in {path}"
+    return None, "no BLAS with a 64-bit-integer cblas_dgemm is loaded"
+
+
+_DGEMM_ADDRESS, DGEMM = _find_dgemm()
+#: True when the kernels below run: numba importable with its JIT enabled, and a BLAS dgemm for
+#: their products (``DGEMM`` says which, or why not). Otherwise models take the plain numpy path.
+COMPILED = _DGEMM_ADDRESS is not None
 
 if COMPILED:
     import ctypes
@@ -150,44 +179,9 @@ if COMPILED:
     # -- the matrix products: BLAS's dgemm, called from compiled code ------------------------------
 
     _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112     # CBLAS's enums
-    _SYMBOL = "rnnviz_cblas_dgemm"                    # the name the kernels call dgemm by
-
-    @numba.cfunc(types.void(types.int32, types.int32, types.int32, types.int64, types.int64, types.int64,
-                            types.float64, types.CPointer(types.float64), types.int64,
-                            types.CPointer(types.float64), types.int64, types.float64,
-                            types.CPointer(types.float64), types.int64), cache=True)
-    def plain_dgemm(order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
-        """cblas_dgemm for row-major arrays, as three plain loops: C = α op(A) op(B) + β C (C is not
-        read when β = 0). The kernels' products when no 64-bit-integer CBLAS is loaded."""
-        for i in range(m):
-            for j in range(n):
-                c[i * ldc + j] = 0.0 if beta == 0.0 else beta * c[i * ldc + j]
-            for p in range(k):
-                a_ip = alpha * (a[p * lda + i] if trans_a == _TRANS else a[i * lda + p])
-                for j in range(n):
-                    c[i * ldc + j] += a_ip * (b[j * ldb + p] if trans_b == _TRANS else b[p * ldb + j])
-
-    def _blas_dgemm() -> tuple[int, str]:
-        """(address, name) of the cblas_dgemm with 64-bit integers in the BLAS numpy loaded (numpy's
-        wheels bundle OpenBLAS built so: ``scipy_cblas_dgemm64_``), else ``plain_dgemm``'s."""
-        from threadpoolctl import threadpool_info
-        libraries = sorted((info["filepath"] for info in threadpool_info() if info.get("user_api") == "blas"),
-                           key=lambda path: "numpy" not in path)            # numpy's own first
-        for path in libraries:
-            try:
-                library = ctypes.CDLL(path)
-            except OSError:
-                continue
-            for name in ("scipy_cblas_dgemm64_", "cblas_dgemm64_", "cblas_dgemm_64"):
-                function = getattr(library, name, None)
-                if function is not None:
-                    return ctypes.cast(function, ctypes.c_void_p).value, f"{name} ({path})"
-        return plain_dgemm.address, "plain_dgemm (no 64-bit-integer CBLAS loaded)"
-
-    #: Where the kernels' matrix products run. The compiled code calls dgemm by a name of its own,
-    #: bound here at every start (so the cached machine code never holds an address).
-    _address, DGEMM = _blas_dgemm()
-    llvm.add_symbol(_SYMBOL, _address)
+    #: The name the kernels call dgemm by, bound at every start (the cached machine code holds no address).
+    _SYMBOL = "rnnviz_cblas_dgemm"
+    llvm.add_symbol(_SYMBOL, _DGEMM_ADDRESS)
 
     @intrinsic
     def _dgemm(typingctx, trans_a, m, n, k, a, lda, b, ldb, beta, c, ldc):
@@ -490,5 +484,5 @@ if COMPILED:
         return 0
 else:
     rnn_forward = rnn_backward = lstm_forward = lstm_backward = flag_address = None
-    lstm_cell = lstm_cell_backward = tanh_into = plain_dgemm = None
-    ACTIVATIONS, DGEMM = {}, None
+    lstm_cell = lstm_cell_backward = tanh_into = None
+    ACTIVATIONS = {}
