@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,6 +72,7 @@ class RecordResult:
     train_wait_seconds: float = 0.0   # time the filming thread waited for training
     encode_wait_seconds: float = 0.0  # time the filming thread waited for the encoder
     cpu_seconds: float = 0.0     # CPU time of every thread of the process over the frame loop
+    whole_frames: int = 0        # frames painted whole; the others kept the docks and bars (`Camera`)
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -141,13 +143,26 @@ class Camera:
     and `redraw()` brings every view up to date (views redraw from a display-rate timer in the app;
     a recording has no event loop), so the frame shows exactly the snapshots fed so far, whatever
     the wall clock says. Repaint requests are *not* delivered: the only painting is the frame's own.
+
+    still: the target's `Target.still_widgets`: widgets that look the same from frame to frame
+    until its version changes (the docks and bars of the main window). Their pixels are kept from
+    the last frame painted whole and copied into the next frames, which paint only the rest; a
+    frame is painted whole again when the version changes or when bringing the frame up to date
+    sent any event (a layout, a resize, a show) to one of them or to a widget inside them.
     """
 
-    def __init__(self, widget, size: tuple[int, int], redraw: Callable[[], None] | None = None) -> None:
+    def __init__(self, widget, size: tuple[int, int], redraw: Callable[[], None] | None = None,
+                 still: Callable[[], tuple[int, list]] | None = None) -> None:
         from PySide6.QtGui import QImage
 
         self.widget = widget
         self.size = size
+        self._still = still
+        self._still_version: int | None = None
+        self._still_pixels: list[tuple[tuple[slice, slice], np.ndarray]] = []
+        self._moving = None       # QRegion of the widget painted every frame
+        self._watch = _StillWatch() if still is not None else None
+        self.whole_frames = 0     # frames painted whole (the others copied the still widgets)
         if sys.byteorder == "little":
             self._format, self.channel_order = QImage.Format.Format_RGB32, "BGR"
         else:   # RGB32 is XRGB in memory there; RGBX8888 is RGBX everywhere
@@ -159,10 +174,11 @@ class Camera:
         from PySide6.QtCore import QCoreApplication, QEvent
 
         layout = QEvent.Type.LayoutRequest
-        QCoreApplication.sendPostedEvents(None, layout)
-        if self._redraw is not None:
-            self._redraw()
-        QCoreApplication.sendPostedEvents(None, layout)
+        with self._watch.watching(self._still()[1]) if self._watch is not None else nullcontext():
+            QCoreApplication.sendPostedEvents(None, layout)
+            if self._redraw is not None:
+                self._redraw()
+            QCoreApplication.sendPostedEvents(None, layout)
 
     def frame(self, into: np.ndarray | None = None) -> np.ndarray:
         """The widget's pixels now, (H, W, 4) in `channel_order`, painted into `into` (e.g. a
@@ -180,8 +196,66 @@ class Camera:
         self.settle()
         image = QImage(into.data, width, height, into.strides[0], self._format)   # paints into `into`
         image.fill(QColor("white"))
-        self.widget.render(image)
+        version, still = self._still() if self._still is not None else (None, [])
+        if not still or version != self._still_version or self._watch.touched:
+            self.widget.render(image)
+            self.whole_frames += 1
+            if still:
+                self._keep_still(into, still)
+                self._still_version = version
+        else:
+            for (rows, columns), pixels in self._still_pixels:
+                into[rows, columns] = pixels
+            self.widget.render(image, self._moving.boundingRect().topLeft(), self._moving)
         return into
+
+    def _keep_still(self, pixels: np.ndarray, still: list) -> None:
+        """Keep the still widgets' pixels of a frame painted whole, and what to paint in later frames."""
+        from PySide6.QtCore import QPoint, QRect
+        from PySide6.QtGui import QRegion
+
+        height, width = pixels.shape[:2]
+        self._moving = QRegion(self.widget.rect())
+        self._still_pixels = []
+        for each in still:
+            rect = QRect(each.mapTo(self.widget, QPoint(0, 0)), each.size()) & QRect(0, 0, width, height)
+            if rect.isEmpty():
+                continue
+            self._moving -= QRegion(rect)
+            box = (slice(rect.top(), rect.bottom() + 1), slice(rect.left(), rect.right() + 1))
+            self._still_pixels.append((box, pixels[box].copy()))
+
+
+class _StillWatch:
+    """Notes whether any event reached the still widgets (or a widget inside them) while watching."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QObject
+
+        class Filter(QObject):
+            def eventFilter(inner, obj, event) -> bool:   # noqa: N805 (Qt's signature)
+                if not self.touched and isinstance(obj, QWidget) and any(
+                        each is obj or each.isAncestorOf(obj) for each in self._widgets):
+                    self.touched = True
+                return False
+
+        from PySide6.QtWidgets import QWidget
+
+        self._filter = Filter()
+        self._widgets: list = []
+        self.touched = False
+
+    @contextmanager
+    def watching(self, widgets: list):
+        from PySide6.QtCore import QCoreApplication
+
+        self._widgets, self.touched = widgets, False
+        app = QCoreApplication.instance()
+        app.installEventFilter(self._filter)
+        try:
+            yield
+        finally:
+            app.removeEventFilter(self._filter)
 
 
 def settle(widget, redraw: Callable[[], None] | None = None) -> None:
@@ -213,6 +287,11 @@ class Target:
         for view in self.views:
             view.redraw()
 
+    def still_widgets(self) -> tuple[int, list]:
+        """(version, widgets): widgets that look the same in every frame until the version changes,
+        so the camera need not paint them again (see `Camera`); none here."""
+        return 0, []
+
     def close(self) -> None:
         self.widget.close()
         self.widget.deleteLater()
@@ -243,12 +322,27 @@ class WindowTarget(Target):
         super().__init__(window, [])
         self.window = window
         self.preset = preset
+        self._still_version = 0
         if tab:
             self.show_tab(tab)
         self.show_lesson(lesson)
 
+    def still_widgets(self) -> tuple[int, list]:
+        """The menu bar, tool bars and docks: only the calls below that are not `show_snapshots`
+        change them (settings, preset, lesson, tab, run state), and each starts a new version.
+        Feeding snapshots changes the views, the banner and the status bar, all painted every frame."""
+        from PySide6.QtWidgets import QDockWidget, QToolBar
+
+        window = self.window
+        bars = [window.menuBar(), *window.findChildren(QToolBar), *window.findChildren(QDockWidget)]
+        return self._still_version, [bar for bar in bars if bar.isVisible() and not bar.isWindow()]
+
+    def _changing(self) -> None:
+        self._still_version += 1
+
     def show_lesson(self, lesson) -> None:
         """The lessons panel on `lesson` (not started: the recorder trains); hidden for a preset."""
+        self._changing()
         panel = self.window.lesson_panel
         names = [each.name for each in panel.lessons]
         if lesson is not None and lesson.name in names:
@@ -257,9 +351,11 @@ class WindowTarget(Target):
             self.window.lessons_dock.hide()
 
     def show_tab(self, page: str) -> None:
+        self._changing()
         self.window.show_page(page)
 
     def restart(self, snapshot) -> None:
+        self._changing()
         controls = self.window.controls
         controls.set_settings(snapshot.settings)   # the panel shows what is being trained
         self.window.lesson_panel.show_settings(snapshot.settings)
@@ -273,9 +369,11 @@ class WindowTarget(Target):
     def show_snapshots(self, snapshots: tuple) -> None:
         self.window.show_snapshots(snapshots)
         if snapshots[-1].diverged:
+            self._changing()
             self.window.show_state("diverged")
 
     def show_caption(self, text: str) -> None:
+        self._changing()
         self.window.statusBar().showMessage(text)
 
     def redraw(self) -> None:
@@ -283,6 +381,7 @@ class WindowTarget(Target):
         self.window.refresh()
 
     def set_speed_text(self, text: str) -> None:
+        self._changing()
         self.window.speed_label.setText(text)
 
     def close(self) -> None:
@@ -421,7 +520,7 @@ def _record_training(acts, target, path, fps, size, progress, label, stop: StopR
     with its own run and says what changed. Its training runs a few frames ahead in a worker thread
     (`FrameTrainer`); this thread only feeds the views, paints and hands the frame to the encoder."""
     start, process_start = time.perf_counter(), time.process_time()
-    camera = Camera(target.widget, size, target.redraw)
+    camera = Camera(target.widget, size, target.redraw, target.still_widgets)
     cpu_start = time.thread_time()
     frames = sum(n for _, n, _ in acts)
     iterations, diverged_at = 0, None
@@ -457,7 +556,7 @@ def _record_training(acts, target, path, fps, size, progress, label, stop: StopR
     paint_cpu = time.thread_time() - cpu_start
     return RecordResult(path, frames, fps, size, iterations, time.perf_counter() - start,
                         diverged_at, train, paint_cpu, train_cpu, train_wait, encode_wait,
-                        time.process_time() - process_start)
+                        time.process_time() - process_start, camera.whole_frames)
 
 
 def _checked(snapshots, stop: StopRequest):

@@ -177,3 +177,22 @@ def test_the_remedy_caption_names_each_change():
     before = Settings(clip="none")
     assert _remedy_caption(before, before.replace(clip="norm", lr=0.5)) == \
         "Remedy: lr 0.001 → 0.5, clip none → norm; the same seed and everything else"
+
+
+def test_frames_that_keep_the_docks_are_the_frames_painted_whole(qapp, tmp_path, monkeypatch):
+    """The camera copies the docks and bars instead of painting them again while nothing reached
+    them: no pixel may differ from painting every frame whole. Lesson 6 (its lessons dock, the
+    explosion's banner, the remedy's restart and caption) filmed both ways gives the same video."""
+    from rnnviz.lessons import load_lessons
+    from rnnviz.recording import WindowTarget, lesson_take, record_take
+
+    lesson = next(lesson for lesson in load_lessons() if lesson.remedy)
+    kwargs = dict(seconds=3, fps=10, size=(1280, 720))
+    kept = record_take(lesson_take(lesson, tmp_path / "kept.mp4", 30), **kwargs)
+    monkeypatch.setattr(WindowTarget, "still_widgets", lambda self: (0, []))
+    whole = record_take(lesson_take(lesson, tmp_path / "whole.mp4", 30), **kwargs)
+    assert whole.whole_frames == 30 and kept.whole_frames < 30 / 2   # most frames kept the docks
+    _, a = decode(kept.path)
+    _, b = decode(whole.path)
+    assert len(a) == len(b) == 30
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
