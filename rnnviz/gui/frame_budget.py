@@ -17,6 +17,8 @@ DEFAULT_SHARE = 0.06
 PACED_SHARE = 0.3
 #: Weight of the newest frame in the running cost estimate.
 COST_SMOOTHING = 0.3
+#: Longest a view's frames wait for the answer to a command (see `FrameBudget.hold`), seconds.
+HOLD_S = 0.1
 
 
 class FrameBudget:
@@ -27,11 +29,26 @@ class FrameBudget:
         self.cost = 0.0            # running estimate of one frame's cost, seconds
         self._frame_cost = 0.0     # cost of the frame being drawn so far
         self._next = 0.0
+        self._held_until = 0.0
+
+    def hold(self, seconds: float = HOLD_S) -> None:
+        """No frame starts for up to `seconds`, or until `release`: a command (play, pause, step,
+        reset) was clicked, and its answer should find the GUI thread free rather than a frame
+        of this view (a few ms of drawing) started in between."""
+        self._held_until = time.perf_counter() + seconds
+
+    def release(self) -> None:
+        """The answer has arrived: frames may start again."""
+        self._held_until = 0.0
+
+    def held(self, now: float | None = None) -> bool:
+        """True while frames wait for an answer (see `hold`)."""
+        return (time.perf_counter() if now is None else now) < self._held_until
 
     def ready(self, now: float | None = None) -> bool:
         """True if a frame may start now; starting one folds the previous frame's cost in."""
         now = time.perf_counter() if now is None else now
-        if now < self._next:
+        if now < self._next or self.held(now):
             return False
         if self._frame_cost:
             self.cost += COST_SMOOTHING * (self._frame_cost - self.cost)
@@ -43,7 +60,7 @@ class FrameBudget:
     def wait(self, now: float | None = None) -> float:
         """Seconds until `ready()` can be true (0 if now)."""
         now = time.perf_counter() if now is None else now
-        return max(0.0, self._next - now)
+        return max(0.0, self._next - now, self._held_until - now)
 
     def spent(self, seconds: float) -> None:
         """Add time spent drawing the current frame (data updates and paint events alike)."""

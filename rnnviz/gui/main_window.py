@@ -720,19 +720,24 @@ class MainWindow(QMainWindow):
         s.sync()
 
     # ----------------------------------------------------------------- commands
+    # The curves' frames wait for a command's answer (see FrameBudget.hold): it is drawn first.
     def play(self) -> None:
+        self.curves.budget.hold()
         self.worker.play()
 
     def pause(self) -> None:
+        self.curves.budget.hold()
         self.worker.pause()
 
     def toggle_play(self) -> None:
         self.pause() if self._state == PLAYING else self.play()
 
     def step(self) -> None:
+        self.curves.budget.hold()
         self.worker.step()
 
     def reset(self) -> None:
+        self.curves.budget.hold()
         self.worker.reset()
 
     def inspect(self) -> None:
@@ -957,6 +962,7 @@ class MainWindow(QMainWindow):
         """The training state, "playing" | "paused" | "diverged": the play button, the status bar
         and the banner follow."""
         self._state = state
+        self.curves.budget.release()     # every command is answered with a state
         self._show_run_state()
         self.state_label.setText(state.capitalize())
         if state != PLAYING:

@@ -298,8 +298,8 @@ class Trainer:
     def _on_pause(self, _arg) -> Iterator[Event]:
         if self.state == PLAYING:
             self.state = PAUSED
+        yield "state", self.state           # the answer first; where training stopped follows at once
         yield from self._send(force=True)
-        yield "state", self.state
 
     def _on_step(self, _arg) -> Iterator[Event]:
         if self.state == PLAYING:
