@@ -70,6 +70,18 @@ def test_tanh_special_values(value, expected):
         assert np.signbit(out[0]) == (sign < 0)        # −0 stays −0, the sign survives saturation
 
 
+def test_every_kernel_is_cached_on_disk_and_the_passes_release_the_gil():
+    """Cached: a start loads machine code instead of compiling (seconds) at every launch. nogil:
+    the window's thread runs while a pass computes."""
+    from numba.core.registry import CPUDispatcher
+    kernels = {name: k for name, k in vars(compiled).items() if isinstance(k, CPUDispatcher)}
+    assert {"rnn_forward", "rnn_backward", "lstm_forward", "lstm_backward"} <= kernels.keys()
+    for name, kernel in kernels.items():
+        assert type(kernel._cache).__name__ == "FunctionCache", name
+    for name in ("rnn_forward", "rnn_backward", "lstm_forward", "lstm_backward"):
+        assert kernels[name].targetoptions.get("nogil"), name
+
+
 def test_the_products_run_in_numpys_blas():
     assert compiled.DGEMM.startswith(("scipy_cblas_dgemm64_", "cblas_dgemm64_", "cblas_dgemm_64")), compiled.DGEMM
 
