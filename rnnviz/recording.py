@@ -174,7 +174,8 @@ class Camera:
         from PySide6.QtCore import QCoreApplication, QEvent
 
         layout = QEvent.Type.LayoutRequest
-        with self._watch.watching(self._still()[1]) if self._watch is not None else nullcontext():
+        still = self._still()[1] if self._still is not None else []
+        with self._watch.watching(still) if still else nullcontext():
             QCoreApplication.sendPostedEvents(None, layout)
             if self._redraw is not None:
                 self._redraw()
@@ -227,23 +228,29 @@ class Camera:
 
 
 class _StillWatch:
-    """Notes whether any event reached the still widgets (or a widget inside them) while watching."""
+    """Notes whether any event reached the still widgets (or a widget inside them) while watching:
+    an application-wide event filter, installed only around `Camera.settle`."""
 
     def __init__(self) -> None:
         from PySide6.QtCore import QObject
 
-        class Filter(QObject):
-            def eventFilter(inner, obj, event) -> bool:   # noqa: N805 (Qt's signature)
-                if not self.touched and isinstance(obj, QWidget) and any(
-                        each is obj or each.isAncestorOf(obj) for each in self._widgets):
-                    self.touched = True
-                return False
+        watch = self
 
-        from PySide6.QtWidgets import QWidget
+        class Filter(QObject):
+            def eventFilter(self, obj, event) -> bool:
+                watch.saw(obj)
+                return False
 
         self._filter = Filter()
         self._widgets: list = []
         self.touched = False
+
+    def saw(self, obj) -> None:
+        from PySide6.QtWidgets import QWidget
+
+        if not self.touched and isinstance(obj, QWidget) and any(
+                each is obj or each.isAncestorOf(obj) for each in self._widgets):
+            self.touched = True
 
     @contextmanager
     def watching(self, widgets: list):
