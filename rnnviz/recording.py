@@ -335,13 +335,15 @@ class WindowTarget(Target):
         self.show_lesson(lesson)
 
     def still_widgets(self) -> tuple[int, list]:
-        """The menu bar, tool bars and docks: only the calls below that are not `show_snapshots`
-        change them (settings, preset, lesson, tab, run state), and each starts a new version.
-        Feeding snapshots changes the views, the banner and the status bar, all painted every frame."""
-        from PySide6.QtWidgets import QDockWidget, QToolBar
+        """The menu bar, tool bars, docks and tab bars: only the calls below that are not
+        `show_snapshots` change them (settings, preset, lesson, tab, run state), and each starts a
+        new version. Feeding snapshots changes the views, the banner and the status bar, all
+        painted every frame."""
+        from PySide6.QtWidgets import QDockWidget, QTabBar, QToolBar
 
         window = self.window
-        bars = [window.menuBar(), *window.findChildren(QToolBar), *window.findChildren(QDockWidget)]
+        bars = [window.menuBar(), *window.findChildren(QToolBar), *window.findChildren(QDockWidget),
+                *window.findChildren(QTabBar)]
         return self._still_version, [bar for bar in bars if bar.isVisible() and not bar.isWindow()]
 
     def _changing(self) -> None:
