@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from rnnviz.engine.tasks import TASKS, make_task
+from rnnviz.engine.tasks.base import one_hot
 from rnnviz.engine.tasks.sentence import load_vocabulary
 
 LENGTHS = {"recall": 6, "adding": 10, "sine": 12, "text": 15, "sentence": 5}
@@ -278,3 +279,12 @@ def test_a_corrupt_vocabulary_names_the_file_and_the_reason(tmp_path, text, word
 def test_a_missing_vocabulary_names_the_file(tmp_path):
     with pytest.raises(ValueError, match="missing.toml"):
         load_vocabulary(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_one_hot_sets_exactly_the_named_unit(dtype):
+    ids = np.random.default_rng(0).integers(0, 7, size=(5, 3))
+    x = one_hot(ids, 7, np.dtype(dtype))
+    assert x.shape == (5, 3, 7) and x.dtype == dtype
+    np.testing.assert_array_equal(x, np.eye(7, dtype=dtype)[ids])
+    np.testing.assert_array_equal(x.argmax(axis=-1), ids)
