@@ -183,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--only", choices=("engine", "gui", "record", "horizon", "soak"), action="append",
                        help="run only these parts; repeatable (default: all but soak, the one-hour "
                             "memory soak; --quick makes it five minutes)")
+    bench.add_argument("--against", metavar="CHECKOUT", default=None,
+                       help="horizon part: time this tree's sweeps against another checkout's (e.g. an "
+                            "older commit), in interleaved rounds, instead of bisection against the grid")
 
     desktop = _command(sub, "install-desktop", "add rnnviz to the desktop's application menu",
                        "Install rnnviz.desktop and the icon for this user (under $XDG_DATA_HOME, "

@@ -25,17 +25,18 @@ def bench_command(args) -> int:
                                    ("horizon", "rnnviz.bench.horizon", "bench_horizon"),
                                    ("soak", "rnnviz.bench.soak", "bench_soak")):
         if part in parts:
-            _run_optional(part, module, function, args.quick)
+            options = {"against": args.against} if part == "horizon" and args.against else {}
+            _run_optional(part, module, function, args.quick, **options)
     return 0
 
 
-def _run_optional(part: str, module: str, function: str, quick: bool) -> None:
+def _run_optional(part: str, module: str, function: str, quick: bool, **options) -> None:
     try:
         bench = getattr(importlib.import_module(module), function)
     except (ImportError, AttributeError) as exc:
         print(f"{part}: not available ({exc})")
         return
     print(f"{part}:")
-    for key, value in bench(quick).items():
+    for key, value in bench(quick, **options).items():
         shown = f"{value:.3g}" if isinstance(value, float) else value
         print(f"  {key}: {shown}")

@@ -10,14 +10,27 @@ seed sets, not one repeated. Wall times include starting the worker processes, a
 1. The Memory horizon tab's default sweep: horizon.toml's architectures × lags × seeds on recall.
 2. ``rnnviz horizon --preset P`` for the lesson presets behind those architectures.
 3. The sweep's cost as it grows (architectures × lags × seeds): runs trained, CPU and wall time.
+
+``--against CHECKOUT`` compares instead this tree's sweeps with another checkout's (e.g. the
+code as it was when issue 15 was filed): the tab's default sweep and ``rnnviz horizon --preset P``
+for each preset, each side in a fresh process that imports its own checkout (`sweep_driver`), the
+sides taking turns (the first alternates round by round), on the same seeds, lags and budget. It
+reports both sides' wall times, the same-round ratios, the CPU time of the runs, the load average
+and both sides' horizons.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
+from rnnviz.errors import UsageError
 from rnnviz.horizon import Budget, Sweep, default_config, default_configs, horizons
 from rnnviz.presets import load_preset
 from rnnviz.settings import Settings
@@ -89,8 +102,11 @@ def _horizon_rows(measured: list[dict[str, dict]]) -> dict[str, str]:
             for label in labels}
 
 
-def bench_horizon(quick: bool) -> dict:
-    """The default sweep, the presets and the growth table, grid against bisection."""
+def bench_horizon(quick: bool, against: str | None = None) -> dict:
+    """The default sweep, the presets and the growth table, grid against bisection; with
+    `against`, this tree's sweeps against another checkout's (`compare_checkouts`)."""
+    if against:
+        return compare_checkouts(Path(against), quick)
     config = default_config()
     rounds = QUICK_ROUNDS if quick else ROUNDS
     lags = QUICK_LAGS if quick else config.sweep.lags
@@ -136,3 +152,91 @@ def bench_horizon(quick: bool) -> dict:
             f"(the grid would train {len(configs) * len(FINE_LAGS) * seeds} runs); horizons "
             + ", ".join(f"{k} {v}" for k, v in fine["horizons"].items()))
     return report
+
+
+# ----------------------------------------------------------------------------- against a checkout
+#: Rounds of the checkout comparison (each round runs every sweep on both sides).
+AGAINST_ROUNDS, AGAINST_QUICK_ROUNDS = 2, 1
+THIS_CHECKOUT = Path(__file__).resolve().parents[2]
+DRIVER = Path(__file__).with_name("sweep_driver.py")
+
+
+def run_checkout_sweep(checkout: Path, spec: dict) -> dict:
+    """One sweep (`sweep_driver`'s spec) with `checkout`'s rnnviz, in a fresh process whose working
+    folder and PYTHONPATH are the checkout (the forkserver that forks the workers starts from
+    them; Python 3.11's ignores the parent's sys.path), at this process's priority."""
+    env = {**os.environ, "PYTHONPATH": str(checkout)}
+    done = subprocess.run([sys.executable, str(DRIVER), str(checkout), json.dumps(spec)], cwd=checkout,
+                          env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"sweep in {checkout} failed ({done.returncode}): {done.stderr[-2000:]}")
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    if Path(measured["module"]).resolve().parents[1] != checkout.resolve():
+        raise RuntimeError(f"the sweep for {checkout} imported {measured['module']}")
+    return measured
+
+
+def _specs(quick: bool) -> list[tuple[str, dict]]:
+    config = default_config()
+    lags = list(QUICK_LAGS if quick else config.sweep.lags)
+    steps = int(config.sweep.steps * (QUICK_BUDGET_FRACTION if quick else 1))
+    common = {"lags": lags, "steps": steps, "target": config.sweep.target}
+    specs = [("default sweep", {"sweep": "default", "first_seed": 0, **common})]
+    for arch in config.architectures:
+        seed = load_preset(arch.preset).settings.seed
+        specs.append((f"preset {arch.preset}",
+                      {"sweep": "preset", "preset": arch.preset, "first_seed": seed, **common}))
+    return specs
+
+
+def compare_checkouts(other: Path, quick: bool, this: Path = THIS_CHECKOUT,
+                      rounds: int | None = None) -> dict:
+    """`this` tree's default sweep and preset sweeps against `other`'s, in interleaved rounds."""
+    other, this = other.resolve(), this.resolve()
+    if not (other / "rnnviz" / "horizon.py").is_file():
+        raise UsageError(f"--against {other}: no rnnviz/horizon.py there")
+    seeds = QUICK_SEEDS if quick else default_config().sweep.seeds
+    rounds = rounds or (AGAINST_QUICK_ROUNDS if quick else AGAINST_ROUNDS)
+    sides = {"other": other, "this": this}
+    report: dict[str, object] = {"against": f"{other} (other) vs {this} (this); {rounds} "
+                                            f"round(s), {seeds} seed(s), 2 worker processes each"}
+    measured: dict[str, list[dict]] = {name: [] for name, _ in _specs(quick)}
+    for r in range(rounds):
+        for i, (name, spec) in enumerate(_specs(quick)):
+            first = spec["first_seed"] + seeds * r
+            spec = {**spec, "seeds": list(range(first, first + seeds))}
+            order = list(sides) if (r + i) % 2 == 0 else list(sides)[::-1]
+            load = os.getloadavg()[0]
+            row = {side: run_checkout_sweep(sides[side], spec) for side in order}
+            row.update(load=(load, os.getloadavg()[0]), seeds=spec["seeds"], first=order[0])
+            measured[name].append(row)
+            print(f"  [{name} round {r}: other {row['other']['wall']:.1f} s, this "
+                  f"{row['this']['wall']:.1f} s, load {load:.1f}]", file=sys.stderr, flush=True)
+    for name, rows in measured.items():
+        report.update(_against_rows(name, rows))
+    return report
+
+
+def _against_rows(name: str, rows: list[dict]) -> dict[str, str]:
+    def shown(horizons: dict) -> str:
+        return ",".join("none" if v is None else str(v) for v in horizons.values())
+
+    ratios = [row["other"]["wall"] / row["this"]["wall"] for row in rows]
+    cpu_ratios = [row["other"]["cpu"] / max(row["this"]["cpu"], 1e-9) for row in rows]
+    loads = [value for row in rows for value in row["load"]]
+    agree = sum(row["other"]["horizons"] == row["this"]["horizons"] for row in rows)
+    return {
+        f"{name}: wall other | this": f"{_span([r['other']['wall'] for r in rows])} | "
+                                      f"{_span([r['this']['wall'] for r in rows])}",
+        f"{name}: speed-up (wall, same round)": f"{statistics.median(ratios):.2f}× "
+                                                f"(rounds {_span(ratios, '×')})",
+        f"{name}: speed-up (CPU of the runs)": f"{statistics.median(cpu_ratios):.2f}× "
+                                               f"(rounds {_span(cpu_ratios, '×')})",
+        f"{name}: runs other | this": " ; ".join(f"{len(r['other']['runs'])} | {len(r['this']['runs'])}"
+                                               for r in rows),
+        f"{name}: horizons other | this (per round, seeds)": " ; ".join(
+            f"{shown(r['other']['horizons'])} | {shown(r['this']['horizons'])} "
+            f"(seeds {r['seeds'][0]}-{r['seeds'][-1]})" for r in rows),
+        f"{name}: horizons agree": f"{agree} of {len(rows)} rounds",
+        f"{name}: load average (1 min) at start/end": _span(loads, ""),
+    }
