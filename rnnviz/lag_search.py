@@ -19,9 +19,19 @@ the horizon is the largest remembered lag. Two searches find it:
 it starts only the seeds that can still decide, which gives the same verdict as training them all.
 `GridSearch` trains every seed.
 
+Where to probe changes only the cost, never the answer on monotone outcomes: each verdict narrows
+``low``/``high`` the same way wherever it was taken. `Bisection` uses that once per search: when a
+probe is remembered and every run that passed there was *fast* (the caller says so, e.g. it reached
+the target within a tenth of its budget), the next probe is the longest undecided lag instead of the
+middle one. A network that learns a lag that easily usually remembers the whole grid, and then the
+search ends after that one probe instead of climbing through the middle lags (with costs ∝ lag, the
+top lag alone costs about as much as all the lags below it). If the jump is wrong, the top lag is
+forgotten, ``high`` moves down to it, and bisection goes on below: one probe more than without the
+jump, which is why it is taken at most once.
+
 A search is used as: `wanted()` lists the runs to start now (none already started), `started()`
-marks one as started, `record()` hands back a finished run's verdict; `done` says when nothing more
-will be wanted, and `horizon` is the answer.
+marks one as started, `record()` hands back a finished run's verdict (and whether a pass was fast);
+`done` says when nothing more will be wanted, and `horizon` is the answer.
 """
 
 from __future__ import annotations
@@ -59,7 +69,8 @@ class _Search:
     def started(self, lag: int, seed: int) -> None:
         self._started[lag].append(seed)
 
-    def record(self, lag: int, seed: int, passed: bool) -> None:
+    def record(self, lag: int, seed: int, passed: bool, fast: bool = False) -> None:
+        """A finished run's vote; `fast`: it passed well within its budget (see `Bisection`)."""
         self._outcomes[lag].append(passed)
 
     def verdict(self, lag: int) -> bool | None:
@@ -100,15 +111,24 @@ class Bisection(_Search):
 
     @staticmethod
     def max_runs(lags: int, seeds: int) -> int:
-        return math.ceil(math.log2(lags + 1)) * seeds
+        """⌈log2(lags + 1)⌉ probes, one more for a jump that fails, at most every lag."""
+        return min(math.ceil(math.log2(lags + 1)) + 1, lags) * seeds
 
     def __init__(self, lags: Sequence[int], seeds: Sequence[int]) -> None:
         super().__init__(lags, seeds)
         self.low, self.high = -1, len(self.lags)
+        self._fast_passes: dict[int, list[bool]] = {lag: [] for lag in self.lags}
+        self._jump: int | None = None     # the grid index of the jump probe, while it is undecided
+        self._jumped = False
 
     def _probe(self) -> int | None:
-        """The grid index to decide next, or None when `low` and `high` are neighbours."""
-        return (self.low + self.high) // 2 if self.high - self.low > 1 else None
+        """The grid index to decide next (the jump's, while it is undecided), or None when `low`
+        and `high` are neighbours."""
+        if self.high - self.low <= 1:
+            return None
+        if self._jump is not None and self.low < self._jump < self.high:
+            return self._jump
+        return (self.low + self.high) // 2
 
     def wanted(self) -> list[tuple[int, int]]:
         index = self._probe()
@@ -120,14 +140,22 @@ class Bisection(_Search):
         return self._unstarted(lag, _runs_to_decide(passes, fails, len(self.seeds))
                                - self._running(lag))
 
-    def record(self, lag: int, seed: int, passed: bool) -> None:
+    def record(self, lag: int, seed: int, passed: bool, fast: bool = False) -> None:
         super().record(lag, seed, passed)
+        if passed:
+            self._fast_passes[lag].append(fast)
         index = self.lags.index(lag)
         verdict = self.verdict(lag)
         if verdict is True and index > self.low:
             self.low = index
         elif verdict is False and index < self.high:
             self.high = index
+        if verdict is not None and index == self._jump:
+            self._jump = None
+        if verdict is True and not self._jumped and all(self._fast_passes[lag]):
+            top = self.high - 1
+            if top > (self.low + self.high) // 2:    # else the middle is the top, or next to it
+                self._jump, self._jumped = top, True
 
     @property
     def done(self) -> bool:

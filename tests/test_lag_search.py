@@ -160,3 +160,45 @@ def test_grid_search_trains_everything_longest_lag_first():
     grid = GridSearch([10, 5, 20], [0, 1])
     assert grid.wanted() == [(20, 0), (20, 1), (10, 0), (10, 1), (5, 0), (5, 1)]
     assert max_runs("grid", 3, 2) == 6
+
+
+def run_fast(search, passes, fast):
+    """Like `run`, but every pass is reported fast when `fast(lag, seed)` says so."""
+    trained = []
+    while not search.done:
+        lag, seed = search.wanted()[0]
+        search.started(lag, seed)
+        ok = passes(lag, seed)
+        search.record(lag, seed, ok, fast=ok and fast(lag, seed))
+        trained.append((lag, seed))
+    return trained
+
+
+def test_a_fast_pass_sends_bisection_to_the_longest_lag_once():
+    everything = Bisection(LAGS, SEEDS)
+    trained = run_fast(everything, lambda lag, seed: True, lambda lag, seed: True)
+    assert trained == [(20, 0), (20, 1), (160, 0), (160, 1)] and everything.horizon == 160
+    assert everything.inferred() == {5: True, 10: True, 40: True, 80: True}
+    # Remembered up to 40 only: the jump to 160 fails, bisection goes on below it (40, then 80;
+    # no second jump although 40's passes were fast).
+    up_to_40 = Bisection(LAGS, SEEDS)
+    trained = run_fast(up_to_40, lambda lag, seed: lag <= 40, lambda lag, seed: True)
+    assert [lag for lag, _ in trained] == [20, 20, 160, 160, 40, 40, 80, 80]
+    assert up_to_40.horizon == 40
+    # A slow pass (or a probe that fails) does not jump.
+    slow = Bisection(LAGS, SEEDS)
+    trained = run_fast(slow, lambda lag, seed: True, lambda lag, seed: seed == 0)
+    assert [lag for lag, _ in trained] == [20, 20, 80, 80, 160, 160]
+
+
+@pytest.mark.parametrize("horizon_index", range(-1, len(LAGS)))
+@pytest.mark.parametrize("noisy_seed", [None, 0, 2])
+@pytest.mark.parametrize("fast_lags", [(), (5,), (20,), (5, 10, 20, 40, 80, 160)])
+def test_jumps_never_change_the_horizon(horizon_index, noisy_seed, fast_lags):
+    passes = monotone(horizon_index, noisy_seed)
+    search = Bisection(LAGS, SEEDS)
+    trained = run_fast(search, passes, lambda lag, seed: lag in fast_lags)
+    assert search.horizon == exhaustive(passes)
+    probes = len({lag for lag, _ in trained})
+    assert probes <= math.ceil(math.log2(len(LAGS) + 1)) + 1
+    assert len(trained) <= max_runs("bisect", len(LAGS), len(SEEDS)) == 12
