@@ -82,13 +82,18 @@ class EarlyStop:
 class Budget:
     """How one run is trained and judged: at most `steps` iterations, a held-out evaluation of
     `eval_batch` sequences every `eval_every`, success at `target` accuracy, `early_stop` for a run
-    that has clearly failed."""
+    that has clearly failed. Between the regular evaluations, a training batch at `target` accuracy
+    calls for a held-out check, at least `check_gap` iterations after the previous one (the gap
+    doubles after each check that falls short, up to `eval_every`; 0: no such checks). A pass
+    within `fast_pass` of the budget is fast: a bisection then probes the longest lag next."""
 
     steps: int
     target: float
     eval_every: int
     eval_batch: int
     early_stop: EarlyStop
+    check_gap: int = 0
+    fast_pass: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,8 @@ class SweepDefaults:
     target: float
     eval_every: int
     eval_batch: int
+    check_gap: int
+    fast_pass: float
     search: str            # "bisect" or "grid" (rnnviz.lag_search)
 
 
@@ -115,7 +122,8 @@ class HorizonConfig:
         return Budget(steps=steps or self.sweep.steps,
                       target=self.sweep.target if target is None else target,
                       eval_every=self.sweep.eval_every, eval_batch=self.sweep.eval_batch,
-                      early_stop=self.early_stop)
+                      early_stop=self.early_stop, check_gap=self.sweep.check_gap,
+                      fast_pass=self.sweep.fast_pass)
 
     def base_settings(self, **changes) -> Settings:
         return Settings.from_dict({**self.base, **changes})
@@ -151,7 +159,9 @@ def load_config(path: Path = CONFIG_PATH) -> HorizonConfig:
         defaults = SweepDefaults(lags=tuple(int(v) for v in sweep["lags"]), seeds=int(sweep["seeds"]),
                                  steps=int(sweep["steps"]), target=float(sweep["target"]),
                                  eval_every=int(sweep["eval_every"]),
-                                 eval_batch=int(sweep["eval_batch"]), search=str(sweep["search"]))
+                                 eval_batch=int(sweep["eval_batch"]),
+                                 check_gap=int(sweep["check_gap"]), fast_pass=float(sweep["fast_pass"]),
+                                 search=str(sweep["search"]))
         if defaults.search not in SEARCHES:
             raise ValueError(f"search must be one of {', '.join(SEARCHES)}, not {defaults.search!r}")
         early = EarlyStop(**{k: float(v) for k, v in data["early_stop"].items()})
@@ -232,13 +242,30 @@ def _plateaued(history: list[tuple[int, float, float]], iteration: int, steps: i
     return best_window >= best_before * (1.0 - rule.loss_margin)
 
 
+class _Checks:
+    """When a training batch at the target calls for a held-out check between the regular
+    evaluations: `gap` iterations after the previous check, the gap doubling after each check
+    that falls short, up to `every` (so they cost at most about as much as the regular ones)."""
+
+    def __init__(self, gap: int, every: int) -> None:
+        self.gap, self.every, self.last = gap, every, 0
+
+    def due(self, iteration: int, batch_accuracy: float | None, target: float) -> bool:
+        return (self.gap > 0 and batch_accuracy is not None and batch_accuracy >= target
+                and iteration - self.last >= self.gap)
+
+    def missed(self, iteration: int) -> None:
+        self.last, self.gap = iteration, min(2 * self.gap, self.every)
+
+
 def run_one(settings: Settings, budget: Budget, *, label: str | None = None,
             should_stop: Callable[[], bool] | None = None) -> RunResult:
     """Train one run for at most `budget.steps` iterations, evaluating on held-out data every
-    `budget.eval_every`.
+    `budget.eval_every`, and in between whenever a training batch reaches the target (`_Checks`).
 
-    Stops early when the held-out accuracy reaches `budget.target` (reached), when the run diverges,
-    or when `_plateaued` says it has clearly failed; `should_stop()` (checked every iteration) cancels.
+    Stops early when a held-out accuracy reaches `budget.target` (reached), when the run diverges,
+    or when `_plateaued` says it has clearly failed (judged on the regular evaluations only, as
+    before the checks existed); `should_stop()` (checked every iteration) cancels.
     """
     from rnnviz.session import Session
 
@@ -254,19 +281,28 @@ def run_one(settings: Settings, budget: Budget, *, label: str | None = None,
     session = Session(settings)
     chance = session.task.chance
     history: list[tuple[int, float, float]] = []
+    checks = _Checks(budget.check_gap, eval_every)
     accuracy, loss, stopped = chance, math.log(1.0 / chance), BUDGET
     for iteration in range(1, steps + 1):
         if should_stop is not None and should_stop():
             stopped = CANCELLED
             break
-        if session.step().diverged:
+        snapshot = session.step()
+        if snapshot.diverged:
             stopped = DIVERGED
             break
         if iteration % eval_every and iteration != steps:
+            if checks.due(iteration, snapshot.accuracy, target):
+                evaluation = session.evaluate(budget.eval_batch)
+                if evaluation["accuracy"] is not None and evaluation["accuracy"] >= target:
+                    accuracy, loss, stopped = evaluation["accuracy"], evaluation["loss"], REACHED
+                    break
+                checks.missed(iteration)
             continue
         evaluation = session.evaluate(budget.eval_batch)
         accuracy, loss = evaluation["accuracy"], evaluation["loss"]
         history.append((iteration, accuracy, loss))
+        checks.last = iteration
         if accuracy >= target:
             stopped = REACHED
             break
@@ -351,10 +387,11 @@ def _run_job(settings: Settings, budget: Budget, label: str) -> RunResult:
 
 def _process_context():
     """forkserver where available: workers are forked from a clean server process, never from a
-    process that runs Qt or other threads; spawn elsewhere."""
+    process that runs Qt or other threads, and start with the engine's kernels loaded
+    (`rnnviz.warm_engine`, preloaded once by the server); spawn elsewhere."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["rnnviz.horizon", "rnnviz.session"])
+        context.set_forkserver_preload(["rnnviz.horizon", "rnnviz.session", "rnnviz.warm_engine"])
         return context
     return multiprocessing.get_context("spawn")
 
@@ -457,7 +494,8 @@ class Sweep:
                     result = future.result()
                     if result.stopped == CANCELLED or self.cancelled:
                         continue
-                    self.searches[label].record(lag, seed, passed(result, self.budget.target))
+                    self.searches[label].record(lag, seed, passed(result, self.budget.target),
+                                                fast=fast(result, self.budget))
                     yield result
         finally:
             self._halt()
@@ -474,6 +512,11 @@ def sweep(configs, lags: Sequence[int], seeds: int | Sequence[int], budget: Budg
 def passed(result: RunResult, target: float) -> bool:
     """A run's vote: it reached `target` held-out accuracy and did not diverge."""
     return not result.diverged and result.accuracy >= target
+
+
+def fast(result: RunResult, budget: Budget) -> bool:
+    """Whether a run reached the target within `budget.fast_pass` of its budget."""
+    return result.reached and result.iterations <= budget.fast_pass * budget.steps
 
 
 def remembered(results: Iterable[RunResult], target: float) -> dict[int, bool]:

@@ -228,3 +228,25 @@ def test_bad_horizon_input_exits_2_with_one_line(capsys, argv, words):
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
     assert words in err and err.count("\n") == 1
+
+
+def test_a_training_batch_at_the_target_calls_for_a_held_out_check_between_evaluations():
+    plain = run_one(EASY, budget(1000, 0.9, eval_every=50), label="easy")
+    checked = run_one(EASY, hz.Budget(steps=1000, target=0.9, eval_every=50, eval_batch=256,
+                                      early_stop=CONFIG.early_stop, check_gap=5), label="easy")
+    assert plain.reached and checked.reached and checked.accuracy >= 0.9
+    # Same training (checks draw only held-out data), judged sooner: by iteration 50 at the latest.
+    assert plain.iterations % 50 == 0 and checked.iterations <= plain.iterations
+    assert checked.iterations % 50 != 0
+
+
+def test_checks_that_fall_short_double_their_gap_up_to_the_evaluation_period():
+    checks = hz._Checks(10, 50)
+    assert not checks.due(5, 1.0, 0.9) and checks.due(10, 1.0, 0.9)
+    assert not checks.due(10, 0.8, 0.9) and not checks.due(10, None, 0.9)
+    gaps = []
+    for _ in range(4):
+        checks.missed(checks.last + checks.gap)
+        gaps.append(checks.gap)
+    assert gaps == [20, 40, 50, 50]
+    assert not hz._Checks(0, 50).due(100, 1.0, 0.9)     # gap 0: no checks
