@@ -116,7 +116,8 @@ class HorizonPanel(QWidget):
         self.every_lag_box.setToolTip(
             "Train every lag on every seed: the whole accuracy curve, slower. Unchecked, a bisection "
             "on the lag grid trains only the lags it needs (accuracy falls with lag), and at each "
-            "only the seeds that can still change the majority.")
+            "only the seeds that can still change the majority; once a probed lag is learnt within "
+            "a tenth of the budget, it tries the longest lag next.")
 
         self.arch_boxes: dict[str, QCheckBox] = {}
         for arch, colour in zip(self._config.architectures, LINE_COLOURS):
