@@ -200,6 +200,11 @@ def compare_checkouts(other: Path, quick: bool, this: Path = THIS_CHECKOUT,
     sides = {"other": other, "this": this}
     report: dict[str, object] = {"against": f"{other} (other) vs {this} (this); {rounds} "
                                             f"round(s), {seeds} seed(s), 2 worker processes each"}
+    for side in sides.values():
+        # Untimed: numba keeps its compiled kernels beside the code they came from, so a checkout's
+        # first sweep would otherwise time their compilation (~10 s), not the sweep.
+        run_checkout_sweep(side, {"sweep": "default", "lags": [5], "seeds": [0], "steps": 1,
+                                  "target": default_config().sweep.target})
     measured: dict[str, list[dict]] = {name: [] for name, _ in _specs(quick)}
     for r in range(rounds):
         for i, (name, spec) in enumerate(_specs(quick)):
