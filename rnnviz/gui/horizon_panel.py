@@ -24,7 +24,8 @@ from rnnviz.gui.background import Background
 from rnnviz.gui.plot_style import recolour_legend
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 from rnnviz.gui.vertical_scroll import VerticalScroll
-from rnnviz.horizon import LAG_TASKS, RunResult, Sweep, default_config, early_stop_text, horizon, remembered
+from rnnviz.horizon import (LAG_TASKS, RunResult, Sweep, default_config, early_stop_text, horizon,
+                            remembered, start_worker_server)
 from rnnviz.settings import FIELDS, Settings
 
 #: Line colours, one per architecture in horizon.toml's order (Okabe–Ito, colour-blind safe).
@@ -80,6 +81,7 @@ class HorizonPanel(QWidget):
         self._build_layout()
         self.apply_theme(theme)
         self._set_running(False)
+        start_worker_server()    # sweeps then start with warm workers (see rnnviz.horizon)
 
     # ----------------------------------------------------------------- construction
     def _build_controls(self) -> None:
