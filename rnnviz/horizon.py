@@ -29,8 +29,10 @@ import tomllib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rnnviz.errors import UsageError
 from rnnviz.interrupts import stop_on_signals
@@ -38,6 +40,9 @@ from rnnviz.lag_search import SEARCHES, Bisection, make_search, max_runs
 from rnnviz.presets import PresetError, load_preset, preset_with_overrides
 from rnnviz.resource_dir import RESOURCES
 from rnnviz.settings import LAG_TASKS, Settings, SettingsError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CONFIG_PATH = RESOURCES / "horizon.toml"
 
@@ -258,6 +263,46 @@ class _Checks:
         self.last, self.gap = iteration, min(2 * self.gap, self.every)
 
 
+#: Deferred regular evaluations keep a copy of the weights each; past this many bytes they are
+#: taken at once instead (a large network's copies would otherwise cost more memory than they save).
+DEFER_BYTES = 64 * 2**20
+
+
+@contextmanager
+def _weights(session, weights: Mapping[str, np.ndarray] | None):
+    """The session's model with `weights` (None: its own) in place of its own, restored after."""
+    if weights is None:
+        yield
+        return
+    params = session.model.params
+    own = dict(params)
+    params.update(weights)
+    try:
+        yield
+    finally:
+        params.update(own)
+
+
+def _regular_evaluations(session, budget: Budget, chance: float, history: list, due: list):
+    """Take the regular evaluations `due` ((iteration, weights or None for the model's own), in
+    order): each goes into `history` and is judged as it always was (reached the target? clearly
+    failed?). Returns (stopped, iteration, accuracy, loss) of the first that ends the run, else
+    None; `due` is emptied."""
+    try:
+        for iteration, weights in due:
+            with _weights(session, weights):
+                evaluation = session.evaluate(budget.eval_batch)
+            accuracy, loss = evaluation["accuracy"], evaluation["loss"]
+            history.append((iteration, accuracy, loss))
+            if accuracy is not None and accuracy >= budget.target:
+                return REACHED, iteration, accuracy, loss
+            if _plateaued(history, iteration, budget.steps, chance, budget.early_stop):
+                return PLATEAU, iteration, accuracy, loss
+        return None
+    finally:
+        due.clear()
+
+
 def run_one(settings: Settings, budget: Budget, *, label: str | None = None,
             should_stop: Callable[[], bool] | None = None) -> RunResult:
     """Train one run for at most `budget.steps` iterations, evaluating on held-out data every
@@ -266,6 +311,13 @@ def run_one(settings: Settings, budget: Budget, *, label: str | None = None,
     Stops early when a held-out accuracy reaches `budget.target` (reached), when the run diverges,
     or when `_plateaued` says it has clearly failed (judged on the regular evaluations only, as
     before the checks existed); `should_stop()` (checked every iteration) cancels.
+
+    While checks are on (``budget.check_gap`` > 0), the regular evaluations are deferred until the
+    failure rule can first apply (``early_stop.min_fraction`` of the budget), the run diverges or
+    the budget ends: the weights are kept, then evaluated in order, as if each had been evaluated
+    when it was kept (same held-out batches, same judgement). A deferred evaluation that reached
+    the target stops the run at its own iteration, which the result reports with its scores. A run
+    that a check finds successful before then never pays for them.
     """
     from rnnviz.session import Session
 
@@ -281,15 +333,20 @@ def run_one(settings: Settings, budget: Budget, *, label: str | None = None,
     session = Session(settings)
     chance = session.task.chance
     history: list[tuple[int, float, float]] = []
+    deferred: list[tuple[int, dict[str, np.ndarray] | None]] = []
+    defer_until = budget.early_stop.min_fraction * steps
     checks = _Checks(budget.check_gap, eval_every)
-    accuracy, loss, stopped = chance, math.log(1.0 / chance), BUDGET
+    accuracy, loss, stopped, stopped_at = chance, math.log(1.0 / chance), BUDGET, None
     for iteration in range(1, steps + 1):
         if should_stop is not None and should_stop():
             stopped = CANCELLED
             break
         snapshot = session.step()
         if snapshot.diverged:
-            stopped = DIVERGED
+            ended = _regular_evaluations(session, budget, chance, history, deferred)
+            stopped, stopped_at = (ended[0], ended[1]) if ended else (DIVERGED, None)
+            if ended or history:
+                accuracy, loss = history[-1][1], history[-1][2]
             break
         if iteration % eval_every and iteration != steps:
             if checks.due(iteration, snapshot.accuracy, target):
@@ -299,18 +356,22 @@ def run_one(settings: Settings, budget: Budget, *, label: str | None = None,
                     break
                 checks.missed(iteration)
             continue
-        evaluation = session.evaluate(budget.eval_batch)
-        accuracy, loss = evaluation["accuracy"], evaluation["loss"]
-        history.append((iteration, accuracy, loss))
+        kept = sum(w.nbytes for _, ws in deferred for w in ws.values())
+        size = sum(w.nbytes for w in session.model.params.values())
+        if (checks.gap and iteration < defer_until and iteration != steps
+                and kept + size <= DEFER_BYTES):
+            deferred.append((iteration, {k: w.copy() for k, w in session.model.params.items()}))
+            continue
         checks.last = iteration
-        if accuracy >= target:
-            stopped = REACHED
-            break
-        if _plateaued(history, iteration, steps, chance, budget.early_stop):
-            stopped = PLATEAU
+        deferred.append((iteration, None))
+        ended = _regular_evaluations(session, budget, chance, history, deferred)
+        accuracy, loss = history[-1][1], history[-1][2]
+        if ended:
+            stopped, stopped_at = ended[0], ended[1]
             break
     return RunResult(arch=label or describe(settings), lag=settings.lag, seed=settings.seed,
-                     accuracy=float(accuracy), loss=float(loss), iterations=session.iteration,
+                     accuracy=float(accuracy), loss=float(loss),
+                     iterations=stopped_at or session.iteration,
                      reached=stopped == REACHED, diverged=stopped == DIVERGED, stopped=stopped,
                      seconds=time.perf_counter() - start, chance=float(chance),
                      cpu_seconds=time.process_time() - cpu_start)

@@ -250,3 +250,24 @@ def test_checks_that_fall_short_double_their_gap_up_to_the_evaluation_period():
         gaps.append(checks.gap)
     assert gaps == [20, 40, 50, 50]
     assert not hz._Checks(0, 50).due(100, 1.0, 0.9)     # gap 0: no checks
+
+
+FLAT = EASY.replace(lag=40, init="xavier", init_scale=0.5, optimizer="sgd", lr=0.05, momentum=0.9)
+EXPLODING = Settings(task="recall", lag=20, activation="relu", init="normal", init_scale=3.0,
+                     optimizer="sgd", lr=0.1, momentum=0.9, clip="none", hidden=32)
+
+
+@pytest.mark.parametrize("settings, stopped", [(EASY, "reached"), (FLAT, None), (EXPLODING, "diverged")])
+def test_deferred_regular_evaluations_judge_as_if_taken_on_time(monkeypatch, settings, stopped):
+    """The regular evaluations, deferred (weights kept, evaluated later in order) or taken at once,
+    give the same run: same held-out scores, same stop and the iteration it was judged at. The
+    check gap is on but never due, so only the regular evaluations judge."""
+    never = hz.Budget(steps=120, target=0.9, eval_every=5, eval_batch=128,
+                      early_stop=CONFIG.early_stop, check_gap=10**9)
+    deferred = run_one(settings, never)
+    monkeypatch.setattr(hz, "DEFER_BYTES", 0)
+    at_once = run_one(settings, never)
+    fields = ("accuracy", "loss", "iterations", "stopped", "reached", "diverged")
+    assert [getattr(deferred, f) for f in fields] == [getattr(at_once, f) for f in fields]
+    if stopped:
+        assert deferred.stopped == stopped
