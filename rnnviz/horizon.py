@@ -87,10 +87,11 @@ class EarlyStop:
 class Budget:
     """How one run is trained and judged: at most `steps` iterations, a held-out evaluation of
     `eval_batch` sequences every `eval_every`, success at `target` accuracy, `early_stop` for a run
-    that has clearly failed. Between the regular evaluations, a training batch at `target` accuracy
-    calls for a held-out check, at least `check_gap` iterations after the previous one (the gap
-    doubles after each check that falls short, up to `eval_every`; 0: no such checks). A pass
-    within `fast_pass` of the budget is fast: a bisection then probes the longest lag next."""
+    that has clearly failed. Between the regular evaluations, `check_streak` training batches in a
+    row at `target` accuracy call for a held-out check, at least `check_gap` iterations after the
+    previous one (the gap doubles after each check that falls short, up to `eval_every`; 0: no
+    checks). A pass within `fast_pass` of the budget is fast: a bisection then probes the longest
+    lag next."""
 
     steps: int
     target: float
@@ -98,6 +99,7 @@ class Budget:
     eval_batch: int
     early_stop: EarlyStop
     check_gap: int = 0
+    check_streak: int = 1
     fast_pass: float = 0.0
 
 
@@ -110,6 +112,7 @@ class SweepDefaults:
     eval_every: int
     eval_batch: int
     check_gap: int
+    check_streak: int
     fast_pass: float
     search: str            # "bisect" or "grid" (rnnviz.lag_search)
 
@@ -128,7 +131,7 @@ class HorizonConfig:
                       target=self.sweep.target if target is None else target,
                       eval_every=self.sweep.eval_every, eval_batch=self.sweep.eval_batch,
                       early_stop=self.early_stop, check_gap=self.sweep.check_gap,
-                      fast_pass=self.sweep.fast_pass)
+                      check_streak=self.sweep.check_streak, fast_pass=self.sweep.fast_pass)
 
     def base_settings(self, **changes) -> Settings:
         return Settings.from_dict({**self.base, **changes})
@@ -165,7 +168,9 @@ def load_config(path: Path = CONFIG_PATH) -> HorizonConfig:
                                  steps=int(sweep["steps"]), target=float(sweep["target"]),
                                  eval_every=int(sweep["eval_every"]),
                                  eval_batch=int(sweep["eval_batch"]),
-                                 check_gap=int(sweep["check_gap"]), fast_pass=float(sweep["fast_pass"]),
+                                 check_gap=int(sweep["check_gap"]),
+                                 check_streak=int(sweep["check_streak"]),
+                                 fast_pass=float(sweep["fast_pass"]),
                                  search=str(sweep["search"]))
         if defaults.search not in SEARCHES:
             raise ValueError(f"search must be one of {', '.join(SEARCHES)}, not {defaults.search!r}")
@@ -248,16 +253,18 @@ def _plateaued(history: list[tuple[int, float, float]], iteration: int, steps: i
 
 
 class _Checks:
-    """When a training batch at the target calls for a held-out check between the regular
-    evaluations: `gap` iterations after the previous check, the gap doubling after each check
-    that falls short, up to `every` (so they cost at most about as much as the regular ones)."""
+    """When training batches at the target call for a held-out check between the regular
+    evaluations: the last `streak` batches all at the target, and `gap` iterations since the
+    previous check; the gap doubles after each check that falls short, up to `every` (so checks
+    cost at most about as much as the regular evaluations they stand in for)."""
 
-    def __init__(self, gap: int, every: int) -> None:
-        self.gap, self.every, self.last = gap, every, 0
+    def __init__(self, gap: int, every: int, streak: int) -> None:
+        self.gap, self.every, self.streak, self.last, self._run = gap, every, max(streak, 1), 0, 0
 
     def due(self, iteration: int, batch_accuracy: float | None, target: float) -> bool:
-        return (self.gap > 0 and batch_accuracy is not None and batch_accuracy >= target
-                and iteration - self.last >= self.gap)
+        at_target = batch_accuracy is not None and batch_accuracy >= target
+        self._run = self._run + 1 if at_target else 0
+        return self.gap > 0 and self._run >= self.streak and iteration - self.last >= self.gap
 
     def missed(self, iteration: int) -> None:
         self.last, self.gap = iteration, min(2 * self.gap, self.every)
@@ -306,7 +313,7 @@ def _regular_evaluations(session, budget: Budget, chance: float, history: list, 
 def run_one(settings: Settings, budget: Budget, *, label: str | None = None,
             should_stop: Callable[[], bool] | None = None) -> RunResult:
     """Train one run for at most `budget.steps` iterations, evaluating on held-out data every
-    `budget.eval_every`, and in between whenever a training batch reaches the target (`_Checks`).
+    `budget.eval_every`, and in between whenever training batches reach the target (`_Checks`).
 
     Stops early when a held-out accuracy reaches `budget.target` (reached), when the run diverges,
     or when `_plateaued` says it has clearly failed (judged on the regular evaluations only, as
@@ -335,7 +342,7 @@ def run_one(settings: Settings, budget: Budget, *, label: str | None = None,
     history: list[tuple[int, float, float]] = []
     deferred: list[tuple[int, dict[str, np.ndarray] | None]] = []
     defer_until = budget.early_stop.min_fraction * steps
-    checks = _Checks(budget.check_gap, eval_every)
+    checks = _Checks(budget.check_gap, eval_every, budget.check_streak)
     accuracy, loss, stopped, stopped_at = chance, math.log(1.0 / chance), BUDGET, None
     for iteration in range(1, steps + 1):
         if should_stop is not None and should_stop():
@@ -348,7 +355,13 @@ def run_one(settings: Settings, budget: Budget, *, label: str | None = None,
             if ended or history:
                 accuracy, loss = history[-1][1], history[-1][2]
             break
-        if iteration % eval_every and iteration != steps:
+        regular = iteration % eval_every == 0 or iteration == steps
+        if regular and checks.gap and iteration < defer_until and iteration != steps:
+            kept = sum(w.nbytes for _, ws in deferred for w in ws.values())
+            if kept + sum(w.nbytes for w in session.model.params.values()) <= DEFER_BYTES:
+                deferred.append((iteration, {k: w.copy() for k, w in session.model.params.items()}))
+                regular = False
+        if not regular:
             if checks.due(iteration, snapshot.accuracy, target):
                 evaluation = session.evaluate(budget.eval_batch)
                 if evaluation["accuracy"] is not None and evaluation["accuracy"] >= target:
@@ -356,12 +369,7 @@ def run_one(settings: Settings, budget: Budget, *, label: str | None = None,
                     break
                 checks.missed(iteration)
             continue
-        kept = sum(w.nbytes for _, ws in deferred for w in ws.values())
-        size = sum(w.nbytes for w in session.model.params.values())
-        if (checks.gap and iteration < defer_until and iteration != steps
-                and kept + size <= DEFER_BYTES):
-            deferred.append((iteration, {k: w.copy() for k, w in session.model.params.items()}))
-            continue
+        checks.due(iteration, snapshot.accuracy, target)     # counts the streak; evaluated below
         checks.last = iteration
         deferred.append((iteration, None))
         ended = _regular_evaluations(session, budget, chance, history, deferred)

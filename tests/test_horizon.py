@@ -233,23 +233,28 @@ def test_bad_horizon_input_exits_2_with_one_line(capsys, argv, words):
 def test_a_training_batch_at_the_target_calls_for_a_held_out_check_between_evaluations():
     plain = run_one(EASY, budget(1000, 0.9, eval_every=50), label="easy")
     checked = run_one(EASY, hz.Budget(steps=1000, target=0.9, eval_every=50, eval_batch=256,
-                                      early_stop=CONFIG.early_stop, check_gap=5), label="easy")
+                                      early_stop=CONFIG.early_stop, check_gap=5, check_streak=2),
+                      label="easy")
     assert plain.reached and checked.reached and checked.accuracy >= 0.9
     # Same training (checks draw only held-out data), judged sooner: by iteration 50 at the latest.
     assert plain.iterations % 50 == 0 and checked.iterations <= plain.iterations
     assert checked.iterations % 50 != 0
 
 
-def test_checks_that_fall_short_double_their_gap_up_to_the_evaluation_period():
-    checks = hz._Checks(10, 50)
-    assert not checks.due(5, 1.0, 0.9) and checks.due(10, 1.0, 0.9)
-    assert not checks.due(10, 0.8, 0.9) and not checks.due(10, None, 0.9)
+def test_checks_need_a_streak_of_batches_at_the_target_and_back_off_when_they_fall_short():
+    checks = hz._Checks(10, 50, streak=3)
+    assert [checks.due(i, acc, 0.9) for i, acc in enumerate([1.0, 1.0, 0.5, 1.0, 0.95], 8)] == \
+        [False, False, False, False, False]       # 10 breaks the streak; 12: two in a row
+    assert checks.due(13, 0.91, 0.9)              # three in a row, 13 >= gap after 0
+    assert not checks.due(14, None, 0.9) and not checks.due(15, 1.0, 0.9)
     gaps = []
     for _ in range(4):
         checks.missed(checks.last + checks.gap)
         gaps.append(checks.gap)
     assert gaps == [20, 40, 50, 50]
-    assert not hz._Checks(0, 50).due(100, 1.0, 0.9)     # gap 0: no checks
+    single = hz._Checks(10, 50, streak=1)
+    assert not single.due(5, 1.0, 0.9) and single.due(10, 1.0, 0.9)
+    assert not hz._Checks(0, 50, 1).due(100, 1.0, 0.9)     # gap 0: no checks
 
 
 FLAT = EASY.replace(lag=40, init="xavier", init_scale=0.5, optimizer="sgd", lr=0.05, momentum=0.9)
