@@ -185,7 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "memory soak; --quick makes it five minutes)")
     bench.add_argument("--against", metavar="CHECKOUT", default=None,
                        help="horizon part: time this tree's sweeps against another checkout's (e.g. an "
-                            "older commit), in interleaved rounds, instead of bisection against the grid")
+                            "older commit) in interleaved rounds (default: none; the horizon part then "
+                            "times bisection against the grid in this tree)")
 
     desktop = _command(sub, "install-desktop", "add rnnviz to the desktop's application menu",
                        "Install rnnviz.desktop and the icon for this user (under $XDG_DATA_HOME, "
