@@ -43,7 +43,7 @@ from rnnviz.gui.theme import Theme, apply_to_application, get_theme
 from rnnviz.gui.vertical_scroll import VerticalScroll
 from rnnviz.gui.view import RunView, View
 from rnnviz.gui.window_geometry import first_launch_geometry, fits
-from rnnviz.gui.worker import DIVERGED, PLAYING, STOP_TIMEOUT, TrainingWorker
+from rnnviz.gui.worker import DIVERGED, PAUSED, PLAYING, STOP_TIMEOUT, TrainingWorker
 from rnnviz.lessons import Lesson
 from rnnviz.memory_budget import memory_problem
 from rnnviz.presets import PRESET_DIR, PresetError, preset_names
@@ -87,6 +87,10 @@ EMIT_RATE = 30.0
 #: ... or 15 while training runs as fast as it can (the curves then redraw a few times a second).
 FLAT_OUT_EMIT_RATE = 15.0
 SPEED_REFRESH_MS = 250
+#: When Play was pressed before the first run arrived, the pages out of sight are built with its
+#: first trained batch (so the first iteration is drawn before them), or at the latest this long
+#: after its first snapshot (ms).
+PAGES_WHEN_PAUSED_MS = 300
 CONTROLS_WIDTH = 340
 #: Side by side, the docks may take this share of the screen's width (else they share a column).
 DOCKS_SHARE = 0.5
@@ -254,14 +258,19 @@ class MainWindow(QMainWindow):
         self.lesson_panel = LessonPanel(held=settings)
         # The views of the training run: each is fed the worker's snapshots (see `show_snapshots`).
         # The numbers and the curves show at start-up. The unrolled diagram with its stepper, and
-        # the heatmap with the spectrum, are out of sight: their pages are built just after the
-        # window's first paint (or when first needed), always before the first run reaches them
-        # (see `build_pages`); `diagram`, `stepper`, `heatmap` and `spectrum` build theirs on use.
+        # the heatmap with the spectrum, are out of sight: their pages are built when the first
+        # run arrives, or after its first trained batch if Play was pressed before (or when first
+        # needed); a page built while a run is on is given that run so far (see `_fed`).
+        # `diagram`, `stepper`, `heatmap` and `spectrum` build theirs on use.
         self.numbers = LiveNumbers(theme=theme)
         self.curves = TrainingCurves(theme=theme)
         self.diagram_tab = LazyTab(self._build_diagram_page, theme, objectName="diagramTab")
         self.gradients_tab = LazyTab(self._build_gradients_page, theme, objectName="gradientsTab")
         self.metrics = MetricsLog()                       # every snapshot's numbers, for the CSV export
+        self._unbuilt = {"diagram", "gradients"}
+        self._shown_so_far: tuple[Snapshot, list[tuple]] | None = None   # the run, while pages are unbuilt
+        self._pages_due = False
+        self._play_pending = False     # Play sent, "playing" not yet back
         # Pages with runs of their own (not the training session's), built when first opened.
         self.compare_tab = LazyTab(self._build_comparison, theme)
         self.horizon_tab = LazyTab(self._build_horizon, theme)
@@ -300,17 +309,10 @@ class MainWindow(QMainWindow):
         if start_worker:
             # Once the window has painted: the worker's first act is importing the engine and
             # loading its compiled kernels, which holds the GIL for about half a second and would
-            # otherwise delay the window's first frame; the pages out of sight are built then too.
-            self._first_paint = FirstPaint(self, self._painted)
+            # otherwise delay the window's first frame.
+            self._first_paint = FirstPaint(self, self._start_worker)
         else:
             self.build_pages()     # a fed window (recording, tests) shows every page at once
-
-    def _painted(self) -> None:
-        """The window's first frame is on screen: start training, then build the hidden pages, one
-        per turn of the event loop (clicks in between are answered)."""
-        self._start_worker()
-        QTimer.singleShot(0, self, self.diagram_tab.ensure)
-        QTimer.singleShot(0, self, self.gradients_tab.ensure)
 
     def _start_worker(self) -> None:
         if self._closed or self.worker.is_running():
@@ -320,10 +322,33 @@ class MainWindow(QMainWindow):
         self._follow_tab()
 
     def build_pages(self) -> None:
-        """Build every page of the training run now (they are otherwise built after the first
-        paint). The window calls this before it shows a run, so no view misses a snapshot."""
+        """Build every page of the training run now (they are otherwise built when the first run
+        arrives, see `show_restart` and `_pages_soon`)."""
         self.diagram_tab.ensure()
         self.gradients_tab.ensure()
+
+    def _pages_soon(self) -> None:
+        """Build the pages out of sight, one per turn of the event loop (a click in between is
+        answered): when Play was pressed before the first run arrived, with its first trained
+        batch or `PAGES_WHEN_PAUSED_MS` after its first snapshot; the first iteration is drawn first."""
+        if self._pages_due or not self._unbuilt:
+            return
+        self._pages_due = True
+        QTimer.singleShot(0, self, self.diagram_tab.ensure)
+        QTimer.singleShot(0, self, self.gradients_tab.ensure)
+
+    def _fed(self, name: str, page: ViewStack) -> ViewStack:
+        """A page built after the run began is given the run so far, as if it had been there."""
+        if self._shown_so_far is not None:
+            first, batches = self._shown_so_far
+            for view in page.views:
+                view.restart(first)
+                for snapshots in batches:
+                    view.show_snapshots(snapshots)
+        self._unbuilt.discard(name)
+        if not self._unbuilt:
+            self._shown_so_far = None
+        return page
 
     def _build_diagram_page(self, theme: Theme) -> ViewStack:
         from rnnviz.gui.stepper import BPTTStepper
@@ -332,13 +357,22 @@ class MainWindow(QMainWindow):
         diagram, stepper = UnrolledView(theme=theme), BPTTStepper(theme=theme)
         stepper.inspect_requested.connect(self.inspect)
         stepper.finished.connect(self._inspection_finished)
-        return ViewStack(diagram, stepper, stop=stepper.shutdown)   # the stepper hides the diagram while open
+        return self._fed("diagram", ViewStack(diagram, stepper, stop=stepper.shutdown))   # the stepper hides the diagram while open
 
     def _build_gradients_page(self, theme: Theme) -> ViewStack:
         from rnnviz.gui.heatmap import ContributionHeatmap
         from rnnviz.gui.spectrum import SpectrumPlot
 
-        return ViewStack(ContributionHeatmap(theme=theme), SpectrumPlot(theme=theme))
+        return self._fed("gradients", ViewStack(ContributionHeatmap(theme=theme), SpectrumPlot(theme=theme)))
+
+    def _built_views(self) -> tuple[View, ...]:
+        """The views of the training run built so far (see `_fed` for the others)."""
+        pages = (tab.content.views for tab in (self.diagram_tab, self.gradients_tab) if tab.content is not None)
+        return (self.numbers, self.curves, *(view for views in pages for view in views))
+
+    def _fed_views(self) -> tuple[RunView, ...]:
+        """What each snapshot feeds now: the views built so far and the metrics log."""
+        return (*self._built_views(), self.metrics)
 
     @property
     def views(self) -> tuple[View, ...]:
@@ -723,10 +757,12 @@ class MainWindow(QMainWindow):
     # The curves' frames wait for a command's answer (see FrameBudget.hold): it is drawn first.
     def play(self) -> None:
         self.curves.budget.hold()
+        self._play_pending = True
         self.worker.play()
 
     def pause(self) -> None:
         self.curves.budget.hold()
+        self._play_pending = False
         self.worker.pause()
 
     def toggle_play(self) -> None:
@@ -932,8 +968,11 @@ class MainWindow(QMainWindow):
             snaps = tuple(s for s in snapshots if s.run == self._run)
             if not snaps:
                 return
-            for view in self.run_views:
+            for view in self._fed_views():
                 view.show_snapshots(snaps)
+            if self._shown_so_far is not None:
+                self._shown_so_far[1].append(snaps)
+                self._pages_soon()
             last = self._latest = snaps[-1]
             self._rates.append((time.perf_counter(), last.iteration))
             if last.diverged and not self.banner.text():
@@ -943,7 +982,6 @@ class MainWindow(QMainWindow):
 
     def show_restart(self, snapshot) -> None:
         """A new run begins with `snapshot` (iteration 0): every view clears its history."""
-        self.build_pages()
         collector.settle()     # the window and the engine are loaded: what exists now stays
         if self._resync_controls:
             self._resync_controls = False
@@ -954,8 +992,13 @@ class MainWindow(QMainWindow):
         self._latest = snapshot
         self._rates.clear()
         self.banner.clear()
-        for view in self.run_views:
+        if self._unbuilt and not self._play_pending:
+            self.build_pages()    # nothing waits for the GUI thread: build the pages out of sight now
+        for view in self._fed_views():
             view.restart(snapshot)
+        if self._unbuilt:         # training starts at once: the pages follow its first batch, with this run
+            self._shown_so_far = (snapshot, [])
+            QTimer.singleShot(PAGES_WHEN_PAUSED_MS, self, self._pages_soon)
         self.iteration_label.setText(f"Iteration {snapshot.iteration}")
 
     def show_state(self, state: str) -> None:
@@ -963,6 +1006,8 @@ class MainWindow(QMainWindow):
         and the banner follow."""
         self._state = state
         self.curves.budget.release()     # every command is answered with a state
+        if state != PAUSED:
+            self._play_pending = False
         self._show_run_state()
         self.state_label.setText(state.capitalize())
         if state != PLAYING:
@@ -1002,7 +1047,7 @@ class MainWindow(QMainWindow):
         (a recording calls this before every frame: ~1 ms a frame less). The measured speed is
         left alone: it is wall-clock, and a fed window sets ``speed_label`` itself."""
         self._update_iteration_label()
-        for view in self.views:
+        for view in self._built_views():
             if not in_hidden_tab(view):
                 view.redraw()
 

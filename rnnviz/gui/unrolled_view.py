@@ -844,7 +844,8 @@ class UnrolledView(QWidget):
             "loss, then the backward wave right → left coloured by the real ‖∂L/∂h_t‖. A new "
             "iteration starts when one has played; paused, the last one stays.")
         self.animate_toggle.setChecked(live)
-        self.animate_toggle.setVisible(live)
+        if not live:     # (showing it here, before it has a parent, would open it as a window)
+            self.animate_toggle.hide()
         self.animate_toggle.toggled.connect(self._animate_toggled)
         self.absolute_toggle = QCheckBox("Absolute", objectName="unrolledAbsoluteToggle")
         self.absolute_toggle.setToolTip(

@@ -45,13 +45,12 @@ def window(qtbot, settings_store):
     w.close()
 
 
-def test_the_hidden_pages_wait_for_the_first_paint_and_are_ready_before_the_first_run(qtbot, window):
+def test_the_hidden_pages_are_built_once_the_first_run_is_on_screen(qtbot, window):
     assert not any(built(window, name) for name in LATE)
     assert window.findChild(UnrolledView, "unrolledView") is None and not window.worker.is_running()
-    qtbot.waitUntil(lambda: window.latest_snapshot is not None, timeout=WAIT_MS)
-    assert all(built(window, name) for name in LATE)
+    qtbot.waitUntil(lambda: window.latest_snapshot is not None, timeout=WAIT_MS)     # paused
+    qtbot.waitUntil(lambda: all(built(window, name) for name in LATE), timeout=WAIT_MS)
     assert window.findChild(UnrolledView, "unrolledView") is window.diagram
-    # The views built after the paint were given the run like the others.
     assert window.diagram.diagram.T == len(window.latest_snapshot.dh_norms)
     window.step()
     qtbot.waitUntil(lambda: window.latest_snapshot.iteration == 1, timeout=WAIT_MS)
@@ -59,6 +58,27 @@ def test_the_hidden_pages_wait_for_the_first_paint_and_are_ready_before_the_firs
     heatmap = window.findChild(ContributionHeatmap)
     qtbot.waitUntil(lambda: heatmap.isVisible(), timeout=WAIT_MS)
     assert window.findChild(SpectrumPlot).isVisible()
+
+
+def test_pages_built_while_the_run_trains_are_given_the_run_so_far(qtbot, window):
+    seen = []    # every batch the window was sent, first to last
+    window.worker.snapshots.connect(lambda snaps: seen.extend(s for s in snaps if s.run == window.run_id))
+    window.play()                          # Play at the first paint: the first batch builds the pages
+    qtbot.waitUntil(lambda: window.latest_snapshot is not None and window.latest_snapshot.iteration >= 1,
+                    timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: all(built(window, name) for name in LATE), timeout=WAIT_MS)
+    window.pause()
+    qtbot.waitUntil(lambda: window.state == "paused" and seen and seen[-1] is window.latest_snapshot,
+                    timeout=WAIT_MS)
+    # The views built late show the whole run, as the curves do: every iteration from 0 on, once
+    # (the heatmap keeps its last rows; the spectrum the snapshots that carry one).
+    last = window.latest_snapshot.iteration
+    assert list(window.curves.history.column("iteration").astype(int)) == list(range(last + 1))
+    rows, _norms = window.heatmap.rows_in_order()
+    assert list(rows) == list(range(last + 1))[-window.heatmap.rows:]
+    with_spectrum = [0] + [s.iteration for s in seen if s.spectrum is not None]
+    assert list(window.spectrum.history_data()[0].astype(int)) == with_spectrum
+    assert window.diagram.diagram.T == len(window.latest_snapshot.dh_norms)
 
 
 def test_a_shortcut_opens_a_page_before_it_was_built(qtbot, window):
@@ -116,7 +136,7 @@ def test_a_window_closed_before_its_pages_were_built_saves_its_layout(qtbot, tmp
     second.show()
     qtbot.waitUntil(lambda: second.latest_snapshot is not None, timeout=WAIT_MS)
     assert not find(second, "lessonsDock", QDockWidget).isVisibleTo(second)
-    assert all(built(second, name) for name in LATE)
+    qtbot.waitUntil(lambda: all(built(second, name) for name in LATE), timeout=WAIT_MS)
     second.close()
 
 
@@ -124,7 +144,7 @@ def test_a_window_never_shown_still_starts_its_worker(qtbot, settings_store):
     w = MainWindow(settings_store=settings_store)
     qtbot.addWidget(w)
     qtbot.waitUntil(lambda: w.latest_snapshot is not None, timeout=WAIT_MS)
-    assert all(built(w, name) for name in LATE)
+    qtbot.waitUntil(lambda: all(built(w, name) for name in LATE), timeout=WAIT_MS)
     w.close()
 
 
@@ -176,5 +196,17 @@ def test_at_the_first_paint_nothing_hidden_is_loaded_or_built_and_start_up_leave
     # The cyclic collector is held through start-up ...
     assert report["paint"] == {"modules": [], "built": [], "worker": False, "gc": False, "frozen": False}
     # ... and once the first run has arrived, what start-up made is frozen and collection is back on.
-    assert report["run"]["built"] == sorted(LATE) and report["run"]["worker"]
+    assert report["run"]["worker"]
     assert report["run"]["gc"] and report["run"]["frozen"] and "numba" in report["run"]["modules"]
+
+
+def test_building_the_hidden_pages_leaves_the_keyboard_focus_where_it_was(qtbot, window):
+    from PySide6.QtWidgets import QApplication
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=WAIT_MS)
+    find(window, "viewTabs").setFocus()
+    focused = QApplication.focusWidget()              # the tab bar (the tab widget's focus proxy)
+    assert focused is not None and not any(built(window, name) for name in LATE)
+    qtbot.waitUntil(lambda: all(built(window, name) for name in LATE), timeout=WAIT_MS)
+    assert window.isActiveWindow() and QApplication.focusWidget() is focused
