@@ -117,3 +117,13 @@ def test_metrics_rows_come_back_exactly_as_the_snapshots_gave_them():
         for a, b in zip(got, expected):
             assert [type(v) for v in a] == [type(v) for v in b]
             assert all(x == y or (isinstance(x, float) and math.isnan(x) and math.isnan(y)) for x, y in zip(a, b))
+
+
+def test_thinning_keeps_every_other_older_row_and_every_newer_one():
+    log = MetricsLog(capacity=10)
+    session = Session(Settings(lag=2, hidden=2, batch=2))
+    log.restart(session.snapshot())                       # iteration 0
+    log.show_snapshots(tuple(session.run(10)))            # 1…10: the 11th row thins the table
+    assert [r[1] for r in log.rows()] == [0, 2, 4, 5, 6, 7, 8, 9, 10]
+    log.show_snapshots(tuple(session.run(2)))             # 11 rows again: thinned again
+    assert [r[1] for r in log.rows()] == [0, 4, 6, 7, 8, 9, 10, 11, 12]
