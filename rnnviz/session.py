@@ -220,6 +220,7 @@ class Session:
         self._batch = batch
         clip = clip_gradients(trace.grads, s.clip, s.clip_threshold)
         cause = None
+        param_norms = None
         self._weights_of_last = None
         if not math.isfinite(trace.loss):
             cause = f"the loss became {_word(trace.loss)}"
@@ -230,14 +231,18 @@ class Session:
             self._weights_of_last = {name: w.copy() for name, w in self.model.params.items()}
             with np.errstate(over="ignore", invalid="ignore"):
                 self.optimizer.step(self.model.params, trace.grads)
-            bad = [k for k, w in self.model.params.items() if not np.isfinite(w).all()]
+                param_norms = _norms(self.model.params)
+            # a finite ‖W‖ means every element is finite; only an infinite one needs a closer look
+            bad = [k for k, w in self.model.params.items()
+                   if not math.isfinite(param_norms[k]) and not np.isfinite(w).all()]
             if bad:
                 cause = f"the weights {', '.join(bad)} became infinite or NaN after the update"
         self._iteration += 1
         self._clip_events += int(clip.clipped)
         if not math.isnan(clip.norm_before):   # a NaN norm is the divergence, not a size
             self._max_grad_norm = max(self._max_grad_norm, clip.norm_before)
-        self._last = self._snapshot(trace, grad_norm=clip.norm_before, clip=clip, cause=cause)
+        self._last = self._snapshot(trace, grad_norm=clip.norm_before, clip=clip, cause=cause,
+                                    param_norms=param_norms)
         return self._last
 
     def run(self, steps: int):
@@ -248,12 +253,15 @@ class Session:
             if snap.diverged:
                 return
 
-    def _snapshot(self, trace: Trace, *, grad_norm: float, clip, cause: str | None = None) -> Snapshot:
+    def _snapshot(self, trace: Trace, *, grad_norm: float, clip, cause: str | None = None,
+                  param_norms: dict[str, float] | None = None) -> Snapshot:
+        """The snapshot of `trace`; `param_norms` are ‖W‖ of the current weights if already known."""
         accuracy = None
         if self.task.chance is not None and np.isfinite(trace.outputs).all():
             accuracy = self.task.accuracy(trace.outputs, self._batch[1])
         with np.errstate(over="ignore", invalid="ignore"):
-            param_norms = {k: float(np.linalg.norm(w)) for k, w in self.model.params.items()}
+            if param_norms is None:
+                param_norms = _norms(self.model.params)
             contributions = trace.contribution_norms("W_H")
             dh_norms = trace.dh_norms
             hidden_rms = trace.hidden_rms
@@ -316,6 +324,11 @@ def _forward_backward(model, task, batch, cancel: CancelFlag | None) -> Trace:
     x, target = batch
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         return model.forward_backward(x, target, loss=task.loss, readout=task.readout, cancel=cancel)
+
+
+def _norms(params: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """‖W‖_F of every parameter (inf or NaN where an element is, or where ‖W‖ overflows)."""
+    return {k: float(np.linalg.norm(w)) for k, w in params.items()}
 
 
 def _word(value: float) -> str:
