@@ -24,8 +24,8 @@ Both update the parameter arrays in place. The update is elementwise, so it runs
 parameters laid end to end in one flat buffer (a dozen numpy calls per step instead of a dozen per
 parameter; every element gets exactly the arithmetic it would get alone); that buffer and the state
 are allocated at the first step and reused while the parameters keep their names, shapes and dtype
-(mixed dtypes are updated in their common type). ``lr`` and ``momentum`` are plain attributes: change them between
-steps and the next step uses them. ``reset()`` forgets the state.
+(mixed dtypes are updated in their common type). ``lr`` and ``momentum`` are plain attributes:
+change them between steps and the next step uses them. ``reset()`` forgets the state.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ OPTIMIZERS = ("sgd", "adam")
 
 
 class Optimizer:
-    """Shared by SGD and Adam: the live learning rate η (``lr``) and momentum μ, and the state over all parameters."""
+    """Shared by SGD and Adam: the live learning rate η (``lr``) and momentum μ, and the state
+    (over all parameters laid end to end)."""
 
     def __init__(self, lr: float, momentum: float = 0.0):
         self.lr = _check_number("lr", lr, low=0.0)
