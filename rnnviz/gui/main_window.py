@@ -91,6 +91,11 @@ SPEED_REFRESH_MS = 250
 #: first trained batch (so the first iteration is drawn before them), or at the latest this long
 #: after its first snapshot (ms).
 PAGES_WHEN_PAUSED_MS = 300
+#: If the first run has not arrived this long after the training thread started (ms), the status bar
+#: says the engine is loading: on the first launch numba compiles the kernels (seconds), later
+#: launches load them from its cache.
+ENGINE_NOTE_AFTER_MS = 1500
+ENGINE_NOTE = "Loading the training engine… (the first launch compiles it: a few seconds)"
 CONTROLS_WIDTH = 340
 #: Side by side, the docks may take this share of the screen's width (else they share a column).
 DOCKS_SHARE = 0.5
@@ -320,6 +325,16 @@ class MainWindow(QMainWindow):
         self.worker.start()
         self.worker.set_speed(self.run_controls.speed())
         self._follow_tab()
+        QTimer.singleShot(ENGINE_NOTE_AFTER_MS, self, self._engine_note)
+
+    def _engine_note(self) -> None:
+        """Nothing looks frozen while the engine loads (see `ENGINE_NOTE_AFTER_MS`)."""
+        if self._latest is None and not self._closed:
+            self.statusBar().showMessage(ENGINE_NOTE)
+
+    def _clear_engine_note(self) -> None:
+        if self.statusBar().currentMessage() == ENGINE_NOTE:
+            self.statusBar().clearMessage()
 
     def build_pages(self) -> None:
         """Build every page of the training run now (they are otherwise built when the first run
@@ -983,6 +998,7 @@ class MainWindow(QMainWindow):
     def show_restart(self, snapshot) -> None:
         """A new run begins with `snapshot` (iteration 0): every view clears its history."""
         collector.settle()     # the window and the engine are loaded: what exists now stays
+        self._clear_engine_note()
         if self._resync_controls:
             self._resync_controls = False
             self._applied = snapshot.settings
@@ -1018,6 +1034,7 @@ class MainWindow(QMainWindow):
 
     def _on_worker_error(self, error: Exception) -> None:
         collector.settle()             # start-up is over, even if no run could be built
+        self._clear_engine_note()
         self._resync_controls = True   # the worker may have kept its old settings
         self.report_error(str(error), title="Training error")
 

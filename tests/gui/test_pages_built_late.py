@@ -210,3 +210,26 @@ def test_building_the_hidden_pages_leaves_the_keyboard_focus_where_it_was(qtbot,
     assert focused is not None and not any(built(window, name) for name in LATE)
     qtbot.waitUntil(lambda: all(built(window, name) for name in LATE), timeout=WAIT_MS)
     assert window.isActiveWindow() and QApplication.focusWidget() is focused
+
+
+def test_while_the_engine_loads_slowly_the_status_bar_says_so(qtbot, settings_store):
+    import threading
+
+    from rnnviz.gui.main_window import ENGINE_NOTE
+    from rnnviz.session import Session
+
+    loaded = threading.Event()
+
+    def slow_engine(settings, cancel):      # a first launch: numba compiling the kernels
+        loaded.wait(30)
+        return Session(settings, cancel)
+
+    w = MainWindow(settings_store=settings_store, session_factory=slow_engine)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.statusBar().currentMessage() == ENGINE_NOTE, timeout=WAIT_MS)
+    assert w.latest_snapshot is None
+    loaded.set()
+    qtbot.waitUntil(lambda: w.latest_snapshot is not None, timeout=WAIT_MS)
+    assert w.statusBar().currentMessage() != ENGINE_NOTE
+    w.close()
