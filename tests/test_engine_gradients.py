@@ -5,6 +5,8 @@ Every arch (rnn, skip, lstm) × activation (rnn/skip) × loss × readout, on tin
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -179,3 +181,23 @@ def test_skip_longer_than_the_sequence(k):
     for name in trace.grads:
         assert np.allclose(trace.grads[name], numeric[name], rtol=1e-6, atol=1e-9), name
     assert (np.abs(trace.grads["W_S"]).max() == 0) == (k >= T)
+
+
+@pytest.mark.parametrize("arch", ["rnn", "skip", "lstm"])
+def test_hidden_rms_is_the_rms_of_each_step_over_batch_and_units(arch):
+    model, x, target, _ = make_problem(arch, "tanh", "ce", "all", sizes=(6, 5, 3, 8, 3))
+    trace = model.forward_backward(x, target, loss="ce", readout="all")
+    expected = [np.sqrt(np.mean(trace.hidden[t] ** 2)) for t in range(1, 7)]
+    assert trace.hidden_rms.shape == (6,)
+    np.testing.assert_allclose(trace.hidden_rms, expected, rtol=1e-14)
+
+
+def test_hidden_rms_of_an_overflowing_state_is_infinite_without_a_warning():
+    model, x, target, _ = make_problem("rnn", "tanh", "ce", "all", sizes=(6, 5, 3, 8, 3))
+    trace = model.forward_backward(x, target, loss="ce", readout="all")
+    trace.hidden[2] = 1e200                                   # h_2² overflows
+    trace.hidden[3, 0, 0] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rms = trace.hidden_rms
+    assert np.isinf(rms[1]) and np.isnan(rms[2]) and np.isfinite(rms[[0, 3, 4, 5]]).all()
