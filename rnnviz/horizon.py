@@ -401,7 +401,8 @@ def describe(settings: Settings) -> str:
 
 
 # ----------------------------------------------------------------------------- the sweep
-_stop_event = None  # the sweep's cancel flag, inside a worker process
+_stop_event = None    # the sweep's cancel flag, inside a worker process
+_unneeded = None      # one flag per run of the sweep: set once its vote no longer needs it
 
 
 WATCH_SECONDS = 0.5  # how often a worker checks that the sweep's process still runs
@@ -436,21 +437,22 @@ def _exit_with(sweep_pid: int) -> None:
     threading.Thread(target=watch, name="rnnviz-sweep-watch", daemon=True).start()
 
 
-def _init_worker(stop_event, sweep_pid: int) -> None:
+def _init_worker(stop_event, unneeded, sweep_pid: int) -> None:
     """Worker process start: one BLAS thread (the processes already use every core), Ctrl-C left
-    to the parent (which cancels the sweep), an end when the sweep process is gone, and the shared
-    cancel flag."""
-    global _stop_event
+    to the parent (which cancels the sweep), an end when the sweep process is gone, the shared
+    cancel flag and the per-run flags."""
+    global _stop_event, _unneeded
     from threadpoolctl import threadpool_limits
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with(sweep_pid)
     threadpool_limits(1)
-    _stop_event = stop_event
+    _stop_event, _unneeded = stop_event, unneeded
 
 
-def _run_job(settings: Settings, budget: Budget, label: str) -> RunResult:
-    should_stop = _stop_event.is_set if _stop_event is not None else None
+def _run_job(settings: Settings, budget: Budget, label: str, slot: int) -> RunResult:
+    stop, unneeded = _stop_event, _unneeded
+    should_stop = None if stop is None else (lambda: stop.is_set() or unneeded[slot])
     return run_one(settings, budget, label=label, should_stop=should_stop)
 
 
@@ -488,8 +490,10 @@ class Sweep:
     finishes. ``search="bisect"`` trains only the lags and seeds a bisection on the lag grid needs;
     ``search="grid"`` trains every lag on every seed (the exhaustive sweep). At most `max_workers`
     runs are in flight, the longest lags first, so the search can choose the next runs from the
-    verdicts so far. `cancel()` (from any thread) stops running runs within an iteration and starts
-    no more; `results()` then returns promptly."""
+    verdicts so far; a worker that would idle races a seed the search holds back (`spare`), and
+    a run whose vote is settled without it stops within an iteration (kept in `discarded`, not
+    yielded). `cancel()` (from any thread) stops running runs within an iteration and starts no
+    more; `results()` then returns promptly."""
 
     def __init__(self, configs: Mapping[str, Settings] | Iterable[tuple[str, Settings]],
                  lags: Sequence[int], seeds: int | Sequence[int], budget: Budget, *, search: str,
@@ -510,8 +514,11 @@ class Sweep:
         self._cancelled = threading.Event()
         self._context = _process_context()
         self._stop = self._context.Event()
-        self._running: dict[Future, tuple[str, int, int]] = {}
+        self._unneeded = self._context.Array("b", max(len(pairs) * len(lags) * len(seeds), 1),
+                                             lock=False)
+        self._running: dict[Future, tuple[str, int, int, int]] = {}
         self._lock = threading.Lock()
+        self.discarded: list[RunResult] = []   # runs stopped because their vote was settled
 
     def __len__(self) -> int:
         """The most runs this sweep can train (all of them for the grid search)."""
@@ -548,16 +555,32 @@ class Sweep:
 
     def _next_runs(self, count: int) -> list[tuple[str, int, int]]:
         """Up to `count` runs the searches want now, the costliest first (fewer idle workers at
-        the end, and the slowest configuration's search is not held up behind cheap runs)."""
-        wanted = [(label, lag, seed) for label, search in self.searches.items()
-                  for lag, seed in search.wanted()]
-        return sorted(wanted, key=lambda run: -step_cost(self.configs[run[0]], run[1]))[:count]
+        the end, and the slowest configuration's search is not held up behind cheap runs); then,
+        for workers that would idle, spare runs that may settle a vote sooner."""
+        def costliest(runs):
+            return sorted(runs, key=lambda run: -step_cost(self.configs[run[0]], run[1]))
+
+        runs = costliest([(label, lag, seed) for label, search in self.searches.items()
+                          for lag, seed in search.wanted()])[:count]
+        spare = [(label, lag, seed) for label, search in self.searches.items()
+                 for lag, seed in search.spare() if (label, lag, seed) not in runs]
+        return runs + costliest(spare)[:count - len(runs)]
+
+    def _drop_unneeded(self, label: str) -> None:
+        """Stop the runs of `label` whose lag's vote is settled without them."""
+        search = self.searches[label]
+        with self._lock:
+            for future, (other, lag, _, slot) in self._running.items():
+                if other == label and not search.needed(lag):
+                    self._unneeded[slot] = 1
+                    future.cancel()
 
     def results(self) -> Iterator[RunResult]:
         if not self.searches or self.cancelled:
             return
         pool = ProcessPoolExecutor(max_workers=self.max_workers, mp_context=self._context,
-                                   initializer=_init_worker, initargs=(self._stop, os.getpid()))
+                                   initializer=_init_worker,
+                                   initargs=(self._stop, self._unneeded, os.getpid()))
         order: dict[Future, int] = {}
         try:
             while not self.cancelled:
@@ -565,8 +588,8 @@ class Sweep:
                     self.searches[label].started(lag, seed)
                     settings = self.configs[label].replace(lag=lag, seed=seed)
                     with self._lock:
-                        future = pool.submit(_run_job, settings, self.budget, label)
-                        self._running[future] = (label, lag, seed)
+                        future = pool.submit(_run_job, settings, self.budget, label, len(order))
+                        self._running[future] = (label, lag, seed, len(order))
                         order[future] = len(order)
                 if not self._running:
                     return
@@ -574,14 +597,18 @@ class Sweep:
                                return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=order.__getitem__):
                     with self._lock:
-                        label, lag, seed = self._running.pop(future)
+                        label, lag, seed, _ = self._running.pop(future)
                     if future.cancelled():
                         continue
                     result = future.result()
-                    if result.stopped == CANCELLED or self.cancelled:
+                    if self.cancelled:
+                        continue
+                    if result.stopped == CANCELLED:
+                        self.discarded.append(result)
                         continue
                     self.searches[label].record(lag, seed, passed(result, self.budget.target),
                                                 fast=fast(result, self.budget))
+                    self._drop_unneeded(label)
                     yield result
         finally:
             self._halt()

@@ -17,7 +17,9 @@ the horizon is the largest remembered lag. Two searches find it:
 
 `Bisection` also settles a probe's vote as soon as the remaining seeds cannot change it (`vote`):
 it starts only the seeds that can still decide, which gives the same verdict as training them all.
-`GridSearch` trains every seed.
+A worker that would otherwise wait for the probe's last run may race one of the held-back seeds
+(`spare`): the vote takes whichever runs finish first, and the runs still going are then no longer
+`needed`. `GridSearch` trains every seed.
 
 Where to probe changes only the cost, never the answer on monotone outcomes: each verdict narrows
 ``low``/``high`` the same way wherever it was taken. `Bisection` uses that once per search: when a
@@ -84,6 +86,14 @@ class _Search:
     def _running(self, lag: int) -> int:
         return len(self._started[lag]) - len(self._outcomes[lag])
 
+    def spare(self) -> list[tuple[int, int]]:
+        """Runs that may settle a vote sooner, for workers that would otherwise idle (none)."""
+        return []
+
+    def needed(self, lag: int) -> bool:
+        """Whether a run at `lag` can still change the search's answer."""
+        return True
+
 
 class GridSearch(_Search):
     """Every lag on every seed, the longest lags first (they take longest: fewer idle workers at the
@@ -139,6 +149,19 @@ class Bisection(_Search):
         fails = len(self._outcomes[lag]) - passes
         return self._unstarted(lag, _runs_to_decide(passes, fails, len(self.seeds))
                                - self._running(lag))
+
+    def spare(self) -> list[tuple[int, int]]:
+        """The probe's seeds that `wanted` holds back, to race on workers that would otherwise
+        idle: while one seed has passed and another still runs, a third may pass first. The
+        vote is settled by whichever runs finish first, the same verdict as every seed's
+        (`vote`); runs still going then are no longer `needed`."""
+        index = self._probe()
+        if index is None or self.verdict(self.lags[index]) is not None:
+            return []
+        return self._unstarted(self.lags[index], len(self.seeds))
+
+    def needed(self, lag: int) -> bool:
+        return self.verdict(lag) is None
 
     def record(self, lag: int, seed: int, passed: bool, fast: bool = False) -> None:
         super().record(lag, seed, passed)

@@ -202,3 +202,19 @@ def test_jumps_never_change_the_horizon(horizon_index, noisy_seed, fast_lags):
     probes = len({lag for lag, _ in trained})
     assert probes <= math.ceil(math.log2(len(LAGS) + 1)) + 1
     assert len(trained) <= max_runs("bisect", len(LAGS), len(SEEDS)) == 12
+
+
+def test_a_worker_that_would_idle_races_a_held_back_seed_and_the_first_to_settle_wins():
+    search = Bisection(LAGS, SEEDS)
+    assert search.spare() == [(20, 0), (20, 1), (20, 2)]
+    for lag, seed in search.wanted():
+        search.started(lag, seed)
+    search.record(20, 0, True)                      # seed 1 still runs: seed 2 may pass first
+    assert search.wanted() == [] and search.spare() == [(20, 2)]
+    search.started(20, 2)
+    assert search.needed(20)
+    search.record(20, 2, True)                      # settled: seed 1 is no longer needed
+    assert search.verdict(20) is True and not search.needed(20)
+    assert search.spare() == [(80, 0), (80, 1), (80, 2)] and search.wanted() == [(80, 0), (80, 1)]
+    grid = GridSearch(LAGS, SEEDS)
+    assert grid.spare() == [] and grid.needed(20)

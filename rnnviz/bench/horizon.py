@@ -52,7 +52,7 @@ def _sweep(configs: Mapping[str, Settings], lags: Sequence[int], seeds: Sequence
     start = time.perf_counter()
     results = list(run.results())
     return {"wall": time.perf_counter() - start, "runs": len(results),
-            "cpu": sum(r.cpu_seconds for r in results),
+            "cpu": sum(r.cpu_seconds for r in [*results, *run.discarded]),
             "iterations": sum(r.iterations for r in results),
             "horizons": horizons(results, budget.target)}
 

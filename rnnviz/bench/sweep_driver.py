@@ -65,7 +65,9 @@ def main(checkout: str, spec_text: str) -> None:
     print(json.dumps({
         "module": horizon.__file__, "wall": wall, "parent_cpu": time.process_time() - cpu_start,
         "workers": run.max_workers, "runs": [r.as_dict() for r in results],
-        "cpu": sum(r.cpu_seconds for r in results),
+        # runs a newer Sweep stopped once its vote was settled: their CPU counts too
+        "cpu": sum(r.cpu_seconds for r in [*results, *getattr(run, "discarded", [])]),
+        "discarded": len(getattr(run, "discarded", [])),
         "iterations": sum(r.iterations for r in results),
         "horizons": {label: found.get(label) for label in configs},
     }))
