@@ -165,7 +165,7 @@ def test_sweep_yields_every_run_and_cancel_returns_promptly():
 def test_a_real_bisection_finds_the_grid_horizon_with_fewer_runs():
     """A small tanh RNN with the vanishing preset's recipe learns lag 2 within 50 iterations on
     seeds 0-2 and sits at chance at lag 10 and beyond: both searches put the horizon at 2, bisection
-    after probing lag 10 and lag 2 on two seeds each."""
+    after probing lag 10 and lag 2 on two seeds each (a third may race on an idle worker)."""
     small = EASY.replace(init="xavier", init_scale=0.5, optimizer="sgd", lr=0.05, momentum=0.9)
     found = {}
     for search in ("grid", "bisect"):
@@ -194,12 +194,14 @@ def test_horizon_json_reports_runs_and_horizon(capsys):
 
 def test_horizon_bisects_by_default_and_says_what_it_inferred(capsys):
     # 20 iterations teach nothing: lag 2 fails on its first seed, which settles a 2-seed vote
-    # (a tie is no majority), and lag 3 is inferred forgotten without training.
+    # (a tie is no majority), and lag 3 is inferred forgotten without training. Seed 1 races on
+    # the second worker; it is reported if it finished before the vote was settled.
     code = main(["horizon", "--preset", "vanishing", "--set", "hidden=8", "--lags", "3,2",
                  "--seeds", "2", "--steps", "20", "--json"])
     report = json.loads(capsys.readouterr().out)
     assert code == 0 and report["search"] == "bisect"
-    assert [(r["lag"], r["seed"]) for r in report["runs"]] == [(2, 0)]
+    assert [(r["lag"], r["seed"]) for r in report["runs"]] in ([(2, 0)], [(2, 0), (2, 1)], [(2, 1)])
+    assert not any(r["reached"] for r in report["runs"])
     assert report["horizon"] is None and report["inferred"] == {"3": False}
     main(["horizon", "--preset", "vanishing", "--set", "hidden=8", "--lags", "3,2", "--seeds", "2",
           "--steps", "20"])
