@@ -176,33 +176,6 @@ def test_adam_two_steps_by_hand():
     assert opt.t == 0
 
 
-@pytest.mark.parametrize("make", [lambda: SGD(0.1, 0.9), lambda: Adam(0.01)])
-def test_one_update_over_all_parameters_gives_each_exactly_its_own_update(make):
-    """The update runs over the parameters laid end to end: each must come out bit for bit as if
-    it were updated alone, over several steps (the state follows each element)."""
-    together, together_opt = random_grads(1), make()
-    alone = {k: ({k: v.copy()}, make()) for k, v in together.items()}
-    for seed in (2, 3, 4):
-        grads = random_grads(seed)
-        together_opt.step(together, grads)
-        for k, (params, opt) in alone.items():
-            opt.step(params, {k: grads[k]})
-    for k, (params, _) in alone.items():
-        assert np.array_equal(together[k], params[k])
-
-
-def test_new_parameters_start_a_fresh_state():
-    opt = Adam(0.01)
-    opt.step({"w": np.zeros(3)}, {"w": np.ones(3)})
-    theta = {"w": np.zeros((2, 2))}                           # another shape: no moments carried over
-    opt.step(theta, {"w": np.full((2, 2), 2.0)})
-    fresh = {"w": np.zeros((2, 2))}
-    fresh_opt = Adam(0.01)
-    fresh_opt.t = 1                                           # the same step count, zero moments
-    fresh_opt.step(fresh, {"w": np.full((2, 2), 2.0)})
-    assert np.array_equal(theta["w"], fresh["w"])
-
-
 def test_optimizers_keep_float32_and_update_every_parameter():
     params = {k: v.astype(np.float32) for k, v in random_grads(1).items()}
     before = {k: v.copy() for k, v in params.items()}

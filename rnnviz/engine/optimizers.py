@@ -20,12 +20,9 @@
   η g/(|g| + ε) ≈ η sign(g)), so Adam rescales a tiny summed gradient ∂L/∂W_H to a normal-sized
   step. It cannot raise the early time steps' share of that sum: what vanished stays outweighed.
 
-Both update the parameter arrays in place. The update is elementwise, so it runs once over all
-parameters laid end to end in one flat buffer (a dozen numpy calls per step instead of a dozen per
-parameter; every element gets exactly the arithmetic it would get alone); that buffer and the state
-are allocated at the first step and reused while the parameters keep their names, shapes and dtype
-(mixed dtypes are updated in their common type). ``lr`` and ``momentum`` are plain attributes:
-change them between steps and the next step uses them. ``reset()`` forgets the state.
+Both update the parameter arrays in place; their state (per parameter name) is allocated at the
+first step and reused after. ``lr`` and ``momentum`` are plain attributes: change them between
+steps and the next step uses them. ``reset()`` forgets the state.
 """
 
 from __future__ import annotations
@@ -39,39 +36,25 @@ OPTIMIZERS = ("sgd", "adam")
 
 
 class Optimizer:
-    """Shared by SGD and Adam: the live learning rate η (``lr``) and momentum μ, and the state
-    (over all parameters laid end to end)."""
+    """Shared by SGD and Adam: the live learning rate η (``lr``) and momentum μ, and per-name state."""
 
     def __init__(self, lr: float, momentum: float = 0.0):
         self.lr = _check_number("lr", lr, low=0.0)
         self.momentum = _check_number("momentum", momentum, low=0.0, below=1.0)
-        self._layout: tuple | None = None      # (name, shape, dtype) of each parameter the state is for
-        self._flat: tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]] = ()  # θ, g, per-name views of θ
-        self._state: tuple[np.ndarray, ...] = ()
+        self._state: dict[str, tuple[np.ndarray, ...]] = {}
 
     def reset(self) -> None:
         """Forget velocities/moments and the step count, as if no step had been taken."""
-        self._layout = None
+        self._state.clear()
 
     def step(self, params: Mapping[str, np.ndarray], grads: Mapping[str, np.ndarray]) -> None:
         """Update every array of ``params`` in place from the gradient of the same name."""
         self._begin_step()
-        layout = tuple((name, theta.shape, theta.dtype) for name, theta in params.items())
-        if layout != self._layout:              # new parameters: fresh buffers and state
-            dtype = np.result_type(*(theta.dtype for theta in params.values()))
-            size = sum(theta.size for theta in params.values())
-            theta_flat, grad_flat = np.empty(size, dtype), np.empty(size, dtype)
-            ends = np.cumsum([theta.size for theta in params.values()])
-            views = tuple(part.reshape(theta.shape) for part, theta
-                          in zip(np.split(theta_flat, ends[:-1]), params.values()))
-            self._layout, self._flat = layout, (theta_flat, grad_flat, views)
-            self._state = self._new_state(theta_flat)
-        theta_flat, grad_flat, views = self._flat
-        np.concatenate([theta.reshape(-1) for theta in params.values()], out=theta_flat)
-        np.concatenate([grads[name].reshape(-1) for name in params], out=grad_flat)
-        self._update(theta_flat, grad_flat, self._state)
-        for theta, view in zip(params.values(), views):
-            np.copyto(theta, view)
+        for name, theta in params.items():
+            state = self._state.get(name)
+            if state is None or state[0].shape != theta.shape or state[0].dtype != theta.dtype:
+                state = self._state[name] = self._new_state(theta)
+            self._update(theta, grads[name], state)
 
     def _begin_step(self) -> None:
         """Hook for what changes once per step rather than per parameter (Adam's t)."""
@@ -87,7 +70,7 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """v ← μ v − η g;  θ ← θ + v.  State: the velocity v and a scratch buffer."""
+    """v ← μ v − η g;  θ ← θ + v.  State per parameter: the velocity v and a scratch buffer."""
 
     def _new_state(self, theta):
         return np.zeros_like(theta), np.empty_like(theta)
