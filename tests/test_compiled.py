@@ -2,6 +2,7 @@
 numpy path (every array of the trace, every architecture, readout and loss)."""
 
 import dataclasses
+import os
 import subprocess
 import sys
 import textwrap
@@ -24,9 +25,11 @@ def ulps(y, reference):
 def tanh(a):
     """tanh as the kernels compute it."""
     a = np.array(a, dtype=np.float64, ndmin=1)
-    h = np.empty_like(a)
-    compiled.tanh_into(a, h)
-    return h
+    row = a.reshape(1, -1).copy()
+    h, d = np.empty_like(row), np.empty_like(row)
+    b = np.full(row.shape[1], -0.0)          # a + (−0) = a for every a, −0 included
+    compiled._activate(row, b, compiled.ACTIVATIONS["tanh"], h, d)
+    return h.reshape(a.shape)
 
 
 def lstm_gates(a):
@@ -196,3 +199,21 @@ def test_compiled_and_numpy_passes_give_the_same_trace(arch, activation, loss, r
     y_plain, h_plain = model.forward(x, readout)
     np.testing.assert_allclose(h_fast, h_plain, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(y_fast, y_plain, rtol=1e-12, atol=1e-14)
+
+
+def test_without_a_cache_directory_the_kernels_compile_instead_of_failing():
+    """No writable __pycache__ and no user cache directory (simulated by allowing numba only a
+    locator that never applies): import works, the kernels run, compiled at this start."""
+    script = textwrap.dedent("""
+        import numpy as np
+        from rnnviz.engine import build_model, compiled
+        assert compiled.COMPILED and not compiled.CACHED
+        trace = build_model("rnn", 3, 4, 2).forward_backward(np.ones((5, 2, 3)), np.array([0, 1]))
+        assert np.isfinite(trace.loss)
+        print("compiled, not cached")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[1],
+                          env={**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "ZipCacheLocator"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "compiled, not cached"

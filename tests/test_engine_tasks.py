@@ -288,3 +288,9 @@ def test_one_hot_sets_exactly_the_named_unit(dtype):
     assert x.shape == (5, 3, 7) and x.dtype == dtype
     np.testing.assert_array_equal(x, np.eye(7, dtype=dtype)[ids])
     np.testing.assert_array_equal(x.argmax(axis=-1), ids)
+
+
+@pytest.mark.parametrize("ids", [[[3, 0]], [[0, -1]]])
+def test_one_hot_refuses_ids_outside_the_alphabet(ids):
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        one_hot(np.array(ids), 3, np.dtype(np.float64))

@@ -131,7 +131,23 @@ if COMPILED:
     # Contraction into FMAs only: NaN and infinity keep their IEEE meaning.
     _FASTMATH = {"contract"}
 
-    @numba.njit(fastmath=_FASTMATH, error_model="numpy", inline="always", cache=True)
+    def _can_cache() -> bool:
+        """Whether numba can keep this file's machine code on disk (a writable __pycache__ beside
+        it, or the user's cache directory). Without either, ``cache=True`` fails at import; the
+        kernels then compile at each start (a few seconds) instead."""
+        def probe():
+            return 0
+
+        try:
+            numba.njit(cache=True)(probe)
+        except RuntimeError:
+            return False
+        return True
+
+    #: Whether the kernels' machine code is cached on disk (compiled once per machine, not per start).
+    CACHED = _can_cache()
+
+    @numba.njit(fastmath=_FASTMATH, error_model="numpy", inline="always", cache=CACHED)
     def _tanh_scalar(x):
         a = abs(x)
         small = a < 0.625
@@ -158,7 +174,7 @@ if COMPILED:
         result = base - 2.0 * (num / den)
         return _from_bits(_bits(result) | (_bits(x) & _SIGN_BIT))
 
-    @numba.njit(fastmath=_FASTMATH, error_model="numpy", inline="always", cache=True)
+    @numba.njit(fastmath=_FASTMATH, error_model="numpy", inline="always", cache=CACHED)
     def _sigmoid_scalar(x):
         a = min(abs(x), _SIGMOID_CAP)
         half = 0.5 * a                              # e^{a} = e^{2·half} = 2ⁿ e^{2h}
@@ -172,7 +188,7 @@ if COMPILED:
         down = E - R
         return (up if x >= 0.0 else down) / (up + down)
 
-    _KERNEL = {"fastmath": _FASTMATH, "error_model": "numpy", "cache": True, "boundscheck": False, "nogil": True}
+    _KERNEL = {"fastmath": _FASTMATH, "error_model": "numpy", "cache": CACHED, "boundscheck": False, "nogil": True}
     #: As _KERNEL, for loops that sum squares: the sum may be taken in any order (vectorised).
     _SUMMING = dict(_KERNEL, fastmath={"contract", "reassoc"})
 
@@ -203,14 +219,14 @@ if COMPILED:
             return context.get_dummy_value()
         return signature, codegen
 
-    @numba.njit(inline="always", cache=True)
+    @numba.njit(inline="always", cache=CACHED)
     def _product(a, b, c, beta):
         """c = a b + β c; C-contiguous 2-D float64 arrays (c is not read when β = 0)."""
         m, k = a.shape
         n = b.shape[1]
         _dgemm(_NO_TRANS, m, n, k, a.ctypes.data, k, b.ctypes.data, n, beta, c.ctypes.data, n)
 
-    @numba.njit(inline="always", cache=True)
+    @numba.njit(inline="always", cache=CACHED)
     def _product_transposed(a, b, c, beta):
         """c = aᵀ b + β c (a summed over its rows: Σ_rows a_rowᵀ b_row); C-contiguous 2-D float64 arrays."""
         k, m = a.shape
@@ -245,7 +261,7 @@ if COMPILED:
             return builder.call(builder.inttoptr(args[0], function_type.as_pointer()), [])
         return types.int32(types.int64), codegen
 
-    @numba.njit(inline="always", cache=True)
+    @numba.njit(inline="always", cache=CACHED)
     def _cancelled(flag):
         return flag != 0 and _ask(flag) != 0
 
@@ -257,12 +273,6 @@ if COMPILED:
 
     #: The RNN's activations, as ``rnn_forward`` takes them.
     ACTIVATIONS = {"tanh": 0, "relu": 1, "sigmoid": 2, "linear": 3}
-
-    @numba.njit(**_KERNEL)
-    def tanh_into(x, out):
-        """out = tanh(x), 1-D float64."""
-        for k in range(x.size):
-            out[k] = _tanh_scalar(x[k])
 
     @numba.njit(**_KERNEL)
     def _activate(a, b, activation, h, d):
@@ -483,6 +493,7 @@ if COMPILED:
             _add_rows(delta, grad_b)                                          # + Σ_batch δ_t: in cache
         return 0
 else:
+    CACHED = False
     rnn_forward = rnn_backward = lstm_forward = lstm_backward = flag_address = None
-    lstm_cell = lstm_cell_backward = tanh_into = None
+    lstm_cell = lstm_cell_backward = None
     ACTIVATIONS = {}

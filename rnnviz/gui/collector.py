@@ -33,7 +33,8 @@ def hold_for_start_up() -> None:
 
 
 def settle() -> None:
-    """Start-up is over: freeze what exists now and collect again (if held). Once per process."""
+    """Start-up is over: freeze what exists now and let the collector run again (if held). Once
+    per process."""
     global _held, _settled
     if _settled:
         return

@@ -112,6 +112,8 @@ def one_hot(ids: np.ndarray, size: int, dtype: np.dtype) -> np.ndarray:
     flat indices (2.3x faster than gathering rows of the identity at T=62, B=32, 9 symbols: this
     runs for every training batch)."""
     ids = np.asarray(ids)
+    if ids.size and not (0 <= ids.min() and ids.max() < size):
+        raise ValueError(f"symbol ids must lie in [0, {size}), got {ids.min()}…{ids.max()}")
     x = np.zeros(ids.shape + (size,), dtype)
     x.reshape(-1)[np.arange(ids.size) * size + ids.reshape(-1)] = 1
     return x
