@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from rnnviz.engine import Cancelled, build_model
+from rnnviz.engine.cancel import CancelByte
 from rnnviz.session import Session
 from rnnviz.settings import Settings
 
@@ -94,3 +95,21 @@ def test_a_threading_event_cancels_a_session_step_and_leaves_the_session_as_it_w
         np.testing.assert_array_equal(p, weights[name])
     event.clear()
     assert session.step(cancel=event).iteration == 2   # a clear flag lets the next step run
+
+
+@PATHS
+@pytest.mark.parametrize("arch", ["rnn", "skip", "lstm"])
+def test_a_cancel_byte_is_read_at_every_step_without_asking_python(arch, compiled):
+    """A `CancelByte` is read from memory by the compiled kernels (no callback): clear, the pass is
+    the one without a flag; set, the pass stops at its first step."""
+    model = _model(arch, compiled)
+    x, target = _batch()
+    flag = CancelByte()
+    with_flag = model.forward_backward(x, target, cancel=flag)
+    without = model.forward_backward(x, target)
+    assert with_flag.loss == without.loss
+    for name in model.params:
+        np.testing.assert_array_equal(with_flag.grads[name], without.grads[name])
+    flag.set()
+    with pytest.raises(Cancelled):
+        model.forward_backward(x, target, cancel=flag)

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from rnnviz.gui.background import Background
@@ -153,6 +154,9 @@ class Trainer:
         self._received = 0        # ... the newest number the loop has taken from the queue
         self._interrupt_at = 0    # the number of the newest reset or rebuild
         self._stop = threading.Event()   # set by abort()
+        #: `is_set()` as one byte the compiled engine reads without the GIL (rnnviz.engine.cancel),
+        #: kept up to date under the lock wherever `is_set()`'s parts change.
+        self.cancel_byte = np.zeros(1, np.uint8)
         self.outbox = Outbox(1.0 / max_emit_rate, max_in_flight)
         self.session = None  # owned by the thread running events(); read it only from there
         self.state = PAUSED
@@ -173,6 +177,7 @@ class Trainer:
             if interrupts:
                 self._interrupt_at = self._queued
             self._commands.put((self._queued, name, arg))
+            self._mirror_is_set()
 
     def play(self) -> None:
         self._put("play")
@@ -217,6 +222,10 @@ class Trainer:
         or a reset or rebuild was queued after the commands the loop has taken so far."""
         return self._stop.is_set() or self._interrupt_at > self._received
 
+    def _mirror_is_set(self) -> None:
+        """cancel_byte ← is_set() (call with the lock held)."""
+        self.cancel_byte[0] = self.is_set()
+
     def ack(self) -> None:
         """The GUI has drawn one batch of snapshots (call once per "snapshots" event received)."""
         self.outbox.ack()
@@ -226,6 +235,7 @@ class Trainer:
         """Build the session, then run commands and training until `stop()` or `abort()`."""
         with self._lock:   # commands queued before the loop began do not interrupt its first build
             self._received = self._queued
+            self._mirror_is_set()
         yield from self._build_first()
         yield "state", self.state
         while not self._stop.is_set():
@@ -243,7 +253,9 @@ class Trainer:
         """The queued commands, in order, back-to-back `apply`s merged (see `_coalesce`)."""
         commands = _drain(self._commands, timeout)
         if commands:
-            self._received = commands[-1][0]
+            with self._lock:
+                self._received = commands[-1][0]
+                self._mirror_is_set()
         return _coalesce([(name, arg) for _, name, arg in commands])
 
     def _timeout(self) -> float | None:

@@ -96,12 +96,24 @@ def test_only_a_reset_a_rebuild_or_abort_cancels_the_call_under_way():
     trainer = Trainer(SMALL, max_in_flight=None)
     trainer.step()
     trainer.apply(SMALL.replace(lr=0.02))
-    assert not trainer.is_set()
+    assert not trainer.is_set() and trainer.cancel_byte[0] == 0
     trainer.apply(SMALL.replace(lr=0.02, hidden=9))
-    assert trainer.is_set()
+    assert trainer.is_set() and trainer.cancel_byte[0] == 1   # the byte the compiled engine reads
     other = Trainer(SMALL)
     other.abort()
-    assert other.is_set()
+    assert other.is_set() and other.cancel_byte[0] == 1
+
+
+def test_the_cancel_byte_clears_once_the_loop_has_taken_the_reset():
+    trainer = Trainer(SMALL, max_in_flight=None)
+    events = trainer.events()
+    next(events)                                       # the first run is built
+    trainer.reset()
+    assert trainer.cancel_byte[0] == 1
+    while trainer.cancel_byte[0]:                      # the loop takes the reset, builds the new run
+        next(events)
+    assert not trainer.is_set()
+    trainer.abort()
 
 
 CLOSE_SCRIPT = textwrap.dedent("""
