@@ -6,6 +6,7 @@ import time
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from rnnviz.gui.curves import (History, TrainingCurves, decade_ticks, linear_range, log_range, nice_ceil,
                                x_range)
@@ -299,3 +300,19 @@ def test_a_batch_sent_on_step_or_pause_always_has_its_spectrum():
     trainer.stop()
     batches = [p for k, p in trainer.events() if k == "snapshots"]
     assert len(batches) == 3 and all(spectrum_ready(b[-1]) for b in batches)
+
+
+def test_a_started_worker_lets_the_gui_thread_take_the_gil_within_a_millisecond(qtbot):
+    import sys
+
+    from rnnviz.gui.worker import GIL_SWITCH_S, TrainingWorker
+
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(0.005)
+    worker = TrainingWorker(Settings(hidden=4, lag=2, batch=2))
+    try:
+        worker.start()
+        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_S)
+    finally:
+        assert worker.stop()
+        sys.setswitchinterval(before)
