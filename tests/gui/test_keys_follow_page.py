@@ -1,29 +1,16 @@
 """The run commands (Space, S, R, the tool bar's Play/Step/Reset) act on the run the page shows, and
 the main run's banner and status labels stay with the main run's pages."""
 
-import pytest
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QAbstractButton, QComboBox, QLabel
 from widgets import find
 
-from rnnviz.gui import MainWindow
 
 WAIT_MS = 20_000
 
 
 def compare_iteration(window) -> int:
     return int(find(window, "compareIterationLabel", QLabel).text().split()[-1])
-
-
-@pytest.fixture
-def window(qtbot, settings_store):
-    w = MainWindow(settings_store=settings_store)
-    qtbot.addWidget(w)
-    w.resize(1280, 720)
-    w.show()
-    qtbot.waitUntil(lambda: w.latest_snapshot is not None, timeout=WAIT_MS)
-    yield w
-    w.close()
 
 
 def test_on_compare_the_keys_and_the_tool_bar_drive_the_comparison_not_the_hidden_run(qtbot, window):

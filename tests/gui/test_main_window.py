@@ -26,18 +26,6 @@ def state(window) -> str:
     return find(window, "stateLabel", QLabel).text()
 
 
-@pytest.fixture
-def window(qtbot, settings_store):
-    w = MainWindow(settings_store=settings_store)
-    qtbot.addWidget(w)
-    w.resize(1280, 720)
-    w.show()
-    qtbot.waitUntil(lambda: w.latest_snapshot is not None, timeout=WAIT_MS)
-    yield w
-    w.close()
-    assert not w.worker.is_running()
-
-
 class Recorder(QObject):
     """Collects snapshots in the GUI thread (a slot of a QObject here runs here, queued)."""
 
