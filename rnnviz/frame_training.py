@@ -24,7 +24,7 @@ import queue
 import threading
 import time
 
-from rnnviz.engine.cancel import Cancelled
+from rnnviz.engine.cancel import CancelByte, Cancelled
 from rnnviz.interrupts import StopRequest
 
 #: Frames trained ahead of the one being painted, at most.
@@ -45,7 +45,7 @@ class FrameTrainer:
         self.train_cpu_seconds = 0.0   # its CPU time
         self.wait_seconds = 0.0        # time `next_frame` waited for training
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, ahead))
-        self._cancel = threading.Event()
+        self._cancel = CancelByte()   # the engine reads it without the GIL the painting holds
         self._thread = threading.Thread(target=self._work, name="record-training", daemon=True)
         self._thread.start()
 
