@@ -131,6 +131,21 @@ if COMPILED:
     # Contraction into FMAs only: NaN and infinity keep their IEEE meaning.
     _FASTMATH = {"contract"}
 
+    @intrinsic
+    def _wide_vectors(typingctx):
+        """Let LLVM vectorise the calling kernel's loops with 512-bit vectors where the CPU has
+        AVX-512 (it prefers 256 bits on Intel's AVX-512 CPUs unless a function asks): the function
+        attribute ``"prefer-vector-width"="512"`` on the function that calls this. The arithmetic
+        is the same, lane by lane, so elementwise results are bit-identical (sums of squares, taken
+        in any order, differ by rounding); CPUs without AVX-512 keep their widest vectors.
+        Measured on an AVX-512 Xeon: tanh over 2e5 values 0.19 -> 0.16 ms, the LSTM forward pass
+        at B = H = 32, T = 62 0.76 -> 0.65 ms. (llvmlite's attribute set lists only
+        LLVM's keyword attributes, so the string attribute is added to the set directly.)"""
+        def codegen(context, builder, signature, args):
+            set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+            return context.get_dummy_value()
+        return types.void(), codegen
+
     def _can_cache() -> bool:
         """Whether numba can keep this file's machine code on disk (a writable __pycache__ beside
         it, or the user's cache directory). Without either, ``cache=True`` fails at import; the
@@ -299,6 +314,7 @@ if COMPILED:
     @numba.njit(**_KERNEL)
     def _activate(a, b, activation, h, d):
         """a += b completes a_t; h_t = f(a_t) and f'(a_t). (B, H) arrays, b (H,)."""
+        _wide_vectors()
         B, H = a.shape
         for r in range(B):
             for k in range(H):
@@ -328,6 +344,7 @@ if COMPILED:
     @numba.njit(**_SUMMING)
     def _through_f(dh, fprime):
         """fprime ← δ_t = ∂L/∂h_t ⊙ f'(a_t) in place; returns ‖∂L/∂h_t‖_F²."""
+        _wide_vectors()
         flat_dh, flat_delta = dh.reshape(dh.size), fprime.reshape(fprime.size)
         square = 0.0
         for i in range(flat_dh.size):
@@ -339,6 +356,7 @@ if COMPILED:
     @numba.njit(**_SUMMING)
     def _add_term(term, total):
         """total += term; returns ‖term‖_F² (for h_{t-1}^T δ_t)."""
+        _wide_vectors()
         flat_total, flat_term = total.reshape(total.size), term.reshape(term.size)
         square = 0.0
         for k in range(flat_term.size):
@@ -350,6 +368,7 @@ if COMPILED:
     @numba.njit(**_KERNEL)
     def _add_rows(rows, total):
         """total += Σ_rows rows (for Σ_batch δ_t)."""
+        _wide_vectors()
         for r in range(rows.shape[0]):
             for k in range(total.size):
                 total[k] += rows[r, k]
@@ -359,6 +378,7 @@ if COMPILED:
         """LSTM forward, one step (as ``lstm.cell_step``): a += b completes a_t = x_t W_I + h_{t-1} W_H + b
         = [a_i|a_f|a_g|a_o] (B, 4H); gate = [i|f|g|o] = [σ(a_i)|σ(a_f)|tanh(a_g)|σ(a_o)];
         c = f ⊙ c_prev + i ⊙ g; tanh_c = tanh(c); h = o ⊙ tanh_c. C-contiguous float64 arrays."""
+        _wide_vectors()
         B, H = c.shape
         for r in range(B):
             for k in range(4 * H):
@@ -383,6 +403,7 @@ if COMPILED:
         delta = [δ_i|δ_f|δ_g|δ_o] = [dc ⊙ g ⊙ i(1−i) | dc ⊙ c_{t-1} ⊙ f(1−f) | dc ⊙ i ⊙ (1−g²) |
         dh ⊙ tanh(c_t) ⊙ o(1−o)]; then dc_next = dc ⊙ f, handed to step t−1. Returns ‖∂L/∂h_t‖_F²
         (summed in any order). C-contiguous float64 arrays."""
+        _wide_vectors()
         B, H = dc.shape
         square = 0.0
         for r in range(B):
