@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 
@@ -87,6 +88,30 @@ def test_every_kernel_is_cached_on_disk_and_the_passes_release_the_gil():
 
 def test_the_products_run_in_numpys_blas():
     assert compiled.DGEMM.startswith(("scipy_cblas_dgemm64_", "cblas_dgemm64_", "cblas_dgemm_64")), compiled.DGEMM
+
+
+@pytest.mark.parametrize("layout", ["strided view", "float32"])
+def test_a_kernel_refuses_an_array_blas_would_misread(layout):
+    """dgemm reads its operands as rows of contiguous float64: a strided view of W_H (every other
+    column of a wider matrix) would be multiplied as if it were the first rows of that matrix, and
+    silently give wrong products. The kernels refuse such arrays when the call is typed."""
+    rng = np.random.default_rng(2)
+    T, B, H = 4, 3, 5
+    wide = rng.standard_normal((H, 2 * H))
+    W_H = wide[:, ::2] if layout == "strided view" else wide[:, :H].astype(np.float32)
+    pre, hidden, fprime = rng.standard_normal((T, B, H)), np.zeros((T + 1, B, H)), np.empty((T, B, H))
+    hidden[0] = rng.standard_normal((B, H))
+    with pytest.raises(numba.core.errors.TypingError, match="C-contiguous float64 arrays only"):
+        compiled.rnn_forward(pre, hidden, fprime, W_H, np.zeros(H), W_H, 0, compiled.ACTIVATIONS["tanh"], 0)
+    # the models hand the kernels contiguous copies: a strided W_H still trains as the numpy path does
+    model = build_model("rnn", 2, H, 2, seed=1)
+    model.params["W_H"] = np.asfortranarray(model.params["W_H"])       # column by column in memory
+    x, target = rng.standard_normal((T, B, 2)), rng.integers(0, 2, size=B)
+    fast = model.forward_backward(x, target)
+    model.compiled = False
+    plain = model.forward_backward(x, target)
+    np.testing.assert_allclose(fast.hidden, plain.hidden, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(fast.grads["W_H"], plain.grads["W_H"], rtol=1e-11, atol=1e-14)
 
 
 def test_without_a_64_bit_cblas_the_models_take_the_numpy_path():

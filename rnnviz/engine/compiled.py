@@ -234,19 +234,35 @@ if COMPILED:
             return context.get_dummy_value()
         return signature, codegen
 
+    @intrinsic
+    def _rows(typingctx, array):
+        """The address of a C-contiguous float64 array's data, for dgemm, which reads it as rows of
+        contiguous float64 (a leading dimension of one row). Any other array, a strided view or
+        another dtype, would be read as if it were one: a kernel called with such an array is
+        refused when numba types the call (a TypingError naming the array's type), before it runs."""
+        if not (isinstance(array, types.Array) and array.layout == "C" and array.dtype == types.float64):
+            raise numba.core.errors.TypingError(
+                f"the compiled kernels multiply C-contiguous float64 arrays only; got {array} "
+                "(pass np.ascontiguousarray(x, dtype=np.float64))")
+
+        def codegen(context, builder, signature, args):
+            data = context.make_array(signature.args[0])(context, builder, args[0]).data
+            return builder.ptrtoint(data, ir.IntType(64))
+        return types.int64(array), codegen
+
     @numba.njit(inline="always", cache=CACHED)
     def _product(a, b, c, beta):
         """c = a b + β c; C-contiguous 2-D float64 arrays (c is not read when β = 0)."""
         m, k = a.shape
         n = b.shape[1]
-        _dgemm(_NO_TRANS, m, n, k, a.ctypes.data, k, b.ctypes.data, n, beta, c.ctypes.data, n)
+        _dgemm(_NO_TRANS, m, n, k, _rows(a), k, _rows(b), n, beta, _rows(c), n)
 
     @numba.njit(inline="always", cache=CACHED)
     def _product_transposed(a, b, c, beta):
         """c = aᵀ b + β c (a summed over its rows: Σ_rows a_rowᵀ b_row); C-contiguous 2-D float64 arrays."""
         k, m = a.shape
         n = b.shape[1]
-        _dgemm(_TRANS, m, n, k, a.ctypes.data, m, b.ctypes.data, n, beta, c.ctypes.data, n)
+        _dgemm(_TRANS, m, n, k, _rows(a), m, _rows(b), n, beta, _rows(c), n)
 
     # -- the cancel flag, asked once per time step -------------------------------------------------
 
