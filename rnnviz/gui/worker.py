@@ -50,6 +50,12 @@ WARM_SHARE = 0.05
 #: Spectra computed per second at most: the live numbers refresh 5 times a second and the spectrum
 #: plot moves smoothly at this rate; every batch (60 Hz) would cost training time for nothing.
 WARM_RATE = 15.0
+#: Longest the worker waits, after answering Play, for the GUI to take the answer before training
+#: (s). Training holds Python's GIL from its first step on, and the GUI thread needs the GIL to run
+#: the answer's slot: without the wait, the answer queued behind the training thread's GIL turns
+#: (one switch interval per turn the GUI thread asks for, behind its own timers too) and Play took
+#: 3–10 ms typically, up to 24 ms, against ~2 ms for the commands after which the worker idles.
+ANSWER_WAIT_S = 0.02
 #: Seconds `TrainingWorker.stop` waits for the thread. A step checks the stop flag between time
 #: steps, so this is only reached if the engine itself hangs.
 STOP_TIMEOUT = 10.0
@@ -160,6 +166,7 @@ class Trainer:
         self._received = 0        # ... the newest number the loop has taken from the queue
         self._interrupt_at = 0    # the number of the newest reset or rebuild
         self._stop = threading.Event()   # set by abort()
+        self._answer_taken = threading.Event()   # set by answer_taken(): the GUI has a "state" answer
         #: `is_set()` as one byte the compiled engine reads without the GIL (rnnviz.engine.cancel),
         #: kept up to date under the lock wherever `is_set()`'s parts change.
         self.cancel_byte = np.zeros(1, np.uint8)
@@ -236,6 +243,10 @@ class Trainer:
         """The GUI has drawn one batch of snapshots (call once per "snapshots" event received)."""
         self.outbox.ack()
 
+    def answer_taken(self) -> None:
+        """The GUI has shown a "state" event (call once it has; see `ANSWER_WAIT_S`)."""
+        self._answer_taken.set()
+
     # ----------------------------------------------------------------- the loop
     def events(self) -> Iterator[Event]:
         """Build the session, then run commands and training until `stop()` or `abort()`."""
@@ -311,7 +322,10 @@ class Trainer:
         if self.state != DIVERGED:
             self.state = PLAYING
             self._next_step_at = time.perf_counter()
+        self._answer_taken.clear()
         yield "state", self.state
+        if self.state == PLAYING:       # training is about to take the GIL: the answer goes first
+            self._answer_taken.wait(ANSWER_WAIT_S)
 
     def _on_pause(self, _arg) -> Iterator[Event]:
         if self.state == PLAYING:
@@ -544,6 +558,8 @@ class TrainingWorker(QObject):
     def _deliver(self, event: Event) -> None:
         kind, payload = event
         self._signals[kind].emit(payload)
+        if kind == "state":
+            self.trainer.answer_taken()
 
     @Slot(object)
     def _crashed(self, exc: Exception) -> None:

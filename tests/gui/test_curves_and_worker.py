@@ -316,3 +316,29 @@ def test_a_started_worker_lets_the_gui_thread_take_the_gil_within_a_millisecond(
     finally:
         assert worker.stop()
         sys.setswitchinterval(before)
+
+
+def test_after_answering_play_the_trainer_waits_for_the_gui_to_take_the_answer(monkeypatch):
+    """Training takes Python's GIL from its first step on: the answer to Play goes first."""
+    import queue
+
+    import rnnviz.gui.worker as worker_module
+
+    monkeypatch.setattr(worker_module, "ANSWER_WAIT_S", 30.0)
+    trainer = Trainer(Settings(hidden=8, lag=4, batch=4), max_in_flight=None)
+    trainer.play()
+    events: queue.SimpleQueue = queue.SimpleQueue()
+    thread = threading.Thread(target=lambda: [events.put(e) for e in trainer.events()])
+    thread.start()
+    try:
+        while events.get(timeout=10) != ("state", "playing"):
+            pass
+        thread.join(0.2)                        # a trainer that did not wait would be training by now
+        assert events.empty()
+        trainer.answer_taken()
+        kind, payload = events.get(timeout=10)
+        assert kind == "snapshots" and payload[0].iteration == 1
+    finally:
+        trainer.abort()
+        thread.join(10)
+    assert not thread.is_alive()
