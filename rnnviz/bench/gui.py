@@ -30,6 +30,11 @@ OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints()"
 WAIT_TIMEOUT_S = 5.0
 #: How often a wait checks its condition (ms).
 POLL_MS = 1
+#: After the window has taken the bench's settings, time for it to draw its first frames before
+#: anything is measured (s). Without it the first click raced the window's start-up: it was clicked
+#: while the restart the bench itself asked for and the curves' first paint (10-20 ms) were still
+#: under way in the GUI thread, and that one click set the quick bench's p99 (10 clicks).
+SETTLE_S = 0.3
 
 
 def _app():
@@ -149,6 +154,9 @@ class _Window:
         w.state_changed.connect(self._recorder.state)
         _wait(lambda: self.window._run is not None and self.window._latest is not None
               and self.window._latest.settings == settings)
+        trainer = w.trainer
+        _wait(lambda: trainer._received == trainer._queued)   # the restart asked for is under way ...
+        _idle(SETTLE_S)                                       # ... and drawn
 
     def __enter__(self):
         return self
