@@ -113,3 +113,17 @@ def test_a_cancel_byte_is_read_at_every_step_without_asking_python(arch, compile
     flag.set()
     with pytest.raises(Cancelled):
         model.forward_backward(x, target, cancel=flag)
+
+
+@PATHS
+def test_a_flag_given_a_new_cancel_byte_is_read_at_the_new_one(compiled):
+    """The compiled path keeps each flag's byte address between passes: a byte replaced is read anew."""
+    model = _model("rnn", compiled)
+    x, target = _batch()
+    flag = CancelByte()
+    model.forward_backward(x, target, cancel=flag)
+    flag.cancel_byte = np.ones(1, np.uint8)           # set, in a new array
+    with pytest.raises(Cancelled):
+        model.forward_backward(x, target, cancel=flag)
+    flag.cancel_byte = np.zeros(1, np.uint8)          # clear again, in another
+    model.forward_backward(x, target, cancel=flag)

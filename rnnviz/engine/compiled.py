@@ -268,6 +268,10 @@ if COMPILED:
 
     _ASK = ctypes.CFUNCTYPE(ctypes.c_int)
     _askers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    #: flag → (its cancel byte, the byte's address): ``byte.ctypes.data`` builds numpy's ctypes
+    #: helper objects in Python at every call; with the window drawing at default settings the two
+    #: calls of a training step cost its thread 20-35 µs a step (A/B with the address kept here).
+    _bytes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def flag_address(cancel) -> tuple[int, object]:
         """(flag, keep-alive) for the kernels, which test the flag once per time step; (0, None) for
@@ -282,7 +286,13 @@ if COMPILED:
             return 0, None
         byte = getattr(cancel, "cancel_byte", None)
         if byte is not None:
-            return -byte.ctypes.data, byte
+            try:
+                known = _bytes.get(cancel)
+                if known is None or known[0] is not byte:
+                    known = _bytes[cancel] = (byte, byte.ctypes.data)
+                return -known[1], byte
+            except TypeError:                       # not hashable or not weakly referable
+                return -byte.ctypes.data, byte
         try:
             ask = _askers.get(cancel)
             if ask is None:
