@@ -1,15 +1,22 @@
 """The memory-horizon sweep: the definition on synthetic results, early stopping, the CLI."""
 
+import importlib.util
 import json
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from rnnviz import horizon as hz
 from rnnviz.cli import main
 from rnnviz.horizon import RunResult, Sweep, horizon, remembered, run_one
+from rnnviz.presets import load_preset
 from rnnviz.settings import Settings, SettingsError
+
+ROOT = Path(__file__).resolve().parent.parent
 
 #: A configuration that learns a short lag within a few dozen iterations.
 EASY = Settings(task="recall", lag=2, arch="rnn", activation="tanh", hidden=16, batch=32,
@@ -175,6 +182,31 @@ def test_a_real_bisection_finds_the_grid_horizon_with_fewer_runs():
         found[search] = (horizon(results, 0.9), run.horizons()["small"], len(results))
     assert found["grid"] == (2, 2, 12)
     assert found["bisect"][:2] == (2, 2) and found["bisect"][2] <= 6
+
+
+def test_the_command_line_forks_its_workers_and_trains_the_same_runs_as_the_worker_server():
+    """`rnnviz horizon` (a fresh process, no other thread) forks its workers from itself after
+    loading the engine; they train exactly what the worker server's workers train."""
+    argv = ["horizon", "--preset", "vanishing", "--set", "hidden=8", "--lags", "2,3", "--seeds", "2",
+            "--steps", "30", "--search", "grid", "--json"]
+    done = subprocess.run([sys.executable, "-m", "rnnviz", *argv], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    forked = {(r["lag"], r["seed"]): (r["accuracy"], r["loss"], r["iterations"])
+              for r in json.loads(done.stdout)["runs"]}
+    settings = load_preset("vanishing").settings.replace(hidden=8)
+    config = hz.default_config()
+    served = Sweep({"vanishing": settings}, [2, 3], [0, 1], config.budget(steps=30), search="grid")
+    assert forked == {(r.lag, r.seed): (r.accuracy, r.loss, r.iterations) for r in served.results()}
+
+
+@pytest.mark.skipif(importlib.util.find_spec("scipy") is None, reason="SciPy is not installed")
+def test_the_workers_engine_loads_without_scipy_which_stays_importable():
+    """numba imports SciPy where it is installed (for compiled np.dot and np.linalg, which the
+    kernels do not use); rnnviz.warm_engine hides it while the engine loads, then gives it back."""
+    code = ("import sys, rnnviz.warm_engine; assert 'scipy' not in sys.modules, 'numba imported it'; "
+            "import scipy.linalg; print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
 # ----------------------------------------------------------------------------- command line

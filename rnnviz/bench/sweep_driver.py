@@ -22,6 +22,7 @@ d745917, when issue 15 was filed).
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import sys
@@ -42,8 +43,12 @@ def _sweep_api(horizon, spec: dict):
         config = horizon.default_config()
         budget = config.budget(steps=spec["steps"], target=spec["target"])
         search = spec.get("search") or config.sweep.search
+        # As `rnnviz horizon` starts its sweep (workers forked from its own process), where this
+        # checkout's Sweep can; the tab's sweep runs in a process with threads (the worker server).
+        options = ({"fork": True} if spec["sweep"] == "preset"
+                   and "fork" in inspect.signature(horizon.Sweep).parameters else {})
         return configs, lambda: horizon.Sweep(configs, spec["lags"], spec["seeds"], budget,
-                                              search=search)
+                                              search=search, **options)
     return configs, lambda: horizon.Sweep(configs, spec["lags"], spec["seeds"], spec["steps"],
                                           spec["target"])
 
