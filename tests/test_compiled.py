@@ -27,9 +27,9 @@ def tanh(a):
     """tanh as the kernels compute it."""
     a = np.array(a, dtype=np.float64, ndmin=1)
     row = a.reshape(1, -1).copy()
-    h, d = np.empty_like(row), np.empty_like(row)
+    h = np.empty_like(row)
     b = np.full(row.shape[1], -0.0)          # a + (−0) = a for every a, −0 included
-    compiled._activate(row, b, compiled.ACTIVATIONS["tanh"], h, d)
+    compiled._activate(row, b, compiled.ACTIVATIONS["tanh"], h)
     return h.reshape(a.shape)
 
 
@@ -99,10 +99,10 @@ def test_a_kernel_refuses_an_array_blas_would_misread(layout):
     T, B, H = 4, 3, 5
     wide = rng.standard_normal((H, 2 * H))
     W_H = wide[:, ::2] if layout == "strided view" else wide[:, :H].astype(np.float32)
-    pre, hidden, fprime = rng.standard_normal((T, B, H)), np.zeros((T + 1, B, H)), np.empty((T, B, H))
+    pre, hidden = rng.standard_normal((T, B, H)), np.zeros((T + 1, B, H))
     hidden[0] = rng.standard_normal((B, H))
     with pytest.raises(numba.core.errors.TypingError, match="C-contiguous float64 arrays only"):
-        compiled.rnn_forward(pre, hidden, fprime, W_H, np.zeros(H), W_H, 0, compiled.ACTIVATIONS["tanh"], 0)
+        compiled.rnn_forward(pre, hidden, W_H, np.zeros(H), W_H, 0, compiled.ACTIVATIONS["tanh"], 0)
     # the models hand the kernels contiguous copies: a strided W_H still trains as the numpy path does
     model = build_model("rnn", 2, H, 2, seed=1)
     model.params["W_H"] = np.asfortranarray(model.params["W_H"])       # column by column in memory
@@ -137,18 +137,22 @@ def test_without_a_64_bit_cblas_the_models_take_the_numpy_path():
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "linear"])
-def test_rnn_forward_completes_a_then_applies_f_and_its_derivative(activation):
+def test_rnn_forward_completes_a_then_applies_f_and_backward_multiplies_by_its_derivative(activation):
     rng = np.random.default_rng(2)
     T, B, H = 3, 4, 6
     x_part, W_H, b = rng.standard_normal((T, B, H)) * 3, rng.standard_normal((H, H)), rng.standard_normal(H)
-    pre, hidden, fprime = x_part.copy(), np.zeros((T + 1, B, H)), np.empty((T, B, H))
-    assert compiled.rnn_forward(pre, hidden, fprime, W_H, b, W_H, 0, compiled.ACTIVATIONS[activation], 0) == 0
+    pre, hidden = x_part.copy(), np.zeros((T + 1, B, H))
+    assert compiled.rnn_forward(pre, hidden, W_H, b, W_H, 0, compiled.ACTIVATIONS[activation], 0) == 0
     f = ACTIVATIONS[activation]
     for t in range(1, T + 1):
         a = x_part[t - 1] + hidden[t - 1] @ W_H + b
         np.testing.assert_allclose(pre[t - 1], a, rtol=1e-14, atol=1e-14)           # a_t completed in place
         np.testing.assert_allclose(hidden[t], f.f(pre[t - 1]), rtol=4.5e-16, atol=0)   # h_t = f(a_t), ≤ 2 ulp
-        np.testing.assert_allclose(fprime[t - 1], f.derivative(pre[t - 1], hidden[t]), rtol=0, atol=2.3e-16)
+        dh, delta = rng.standard_normal((B, H)), np.empty((B, H))
+        square = compiled._through_f(dh, hidden[t], pre[t - 1], compiled.ACTIVATIONS[activation], delta)
+        fprime = f.derivative(pre[t - 1], hidden[t])
+        np.testing.assert_allclose(delta, dh * fprime, rtol=0, atol=2.3e-16 * np.abs(dh).max())  # δ_t = ∂L/∂h_t ⊙ f'
+        assert square == pytest.approx(float(np.vdot(dh, dh)), rel=1e-14)                      # ‖∂L/∂h_t‖²
 
 
 def test_sigmoid_within_four_ulp_of_numpy_over_the_whole_range():

@@ -338,45 +338,51 @@ if COMPILED:
     ACTIVATIONS = {"tanh": 0, "relu": 1, "sigmoid": 2, "linear": 3}
 
     @numba.njit(**_KERNEL)
-    def _activate(a, b, activation, h, d):
-        """a += b completes a_t; h_t = f(a_t) and f'(a_t). (B, H) arrays, b (H,)."""
+    def _activate(a, b, activation, h):
+        """a += b completes a_t; h_t = f(a_t). (B, H) arrays, b (H,)."""
         _wide_vectors()
         B, H = a.shape
         for r in range(B):
             for k in range(H):
                 a[r, k] += b[k]
-        flat_a, flat_h, flat_d = a.reshape(a.size), h.reshape(h.size), d.reshape(d.size)
-        if activation == 0:                                   # tanh, tanh' = 1 − h²
+        flat_a, flat_h = a.reshape(a.size), h.reshape(h.size)
+        if activation == 0:                                   # tanh
             for k in range(flat_a.size):
                 flat_h[k] = _tanh_scalar(flat_a[k])
-            for k in range(flat_a.size):
-                flat_d[k] = 1.0 - flat_h[k] * flat_h[k]
-        elif activation == 1:                                 # ReLU, ReLU' = 1 where a > 0
+        elif activation == 1:                                 # ReLU
             for k in range(flat_a.size):
                 flat_h[k] = 0.0 if flat_a[k] < 0.0 else flat_a[k]     # NaN stays NaN, as np.maximum
-            for k in range(flat_a.size):
-                flat_d[k] = 1.0 if flat_a[k] > 0.0 else 0.0
-        elif activation == 2:                                 # σ, σ' = h(1 − h)
+        elif activation == 2:                                 # σ
             for k in range(flat_a.size):
                 flat_h[k] = _sigmoid_scalar(flat_a[k])
-            for k in range(flat_a.size):
-                flat_d[k] = (1.0 - flat_h[k]) * flat_h[k]
-        else:                                                 # linear, f' = 1
+        else:                                                 # linear
             for k in range(flat_a.size):
                 flat_h[k] = flat_a[k]
-            for k in range(flat_a.size):
-                flat_d[k] = 1.0
 
     @numba.njit(**_SUMMING)
-    def _through_f(dh, fprime):
-        """fprime ← δ_t = ∂L/∂h_t ⊙ f'(a_t) in place; returns ‖∂L/∂h_t‖_F²."""
+    def _through_f(dh, h, a, activation, delta):
+        """delta ← δ_t = ∂L/∂h_t ⊙ f'(a_t), with f' from h_t = f(a_t) where it can be (tanh' = 1 − h²,
+        σ' = h(1 − h)) and from a_t for ReLU (1 where a > 0); returns ‖∂L/∂h_t‖_F². Taking f' here
+        rather than keeping it from the forward pass saves writing and re-reading a (T, B, H) array:
+        h_t is still in cache, the step after read it for h_tᵀ δ_{t+1}."""
         _wide_vectors()
-        flat_dh, flat_delta = dh.reshape(dh.size), fprime.reshape(fprime.size)
+        flat_dh, flat_h, flat_a, flat_delta = dh.reshape(dh.size), h.reshape(h.size), a.reshape(a.size), \
+            delta.reshape(delta.size)
         square = 0.0
         for i in range(flat_dh.size):
-            value = flat_dh[i]
-            flat_delta[i] *= value
-            square += value * value
+            square += flat_dh[i] * flat_dh[i]
+        if activation == 0:                                   # tanh' = 1 − h²
+            for i in range(flat_dh.size):
+                flat_delta[i] = flat_dh[i] * (1.0 - flat_h[i] * flat_h[i])
+        elif activation == 1:                                 # ReLU' = 1 where a > 0
+            for i in range(flat_dh.size):
+                flat_delta[i] = flat_dh[i] * (1.0 if flat_a[i] > 0.0 else 0.0)
+        elif activation == 2:                                 # σ' = h(1 − h)
+            for i in range(flat_dh.size):
+                flat_delta[i] = flat_dh[i] * ((1.0 - flat_h[i]) * flat_h[i])
+        else:                                                 # linear: f' = 1
+            for i in range(flat_dh.size):
+                flat_delta[i] = flat_dh[i] * 1.0
         return square
 
     @numba.njit(**_SUMMING)
@@ -458,14 +464,14 @@ if COMPILED:
     # Each returns 0, or the step t at which it found the flag set (before doing anything of step t).
 
     @numba.njit(**_KERNEL)
-    def rnn_forward(pre, hidden, fprime, W_H, b, W_S, skip, activation, flag):
+    def rnn_forward(pre, hidden, W_H, b, W_S, skip, activation, flag):
         """RNN forward, t = 1..T (as ``RNN._forward``'s loop): on entry pre[t−1] holds x_t W_I;
 
             a_t = x_t W_I [+ h_{t-k} W_S] + h_{t-1} W_H + b      → pre[t−1]
-            h_t = f(a_t),  f'(a_t)                                → hidden[t], fprime[t−1]
+            h_t = f(a_t)                                          → hidden[t]
 
-        hidden[0] = h_0 is read, not set. fprime is (T, B, H), or (1, B, H) when f' is not kept.
-        ``skip`` = k (0: none; then W_S is not read), ``activation`` from ``ACTIVATIONS``."""
+        hidden[0] = h_0 is read, not set. ``skip`` = k (0: none; then W_S is not read),
+        ``activation`` from ``ACTIVATIONS``. (f'(a_t) is taken in ``rnn_backward``.)"""
         T = pre.shape[0]
         for t in range(1, T + 1):
             if _cancelled(flag):
@@ -474,14 +480,15 @@ if COMPILED:
             if skip > 0 and t > skip:
                 _product(hidden[t - skip], W_S, a, 1.0)                # + h_{t-k} W_S
             _product(hidden[t - 1], W_H, a, 1.0)                       # + h_{t-1} W_H
-            _activate(a, b, activation, hidden[t], fprime[t - 1 if fprime.shape[0] == T else 0])
+            _activate(a, b, activation, hidden[t])
         return 0
 
     @numba.njit(**_KERNEL)
-    def rnn_backward(dh, da, hidden, x, W_HT, W_ST, skip, only_last, flag, grad_I, grad_H, grad_S, grad_b,
-                     term, squares, dh_squares):
+    def rnn_backward(dh, da, hidden, pre, activation, x, W_HT, W_ST, skip, only_last, flag, grad_I, grad_H,
+                     grad_S, grad_b, term, squares, dh_squares):
         """BPTT, t = T..1 (as ``RNN._backward`` then ``_weight_grads``): on entry dh[t−1] holds what
-        y_t sends to h_t (only dh[T−1] with ``only_last``, the rest unset) and da holds f'(a_t);
+        y_t sends to h_t (only dh[T−1] with ``only_last``, the rest unset); hidden and pre as the
+        forward pass left them, ``activation`` as there;
 
             δ_t = ∂L/∂h_t ⊙ f'(a_t)                   → da[t−1]; ‖∂L/∂h_t‖_F² → dh_squares[t−1]
             ∂L/∂h_{t-1} += δ_t W_H^T                  (= with ``only_last`` and no skip)
@@ -501,7 +508,7 @@ if COMPILED:
             if _cancelled(flag):
                 return t
             delta = da[t - 1]
-            dh_squares[t - 1] = _through_f(dh[t - 1], delta)          # δ_t = ∂L/∂h_t ⊙ f'(a_t)
+            dh_squares[t - 1] = _through_f(dh[t - 1], hidden[t], pre[t - 1], activation, delta)  # δ_t
             if t > 1:
                 _product(delta, W_HT, dh[t - 2], 0.0 if overwrite else 1.0)   # δ_t W_H^T to h_{t-1}
             if skip > 0 and t > skip:

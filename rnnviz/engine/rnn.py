@@ -77,10 +77,10 @@ class RNN(RecurrentModel):
                  ) -> dict[str, np.ndarray]:
         """a_t = x_t W_I + h_{t-1} W_H [+ h_{t-k} W_S] + b and h_t = f(a_t) for t = 1..T.
 
-        Returns {"hidden": h_0..h_T, "pre": a_t}, and with ``for_backward`` also "fprime": f'(a_t),
-        which BPTT multiplies by. x_t W_I is one product for all t. Compiled path (``self.compiled``):
-        the time loop is ``compiled.rnn_forward``, which also writes f'(a_t) step by step. Numpy
-        path: the loop below, then f'(a_t) for all t at once.
+        Returns {"hidden": h_0..h_T, "pre": a_t}, and on the numpy path with ``for_backward`` also
+        "fprime": f'(a_t), which BPTT multiplies by. x_t W_I is one product for all t. Compiled
+        path (``self.compiled``): the time loop is ``compiled.rnn_forward``; its backward pass takes
+        f'(a_t) from h_t and a_t as it goes. Numpy path: the loop below, then f'(a_t) for all t at once.
         """
         T, B, I = x.shape
         H, k, dt, workspace = self.hidden_size, self.skip, self.dtype, self._workspace
@@ -91,16 +91,11 @@ class RNN(RecurrentModel):
         hidden[0] = 0.0                                            # h_0 = 0
         out = {"hidden": hidden, "pre": pre}
         if self.compiled:
-            fprime = (workspace.empty("fprime", (T, B, H), dt) if for_backward    # f'(a_t), kept ...
-                      else workspace.empty("fprime_t", (1, B, H), dt))          # ... or one step's
             flag, _keep = compiled.flag_address(cancel)
             W_H, b = np.ascontiguousarray(W_H), np.ascontiguousarray(b)
             W_S = W_H if k is None else np.ascontiguousarray(W_S)    # (not read without skips)
-            if compiled.rnn_forward(pre, hidden, fprime, W_H, b, W_S, k or 0,
-                                    compiled.ACTIVATIONS[self.activation], flag):
+            if compiled.rnn_forward(pre, hidden, W_H, b, W_S, k or 0, compiled.ACTIVATIONS[self.activation], flag):
                 raise Cancelled
-            if for_backward:
-                out["fprime"] = fprime
             return out
         f = self._f.f
         carry = workspace.empty("carry", (B, H), dt)
@@ -133,10 +128,10 @@ class RNN(RecurrentModel):
         k = self.skip
         W_HT = np.ascontiguousarray(self.params["W_H"].T)    # W_H^T laid out row by row: BLAS
         W_ST = np.ascontiguousarray(self.params["W_S"].T) if k is not None else None  # multiplies it faster
-        da = fwd["fprime"]                                     # f'(a_t); becomes δ_t in place
         dh_norms = np.empty(T, self.dtype)
         if self.compiled:
-            return self._compiled_backward(x, fwd["hidden"], dh, da, W_HT, W_ST, dh_norms, only_last, cancel)
+            return self._compiled_backward(x, fwd, dh, W_HT, W_ST, dh_norms, only_last, cancel)
+        da = fwd["fprime"]                                     # f'(a_t); becomes δ_t in place
         # Without skips and with y_T alone scored, h_{t-1} (t ≤ T) reaches L only through a_t, so
         # ∂L/∂h_{t-1} = δ_t W_H^T exactly: write it in place instead of adding it to zeros.
         overwrite = only_last and k is None
@@ -159,16 +154,18 @@ class RNN(RecurrentModel):
         grads, term_norms = self._weight_grads(x, fwd["hidden"], da)
         return {"da": da, "dh_norms": np.sqrt(dh_norms, out=dh_norms), "grads": grads, "term_norms": term_norms}
 
-    def _compiled_backward(self, x, hidden, dh, da, W_HT, W_ST, dh_norms, only_last, cancel) -> dict:
+    def _compiled_backward(self, x, fwd, dh, W_HT, W_ST, dh_norms, only_last, cancel) -> dict:
         """`_backward` as one ``compiled.rnn_backward`` call: BPTT and the weight gradients."""
-        T, _, H = da.shape
+        T, B, H = fwd["pre"].shape
         dt, k = self.dtype, self.skip
+        da = self._workspace.empty("da", (T, B, H), dt)
         grads = {"W_I": np.empty((self.input_size, H), dt), "W_H": np.empty((H, H), dt), "b": np.empty(H, dt)}
         if k is not None:
             grads["W_S"] = np.empty((H, H), dt)
         squares = np.empty(T, dt)
         flag, _keep = compiled.flag_address(cancel)
-        if compiled.rnn_backward(dh, da, hidden, x, W_HT, W_HT if k is None else W_ST, k or 0, only_last, flag,
+        if compiled.rnn_backward(dh, da, fwd["hidden"], fwd["pre"], compiled.ACTIVATIONS[self.activation], x, W_HT,
+                                 W_HT if k is None else W_ST, k or 0, only_last, flag,
                                  grads["W_I"], grads["W_H"], grads.get("W_S", grads["W_H"]), grads["b"],
                                  self._workspace.empty("term", (H, H), dt), squares, dh_norms):
             raise Cancelled
