@@ -144,7 +144,7 @@ class Session:
             skip=s.skip if s.arch == "skip" else None, forget_bias=s.forget_bias,
             seed=s.seed, dtype=np.dtype(s.dtype))
         batch = task.batch(s.batch)
-        trace = _forward_backward(model, task, batch, cancel)
+        trace = _forward_backward(model, task, batch, cancel, keep_steps=False)
         self.task, self.model = task, model
         self.optimizer = make_optimizer(s.optimizer, s.lr, s.momentum)
         self._run += 1
@@ -216,7 +216,7 @@ class Session:
             return self._last
         s = self._settings
         batch = self.task.batch(s.batch)
-        trace = _forward_backward(self.model, self.task, batch, cancel)
+        trace = _forward_backward(self.model, self.task, batch, cancel, keep_steps=False)
         self._batch = batch
         clip = clip_gradients(trace.grads, s.clip, s.clip_threshold)
         cause = None
@@ -319,11 +319,14 @@ def _chunked_forward(model, x: np.ndarray, readout: str, chunk: int | None) -> n
     return np.concatenate(parts, axis=parts[0].ndim - 2)
 
 
-def _forward_backward(model, task, batch, cancel: CancelFlag | None) -> Trace:
-    """One forward and backward pass (BPTT) of `model` on `batch`; overflow is a lesson, not a warning."""
+def _forward_backward(model, task, batch, cancel: CancelFlag | None, keep_steps: bool = True) -> Trace:
+    """One forward and backward pass (BPTT) of `model` on `batch`; overflow is a lesson, not a warning.
+    A training step passes ``keep_steps=False``: its snapshot reads no a_t, δ_t or ∂L/∂c_t (see
+    ``forward_backward``), and `inspect` runs the pass again with everything kept."""
     x, target = batch
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        return model.forward_backward(x, target, loss=task.loss, readout=task.readout, cancel=cancel)
+        return model.forward_backward(x, target, loss=task.loss, readout=task.readout, cancel=cancel,
+                                      keep_steps=keep_steps)
 
 
 def _norms(params: Mapping[str, np.ndarray]) -> dict[str, float]:

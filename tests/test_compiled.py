@@ -230,6 +230,31 @@ def test_compiled_and_numpy_passes_give_the_same_trace(arch, activation, loss, r
     np.testing.assert_allclose(y_fast, y_plain, rtol=1e-12, atol=1e-14)
 
 
+@pytest.mark.parametrize("arch", ["rnn", "skip", "lstm"])
+@pytest.mark.parametrize("readout", ["last", "all"])
+@pytest.mark.parametrize("path", ["compiled", "numpy"])
+def test_a_training_pass_keeps_everything_but_the_steps_to_the_last_bit(arch, readout, path):
+    """keep_steps=False (what Session.step runs): pre, da and dcell are left out, on both paths,
+    and every other array of the trace is bit-identical to the full pass's."""
+    T, B, I, H, O = 12, 5, 3, 9, 4
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((T, B, I))
+    target = rng.integers(0, O, size=(B,) if readout == "last" else (T, B))
+    model = build_model(arch, I, H, O, init_scale=1.5, seed=4)
+    model.compiled = path == "compiled" and compiled.COMPILED
+    lean = _trace_arrays(model.forward_backward(x, target, readout=readout, keep_steps=False))
+    full = _trace_arrays(model.forward_backward(x, target, readout=readout))
+    left_out = {"pre", "da", "dcell"} & full.keys()
+    assert left_out == ({"pre", "da", "dcell"} if arch == "lstm" else {"pre", "da"})
+    assert lean.keys() == full.keys() - left_out
+    for name, array in lean.items():
+        assert np.array_equal(array, full[name]), name
+    trace = model.forward_backward(x, target, readout=readout, keep_steps=False)
+    assert np.array_equal(trace.contribution_norms("W_H"), full["term_norms[W_H]"])
+    with pytest.raises(ValueError, match="keep_steps"):
+        trace.contribution_norms("W_I")
+
+
 def test_without_a_cache_directory_the_kernels_compile_instead_of_failing():
     """No writable __pycache__ and no user cache directory (simulated by allowing numba only a
     locator that never applies): import works, the kernels run, compiled at this start."""

@@ -496,8 +496,10 @@ if COMPILED:
             ∂L/∂W_H = Σ_t h_{t-1}^T δ_t,  squares[t−1] = ‖h_{t-1}^T δ_t‖_F²   (term: (H, H) scratch)
             ∂L/∂W_I = Σ_t x_t^T δ_t,  ∂L/∂b = Σ_t Σ_batch δ_t     (each step's share while δ_t is in cache)
 
-        then ∂L/∂W_S = Σ_{t>k} h_{t-k}^T δ_t."""
-        T, B, H = da.shape
+        then ∂L/∂W_S = Σ_{t>k} h_{t-k}^T δ_t. da is (T, B, H), or (1, B, H) when δ_t is not kept: each
+        step's δ_t goes through it in turn (not with skips, whose ∂L/∂W_S reads every δ_t at the end)."""
+        T, B, H = pre.shape
+        keep = da.shape[0] == T
         overwrite = only_last and skip == 0
         if only_last and not overwrite:
             dh[:T - 1] = 0.0                                           # y_1..y_{T-1} send nothing
@@ -507,7 +509,7 @@ if COMPILED:
         for t in range(T, 0, -1):
             if _cancelled(flag):
                 return t
-            delta = da[t - 1]
+            delta = da[t - 1 if keep else 0]
             dh_squares[t - 1] = _through_f(dh[t - 1], hidden[t], pre[t - 1], activation, delta)  # δ_t
             if t > 1:
                 _product(delta, W_HT, dh[t - 2], 0.0 if overwrite else 1.0)   # δ_t W_H^T to h_{t-1}
@@ -527,12 +529,14 @@ if COMPILED:
     @numba.njit(**_KERNEL)
     def lstm_forward(x, W_I, W_H, b, pre, gates, hidden, cell, tanh_c, flag):
         """LSTM forward, t = 1..T (as ``LSTM._forward``'s loop): a_t = x_t W_I + h_{t-1} W_H + b → pre,
-        then ``lstm_cell`` → gates, cell[t], tanh_c, hidden[t]. hidden[0], cell[0] are read, not set."""
+        then ``lstm_cell`` → gates, cell[t], tanh_c, hidden[t]. hidden[0], cell[0] are read, not set.
+        pre is (T, B, 4H), or (1, B, 4H) when a_t is not kept (each step's goes through it in turn)."""
         T = x.shape[0]
+        keep = pre.shape[0] == T
         for t in range(1, T + 1):
             if _cancelled(flag):
                 return t
-            a = pre[t - 1]
+            a = pre[t - 1 if keep else 0]
             _product(x[t - 1], W_I, a, 0.0)                            # x_t W_I
             _product(hidden[t - 1], W_H, a, 1.0)                       # + h_{t-1} W_H
             lstm_cell(a, b, cell[t - 1], gates[t - 1], cell[t], tanh_c[t - 1], hidden[t])
@@ -549,18 +553,20 @@ if COMPILED:
             ∂L/∂W_H = Σ_t h_{t-1}^T δ_t,  squares[t−1] = ‖h_{t-1}^T δ_t‖_F²   (term: (H, 4H) scratch)
             ∂L/∂W_I = Σ_t x_t^T δ_t,  ∂L/∂b = Σ_t Σ_batch δ_t
 
-        dc_next: (B, H) scratch."""
+        dc_next: (B, H) scratch. da and dcell are (T, ·, ·), or (1, ·, ·) when δ_t and ∂L/∂c_t are not
+        kept (each step's goes through them in turn)."""
         dc_next[:] = 0.0                                               # nothing comes from beyond c_T
         grad_I[:] = 0.0
         grad_H[:] = 0.0
         grad_b[:] = 0.0
-        T = da.shape[0]
+        T = gates.shape[0]
+        keep = da.shape[0] == T
         for t in range(T, 0, -1):
             if _cancelled(flag):
                 return t
-            delta = da[t - 1]
+            delta = da[t - 1 if keep else 0]
             dh_squares[t - 1] = lstm_cell_backward(dh[t - 1], dc_next, gates[t - 1], cell[t - 1],
-                                                   tanh_c[t - 1], dcell[t - 1], delta)
+                                                   tanh_c[t - 1], dcell[t - 1 if keep else 0], delta)
             if t > 1:
                 _product(delta, W_HT, dh[t - 2], 0.0 if only_last else 1.0)   # δ_t W_H^T to h_{t-1}
             _product_transposed(hidden[t - 1], delta, term, 0.0)              # h_{t-1}^T δ_t

@@ -73,14 +73,15 @@ class RNN(RecurrentModel):
 
     # -- forward and backward through time --------------------------------------------------------
 
-    def _forward(self, x: np.ndarray, for_backward: bool = False, cancel: CancelFlag | None = None
-                 ) -> dict[str, np.ndarray]:
+    def _forward(self, x: np.ndarray, for_backward: bool = False, cancel: CancelFlag | None = None,
+                 keep_steps: bool = True) -> dict[str, np.ndarray]:
         """a_t = x_t W_I + h_{t-1} W_H [+ h_{t-k} W_S] + b and h_t = f(a_t) for t = 1..T.
 
         Returns {"hidden": h_0..h_T, "pre": a_t}, and on the numpy path with ``for_backward`` also
         "fprime": f'(a_t), which BPTT multiplies by. x_t W_I is one product for all t. Compiled
         path (``self.compiled``): the time loop is ``compiled.rnn_forward``; its backward pass takes
         f'(a_t) from h_t and a_t as it goes. Numpy path: the loop below, then f'(a_t) for all t at once.
+        Both keep every a_t (``keep_steps`` is not read): they start from x_t W_I for all t.
         """
         T, B, I = x.shape
         H, k, dt, workspace = self.hidden_size, self.skip, self.dtype, self._workspace
@@ -115,14 +116,15 @@ class RNN(RecurrentModel):
         return out
 
     def _backward(self, x: np.ndarray, fwd: dict[str, np.ndarray], dh: np.ndarray, only_last: bool = False,
-                  cancel: CancelFlag | None = None) -> dict[str, np.ndarray]:
+                  cancel: CancelFlag | None = None, keep_steps: bool = True) -> dict[str, np.ndarray]:
         """BPTT: δ_t = ∂L/∂h_t ⊙ f'(a_t); ∂L/∂h_{t-1} += δ_t W_H^T; ∂L/∂h_{t-k} += δ_t W_S^T; then the
         weight gradients (``_weight_grads``).
 
         On entry dh[t−1] holds only what y_t sends to h_t; on exit the total ∂L/∂h_t. With
         ``only_last`` only y_T is scored: dh[-1] is set and dh[:-1] is uninitialised on entry.
         Returns {"da": δ (T, B, H), "dh_norms": ‖∂L/∂h_t‖_F (T,), "grads", "term_norms"}. Compiled
-        path: all of it is ``compiled.rnn_backward``.
+        path: all of it is ``compiled.rnn_backward``; without ``keep_steps`` (and without skips,
+        whose ∂L/∂W_S reads every δ_t at the end) each step's δ_t goes through one (1, B, H) buffer.
         """
         T, B, H = fwd["pre"].shape
         k = self.skip
@@ -130,7 +132,7 @@ class RNN(RecurrentModel):
         W_ST = np.ascontiguousarray(self.params["W_S"].T) if k is not None else None  # multiplies it faster
         dh_norms = np.empty(T, self.dtype)
         if self.compiled:
-            return self._compiled_backward(x, fwd, dh, W_HT, W_ST, dh_norms, only_last, cancel)
+            return self._compiled_backward(x, fwd, dh, W_HT, W_ST, dh_norms, only_last, cancel, keep_steps)
         da = fwd["fprime"]                                     # f'(a_t); becomes δ_t in place
         # Without skips and with y_T alone scored, h_{t-1} (t ≤ T) reaches L only through a_t, so
         # ∂L/∂h_{t-1} = δ_t W_H^T exactly: write it in place instead of adding it to zeros.
@@ -154,11 +156,12 @@ class RNN(RecurrentModel):
         grads, term_norms = self._weight_grads(x, fwd["hidden"], da)
         return {"da": da, "dh_norms": np.sqrt(dh_norms, out=dh_norms), "grads": grads, "term_norms": term_norms}
 
-    def _compiled_backward(self, x, fwd, dh, W_HT, W_ST, dh_norms, only_last, cancel) -> dict:
+    def _compiled_backward(self, x, fwd, dh, W_HT, W_ST, dh_norms, only_last, cancel, keep_steps) -> dict:
         """`_backward` as one ``compiled.rnn_backward`` call: BPTT and the weight gradients."""
         T, B, H = fwd["pre"].shape
         dt, k = self.dtype, self.skip
-        da = self._workspace.empty("da", (T, B, H), dt)
+        da = (self._workspace.empty("da", (T, B, H), dt) if keep_steps or k is not None
+              else self._workspace.empty("da_t", (1, B, H), dt))    # δ_t, kept or one step's
         grads = {"W_I": np.empty((self.input_size, H), dt), "W_H": np.empty((H, H), dt), "b": np.empty(H, dt)}
         if k is not None:
             grads["W_S"] = np.empty((H, H), dt)

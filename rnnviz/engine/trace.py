@@ -34,6 +34,8 @@ class Trace:
     hidden:  h_0..h_T (T+1, B, H).
     pre:     a_t = x_t W_I + h_{t-1} W_H [+ h_{t-k} W_S] + b, (T, B, H); LSTM: (T, B, 4H), gates i, f, g, o.
     da:      δ_t = ∂L/∂a_t, total through all paths, same shape as ``pre``.
+             ``pre``, ``da`` and ``dcell`` are None in a training step's trace (``keep_steps=False``):
+             only the views that step through a pass read them, and they ask for a full one.
     dh:      ∂L/∂h_t, total through all paths (the output at t and every later step), (T, B, H).
     skip:    k for the skip architecture (h_{t-k} W_S enters a_t), else None.
     cell, gates, dcell: LSTM only: c_0..c_T (T+1, B, H); σ(i), σ(f), tanh(g), σ(o) (T, B, 4H);
@@ -48,8 +50,8 @@ class Trace:
     grads: dict[str, np.ndarray]
     inputs: np.ndarray
     hidden: np.ndarray
-    pre: np.ndarray
-    da: np.ndarray
+    pre: np.ndarray | None
+    da: np.ndarray | None
     dh: np.ndarray
     skip: int | None = None
     cell: np.ndarray | None = None
@@ -61,10 +63,10 @@ class Trace:
     @property
     def T(self) -> int:
         """Sequence length."""
-        return self.pre.shape[0]
+        return self.hidden.shape[0] - 1
 
     def __repr__(self) -> str:
-        T, B, _ = self.pre.shape
+        T, B = self.T, self.hidden.shape[1]
         return f"Trace(arch={self.arch!r}, T={T}, B={B}, loss={self.loss:.6g})"
 
     def _step_inputs(self, name: str) -> np.ndarray:
@@ -95,6 +97,7 @@ class Trace:
         grad_by_step["b"][t−1] = Σ_batch δ_t. Summing over axis 0 gives ``grads[name]``.
         Computed on first access (it costs about as much as the backward pass's weight gradients).
         """
+        self._need_steps()
         terms = {name: np.matmul(self._step_inputs(name).transpose(0, 2, 1), self.da)
                  for name in self._step_names() if name != "b"}
         terms["b"] = self.da.sum(axis=1)
@@ -113,6 +116,7 @@ class Trace:
                              f"got {name!r}")
         if name in self.term_norms:
             return self.term_norms[name]
+        self._need_steps()
         if name in self.__dict__.get("grad_by_step", {}):
             return _norms_per_step(self.grad_by_step[name])
         if name == "b":
@@ -125,6 +129,11 @@ class Trace:
         gram_D = np.matmul(self.da, self.da.transpose(0, 2, 1))
         squared = np.einsum("tij,tij->t", gram_A, gram_D)
         return np.sqrt(np.maximum(squared, 0.0, out=squared))  # rounding can leave −tiny for 0
+
+    def _need_steps(self) -> None:
+        if self.da is None:
+            raise ValueError("this trace was made without its per-step δ_t (a training step's pass, "
+                             "keep_steps=False); run forward_backward with keep_steps=True for the terms")
 
     @functools.cached_property
     def hidden_rms(self) -> np.ndarray:
