@@ -102,7 +102,7 @@ def test_a_kernel_refuses_an_array_blas_would_misread(layout):
     pre, hidden = rng.standard_normal((T, B, H)), np.zeros((T + 1, B, H))
     hidden[0] = rng.standard_normal((B, H))
     with pytest.raises(numba.core.errors.TypingError, match="C-contiguous float64 arrays only"):
-        compiled.rnn_forward(pre, hidden, W_H, np.zeros(H), W_H, 0, compiled.ACTIVATIONS["tanh"], 0)
+        compiled.rnn_forward(pre, hidden, W_H, np.zeros(H), W_H, 0, compiled.ACTIVATIONS["tanh"], 0, np.empty(T))
     # the models hand the kernels contiguous copies: a strided W_H still trains as the numpy path does
     model = build_model("rnn", 2, H, 2, seed=1)
     model.params["W_H"] = np.asfortranarray(model.params["W_H"])       # column by column in memory
@@ -142,7 +142,9 @@ def test_rnn_forward_completes_a_then_applies_f_and_backward_multiplies_by_its_d
     T, B, H = 3, 4, 6
     x_part, W_H, b = rng.standard_normal((T, B, H)) * 3, rng.standard_normal((H, H)), rng.standard_normal(H)
     pre, hidden = x_part.copy(), np.zeros((T + 1, B, H))
-    assert compiled.rnn_forward(pre, hidden, W_H, b, W_H, 0, compiled.ACTIVATIONS[activation], 0) == 0
+    squares = np.empty(T)
+    assert compiled.rnn_forward(pre, hidden, W_H, b, W_H, 0, compiled.ACTIVATIONS[activation], 0, squares) == 0
+    np.testing.assert_allclose(squares, np.einsum("tbh,tbh->t", hidden[1:], hidden[1:]), rtol=1e-14)  # Σ h_t²
     f = ACTIVATIONS[activation]
     for t in range(1, T + 1):
         a = x_part[t - 1] + hidden[t - 1] @ W_H + b

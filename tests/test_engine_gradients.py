@@ -192,12 +192,14 @@ def test_hidden_rms_is_the_rms_of_each_step_over_batch_and_units(arch):
     np.testing.assert_allclose(trace.hidden_rms, expected, rtol=1e-14)
 
 
-def test_hidden_rms_of_an_overflowing_state_is_infinite_without_a_warning():
-    model, x, target, _ = make_problem("rnn", "tanh", "ce", "all", sizes=(6, 5, 3, 8, 3))
-    trace = model.forward_backward(x, target, loss="ce", readout="all")
-    trace.hidden[2] = 1e200                                   # h_2² overflows
-    trace.hidden[3, 0, 0] = np.nan
+@pytest.mark.parametrize("compiled", [True, False])
+def test_hidden_rms_of_an_overflowing_state_is_infinite_without_a_warning(compiled):
+    model, x, target, _ = make_problem("rnn", "linear", "ce", "all", sizes=(6, 5, 3, 8, 3))
+    model.compiled = compiled and model.compiled
+    model.params["W_H"][...] = 0.0                            # each h_t = x_t W_I + b (+ 1e200 · 0)
+    x[4] = 1e200                                              # h_5 finite, h_5² overflows
+    x[5, 0, 0] = np.nan                                       # h_6 holds NaN
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        rms = trace.hidden_rms
-    assert np.isinf(rms[1]) and np.isnan(rms[2]) and np.isfinite(rms[[0, 3, 4, 5]]).all()
+        rms = model.forward_backward(x, target, loss="ce", readout="all").hidden_rms
+    assert np.isinf(rms[4]) and np.isnan(rms[5]) and np.isfinite(rms[:4]).all()

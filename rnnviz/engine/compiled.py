@@ -386,6 +386,16 @@ if COMPILED:
         return square
 
     @numba.njit(**_SUMMING)
+    def _sum_squares(h):
+        """Σ h² over a (B, H) array (for Σ_batch,units h_t², while h_t is in cache)."""
+        _wide_vectors()
+        flat = h.reshape(h.size)
+        square = 0.0
+        for k in range(flat.size):
+            square += flat[k] * flat[k]
+        return square
+
+    @numba.njit(**_SUMMING)
     def _add_term(term, total):
         """total += term; returns ‖term‖_F² (for h_{t-1}^T δ_t)."""
         _wide_vectors()
@@ -464,11 +474,12 @@ if COMPILED:
     # Each returns 0, or the step t at which it found the flag set (before doing anything of step t).
 
     @numba.njit(**_KERNEL)
-    def rnn_forward(pre, hidden, W_H, b, W_S, skip, activation, flag):
+    def rnn_forward(pre, hidden, W_H, b, W_S, skip, activation, flag, hidden_squares):
         """RNN forward, t = 1..T (as ``RNN._forward``'s loop): on entry pre[t−1] holds x_t W_I;
 
             a_t = x_t W_I [+ h_{t-k} W_S] + h_{t-1} W_H + b      → pre[t−1]
             h_t = f(a_t)                                          → hidden[t]
+            Σ_batch,units h_t²                                    → hidden_squares[t−1]
 
         hidden[0] = h_0 is read, not set. ``skip`` = k (0: none; then W_S is not read),
         ``activation`` from ``ACTIVATIONS``. (f'(a_t) is taken in ``rnn_backward``.)"""
@@ -481,6 +492,7 @@ if COMPILED:
                 _product(hidden[t - skip], W_S, a, 1.0)                # + h_{t-k} W_S
             _product(hidden[t - 1], W_H, a, 1.0)                       # + h_{t-1} W_H
             _activate(a, b, activation, hidden[t])
+            hidden_squares[t - 1] = _sum_squares(hidden[t])
         return 0
 
     @numba.njit(**_KERNEL)
@@ -527,9 +539,10 @@ if COMPILED:
         return 0
 
     @numba.njit(**_KERNEL)
-    def lstm_forward(x, W_I, W_H, b, pre, gates, hidden, cell, tanh_c, flag):
+    def lstm_forward(x, W_I, W_H, b, pre, gates, hidden, cell, tanh_c, flag, hidden_squares):
         """LSTM forward, t = 1..T (as ``LSTM._forward``'s loop): a_t = x_t W_I + h_{t-1} W_H + b → pre,
-        then ``lstm_cell`` → gates, cell[t], tanh_c, hidden[t]. hidden[0], cell[0] are read, not set.
+        then ``lstm_cell`` → gates, cell[t], tanh_c, hidden[t], and Σ_batch,units h_t² →
+        hidden_squares[t−1]. hidden[0], cell[0] are read, not set.
         pre is (T, B, 4H), or (1, B, 4H) when a_t is not kept (each step's goes through it in turn)."""
         T = x.shape[0]
         keep = pre.shape[0] == T
@@ -540,6 +553,7 @@ if COMPILED:
             _product(x[t - 1], W_I, a, 0.0)                            # x_t W_I
             _product(hidden[t - 1], W_H, a, 1.0)                       # + h_{t-1} W_H
             lstm_cell(a, b, cell[t - 1], gates[t - 1], cell[t], tanh_c[t - 1], hidden[t])
+            hidden_squares[t - 1] = _sum_squares(hidden[t])
         return 0
 
     @numba.njit(**_KERNEL)

@@ -140,7 +140,8 @@ class LSTM(RecurrentModel):
                  keep_steps: bool = True) -> dict[str, np.ndarray]:
         """a_t = x_t W_I + h_{t-1} W_H + b; i, f, o = σ, g = tanh; c_t = f c_{t-1} + i g; h_t = o tanh(c_t).
 
-        Returns hidden, pre (a_t), cell (c_0..c_T), gates (i, f, g, o) and tanh_c (tanh(c_t)) on
+        Returns hidden, pre (a_t), cell (c_0..c_T), gates (i, f, g, o), tanh_c (tanh(c_t)) and
+        hidden_squares (Σ_batch,units h_t², (T,); None on the numpy path without ``for_backward``) on
         both paths. Each step computes its own x_t W_I (the step's arrays stay in cache: 7% faster
         than one product for all t); its elementwise work is `cell_step`. Compiled path: the time
         loop is ``compiled.lstm_forward``; without ``keep_steps`` each step's a_t goes through one
@@ -157,11 +158,13 @@ class LSTM(RecurrentModel):
         hidden[0] = 0.0                                            # h_0 = 0
         cell[0] = 0.0                                              # c_0 = 0
         tanh_c = workspace.empty("tanh_c", (T, B, H), dt)          # tanh(c_t), kept for the backward pass
-        out = {"hidden": hidden, "pre": pre, "cell": cell, "gates": gates, "tanh_c": tanh_c}
+        out = {"hidden": hidden, "pre": pre, "cell": cell, "gates": gates, "tanh_c": tanh_c, "hidden_squares": None}
         if self.compiled:
             flag, _keep = compiled.flag_address(cancel)
+            out["hidden_squares"] = np.empty(T, dt)
             if compiled.lstm_forward(x, np.ascontiguousarray(W_I), np.ascontiguousarray(W_H),
-                                     np.ascontiguousarray(b), pre, gates, hidden, cell, tanh_c, flag):
+                                     np.ascontiguousarray(b), pre, gates, hidden, cell, tanh_c, flag,
+                                     out["hidden_squares"]):
                 raise Cancelled
             return out
         carry = workspace.empty("carry", (B, 4 * H), dt)
@@ -171,6 +174,8 @@ class LSTM(RecurrentModel):
             np.matmul(x[t - 1], W_I, out=pre[t - 1])               # x_t W_I
             np.matmul(hidden[t - 1], W_H, out=carry)               # h_{t-1} W_H
             cell_step(pre[t - 1], carry, b, cell[t - 1], gates[t - 1], cell[t], tanh_c[t - 1], hidden[t])
+        if for_backward:
+            out["hidden_squares"] = np.einsum("tbh,tbh->t", hidden[1:], hidden[1:])
         return out
 
     def _backward(self, x: np.ndarray, fwd: dict[str, np.ndarray], dh: np.ndarray, only_last: bool = False,

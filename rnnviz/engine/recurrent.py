@@ -114,7 +114,7 @@ class RecurrentModel:
                      inputs=x, hidden=hidden, pre=fwd["pre"] if keep_steps else None,
                      da=back["da"] if keep_steps else None, dh=dh, skip=getattr(self, "skip", None),
                      cell=fwd.get("cell"), gates=fwd.get("gates"), dcell=back.get("dcell") if keep_steps else None,
-                     term_norms=term_norms, dh_norms=back["dh_norms"])
+                     term_norms=term_norms, dh_norms=back["dh_norms"], hidden_squares=fwd["hidden_squares"])
 
     def forward(self, x, readout: str = "last", cancel: CancelFlag | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:

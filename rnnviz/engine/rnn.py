@@ -77,7 +77,8 @@ class RNN(RecurrentModel):
                  keep_steps: bool = True) -> dict[str, np.ndarray]:
         """a_t = x_t W_I + h_{t-1} W_H [+ h_{t-k} W_S] + b and h_t = f(a_t) for t = 1..T.
 
-        Returns {"hidden": h_0..h_T, "pre": a_t}, and on the numpy path with ``for_backward`` also
+        Returns {"hidden": h_0..h_T, "pre": a_t, "hidden_squares": Σ_batch,units h_t² (T,) (None on the
+        numpy path without ``for_backward``)}, and on the numpy path with ``for_backward`` also
         "fprime": f'(a_t), which BPTT multiplies by. x_t W_I is one product for all t. Compiled
         path (``self.compiled``): the time loop is ``compiled.rnn_forward``; its backward pass takes
         f'(a_t) from h_t and a_t as it goes. Numpy path: the loop below, then f'(a_t) for all t at once.
@@ -90,12 +91,14 @@ class RNN(RecurrentModel):
         np.matmul(x.reshape(T * B, I), W_I, out=pre.reshape(T * B, H))  # x_t W_I, all t
         hidden = workspace.empty("hidden", (T + 1, B, H), dt)      # h_t at index t
         hidden[0] = 0.0                                            # h_0 = 0
-        out = {"hidden": hidden, "pre": pre}
+        out = {"hidden": hidden, "pre": pre, "hidden_squares": None}
         if self.compiled:
             flag, _keep = compiled.flag_address(cancel)
             W_H, b = np.ascontiguousarray(W_H), np.ascontiguousarray(b)
             W_S = W_H if k is None else np.ascontiguousarray(W_S)    # (not read without skips)
-            if compiled.rnn_forward(pre, hidden, W_H, b, W_S, k or 0, compiled.ACTIVATIONS[self.activation], flag):
+            out["hidden_squares"] = np.empty(T, dt)
+            if compiled.rnn_forward(pre, hidden, W_H, b, W_S, k or 0, compiled.ACTIVATIONS[self.activation], flag,
+                                    out["hidden_squares"]):
                 raise Cancelled
             return out
         f = self._f.f
@@ -113,6 +116,7 @@ class RNN(RecurrentModel):
             f(a, out=hidden[t])                                    # h_t = f(a_t)
         if for_backward:
             out["fprime"] = self._f.derivative(pre, hidden[1:], out=workspace.empty("fprime", (T, B, H), dt))
+            out["hidden_squares"] = np.einsum("tbh,tbh->t", hidden[1:], hidden[1:])
         return out
 
     def _backward(self, x: np.ndarray, fwd: dict[str, np.ndarray], dh: np.ndarray, only_last: bool = False,

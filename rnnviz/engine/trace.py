@@ -42,6 +42,8 @@ class Trace:
              ∂L/∂c_t total (T, B, H).
     term_norms: sizes of W_H's per-step terms the pass measured, {"W_H": (T,) ‖h_{t-1}^T δ_t‖_F}.
     dh_norms: ‖∂L/∂h_t‖_F over the batch, t = 1..T (T,): how much the loss still feels h_t.
+    hidden_squares: Σ over the batch and the units of h_t², t = 1..T (T,), as the pass summed it
+             while h_t was in cache (``hidden_rms`` reads it).
     """
 
     arch: str
@@ -59,6 +61,7 @@ class Trace:
     dcell: np.ndarray | None = None
     term_norms: dict[str, np.ndarray] = field(default_factory=dict)
     dh_norms: np.ndarray | None = None
+    hidden_squares: np.ndarray | None = None
 
     @property
     def T(self) -> int:
@@ -138,8 +141,8 @@ class Trace:
     @functools.cached_property
     def hidden_rms(self) -> np.ndarray:
         """rms of h_t over the batch and the units, t = 1..T: how much the forward pass carries."""
-        h = self.hidden[1:]
-        return np.sqrt(np.einsum("tbh,tbh->t", h, h) / (h.shape[1] * h.shape[2]))
+        _, B, H = self.hidden.shape
+        return np.sqrt(self.hidden_squares / (B * H))
 
 
 def terms_are_cheap(batch: int, m: int, n: int) -> bool:
