@@ -91,30 +91,49 @@ class RecurrentModel:
         x = self._check_inputs(x, copy=True)
         T, B, _ = x.shape
         H = self.hidden_size
-        W_O = self.params["W_O"]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             fwd = self._forward(x, for_backward=True, cancel=cancel, keep_steps=keep_steps)
             hidden = fwd["hidden"]
-            read = hidden[-1] if readout == "last" else hidden[1:].reshape(T * B, H)  # the h_t scored
-            y = read @ W_O + self.params["b_O"]                                      # y_t = h_t W_O + b_O
-            if readout == "all":
-                y = y.reshape(T, B, self.output_size)
-            L, dy = loss_and_grad(y, target, loss, readout)
-            dy = dy.reshape(read.shape[0], self.output_size)
             dh = self._workspace.empty("dh", (T, B, H), self.dtype)
-            if readout == "last":                                   # only h_T feeds the loss directly:
-                np.matmul(dy, W_O.T, out=dh[-1])                    #   dh[:-1] is left for _backward
-            else:                                                   # every h_t feeds its own y_t
-                np.matmul(dy, W_O.T, out=dh.reshape(T * B, H))
+            L, y, grad_W_O, grad_b_O = self._readout(hidden, target, loss, readout, dh)
             back = self._backward(x, fwd, dh, readout == "last", cancel, keep_steps)  # dh: the total ∂L/∂h_t
             grads, term_norms = back["grads"], back["term_norms"]
-            grads["W_O"] = read.T @ dy                              # Σ_t h_t^T ∂L/∂y_t
-            grads["b_O"] = dy.sum(axis=0)
+            grads["W_O"], grads["b_O"] = grad_W_O, grad_b_O
         return Trace(arch=self.arch, loss=L, outputs=y, grads={name: grads[name] for name in self.params},
                      inputs=x, hidden=hidden, pre=fwd["pre"] if keep_steps else None,
                      da=back["da"] if keep_steps else None, dh=dh, skip=getattr(self, "skip", None),
                      cell=fwd.get("cell"), gates=fwd.get("gates"), dcell=back.get("dcell") if keep_steps else None,
                      term_norms=term_norms, dh_norms=back["dh_norms"], hidden_squares=fwd["hidden_squares"])
+
+    def _readout(self, hidden, target, loss, readout, dh):
+        """(L, y, ∂L/∂W_O, ∂L/∂b_O) of y_t = h_t W_O + b_O for the h_t scored, and into dh what each
+        y_t sends to its h_t: ∂L/∂h_t = ∂L/∂y_t W_Oᵀ (dh[-1] only for readout "last").
+
+        Readout "last" with loss "ce" (the recall tasks) on the compiled path: one call of
+        ``compiled.readout_ce``, which computes the same in plain loops (a dozen small numpy
+        operations cost more here, right after a pass, than the arithmetic). Otherwise, and for a
+        target that does not fit (which raises here, with the reason), the numpy lines below."""
+        T, B, H = dh.shape
+        W_O, b_O = self.params["W_O"], self.params["b_O"]
+        classes = np.asarray(target)
+        if (self.compiled and loss == "ce" and readout == "last" and classes.shape == (B,)
+                and classes.dtype.kind in "iu"):
+            y = np.empty((B, self.output_size), self.dtype)
+            dy, grad_W_O, grad_b_O = np.empty_like(y), np.empty_like(W_O), np.empty_like(b_O)
+            L, fits = compiled.readout_ce(hidden[-1], W_O, b_O, classes, y, dy, dh[-1], grad_W_O, grad_b_O)
+            if fits:
+                return L, y, grad_W_O, grad_b_O
+        read = hidden[-1] if readout == "last" else hidden[1:].reshape(T * B, H)  # the h_t scored
+        y = read @ W_O + b_O                                                      # y_t = h_t W_O + b_O
+        if readout == "all":
+            y = y.reshape(T, B, self.output_size)
+        L, dy = loss_and_grad(y, target, loss, readout)
+        dy = dy.reshape(read.shape[0], self.output_size)
+        if readout == "last":                                   # only h_T feeds the loss directly:
+            np.matmul(dy, W_O.T, out=dh[-1])                    #   dh[:-1] is left for _backward
+        else:                                                   # every h_t feeds its own y_t
+            np.matmul(dy, W_O.T, out=dh.reshape(T * B, H))
+        return L, y, read.T @ dy, dy.sum(axis=0)                # Σ_t h_t^T ∂L/∂y_t, Σ_t ∂L/∂y_t
 
     def forward(self, x, readout: str = "last", cancel: CancelFlag | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
