@@ -146,13 +146,20 @@ class MetricsLog:
         self.show_snapshots((snapshot,))
 
     def show_snapshots(self, snapshots: tuple) -> None:
+        last = self._table[self._count - 1, 1] if self._count else -math.inf
+        rows = []
         for s in snapshots:
             if self._run is not None and s.run != self._run:
                 continue
-            if self._count and s.iteration <= self._table[self._count - 1, 1]:
+            if s.iteration <= last:
                 continue  # a diverged run repeats its last snapshot
-            self._table[self._count] = _encoded(row(s))
-            self._count += 1
+            rows.append(_encoded(s))
+            last = s.iteration
+        while rows:   # a block at a time (a row at a time cost as much again), thinned when full
+            room = self.capacity + 1 - self._count
+            block, rows = rows[:room], rows[room:]
+            self._table[self._count: self._count + len(block)] = block
+            self._count += len(block)
             if self._count > self.capacity:
                 self._thin()
 
@@ -172,7 +179,8 @@ class MetricsLog:
 
 
 def row(snapshot) -> tuple:
-    """One CSV row of a snapshot (inf and NaN written as inf/nan, a missing accuracy as empty)."""
+    """One CSV row of a snapshot (inf and NaN written as inf/nan, a missing accuracy as empty).
+    The log stores it encoded (`_encoded`, read straight off the snapshot; tested against this)."""
     s = snapshot
     return (s.run, s.iteration, s.loss, s.accuracy, s.grad_norm, s.grad_norm_clipped, int(s.clipped),
             s.clip_events, s.param_norms.get("W_H", math.nan), s.status)
@@ -184,10 +192,14 @@ _INTEGERS = (0, 1, 6, 7)     # run, iteration, clipped, clip_events
 _WIDTH = len(CSV_COLUMNS) + 1   # and whether the task has an accuracy (None is not NaN)
 
 
-def _encoded(values: tuple) -> list[float]:
-    accuracy = values[3]
-    out = [float(v) if v is not None else math.nan for v in values[:-1]]
-    return out + [float(STATUSES.index(values[-1])), float(accuracy is not None)]
+def _encoded(s) -> list:
+    """A snapshot's `row` as the table stores it: the status by its index in `STATUSES`, then
+    whether the task has an accuracy (`_decoded` gives the row back). Read straight off the
+    snapshot rather than through `row`: it runs for every iteration, in the GUI thread."""
+    accuracy = s.accuracy
+    return [s.run, s.iteration, s.loss, math.nan if accuracy is None else accuracy, s.grad_norm,
+            s.grad_norm_clipped, s.clipped, s.clip_events, s.param_norms.get("W_H", math.nan),
+            STATUSES.index(s.status), accuracy is not None]
 
 
 def _decoded(values: np.ndarray) -> tuple:
