@@ -1,53 +1,130 @@
-"""Training a recording's frames ahead of the camera, in a worker thread (no Qt).
+"""Training a recording's frames ahead of the camera, in a process of its own (no Qt).
 
-`rnnviz record` films frame k of an act after ⌊k · rate⌋ iterations of its session. Training the
-next frame's iterations and painting the current frame need not take turns: `FrameTrainer` trains
-frames 1, 2, … in its own thread, at most `ahead` frames in front of the camera, and hands over each
-frame's snapshots (immutable) in order:
+`rnnviz record` films frame k of an act after ⌊k · rate⌋ iterations of its run. Training the next
+frames' iterations and painting the current frame need not take turns: `FrameTrainer` trains frames
+1, 2, … in a worker process (forked from the memory-horizon sweeps' server, see
+`start_training_server`), at most `ahead` frames in front of the camera, and hands over the run's
+first snapshot, then each frame's snapshots (immutable, pickled across), in order:
 
-    with FrameTrainer(session, frames, rate, stop) as trainer:
+    with FrameTrainer(settings, frames, rate, stop) as trainer:
+        views.restart(trainer.first_snapshot())     # iteration 0
         for k in range(frames):
             if k > 0:
                 snapshots = trainer.next_frame()   # the iterations frame k shows; () if none
             ...paint frame k...
 
-Each frame gets exactly the iterations the single-threaded loop gave it, so the video is the
-same. Training stops at a divergence (later frames get no snapshots). Until the trainer is closed,
-only its thread touches the session. A stop request (a signal) or an error in training reaches
-the filming thread as the exception `next_frame` raises; closing the trainer (the ``with`` block's
-end) cancels the iteration under way and waits for the thread.
+A process, not a thread: painting a frame holds Python's GIL from start to end (PySide6's
+``QWidget.render``, and pyqtgraph paints in Python), and a training thread's Python between the
+compiled passes waited for it: filming the vanishing preset, the painting thread waited 5.3-5.9 ms
+a frame for 6.5 ms of training CPU that could have run beside its 9.3 ms of painting.
+
+Each frame gets exactly the iterations the one-thread loop gave it (`frame_snapshots`, the loop the
+process runs), so the video is the same. Training stops at a divergence (later frames get no
+snapshots). The process ignores Ctrl+C and hang-ups: the filming process handles them. A stop
+request (its signal handler's) or an error in training reaches the filming thread as the exception
+`first_snapshot` or `next_frame` raises; closing the trainer (the ``with`` block's end) ends the
+process, and with it the iteration under way. As with any multiprocessing worker, a script that
+trains this way must keep its top-level code under ``if __name__ == "__main__":``.
 """
 
 from __future__ import annotations
 
-import queue
+import multiprocessing
+import pickle
+import signal
 import threading
 import time
+import traceback
+from collections.abc import Iterator
 
-from rnnviz.engine.cancel import CancelByte, Cancelled
+from rnnviz.horizon import start_worker_server
 from rnnviz.interrupts import StopRequest
+from rnnviz.session import Session
 
 #: Frames trained ahead of the one being painted, at most.
 AHEAD = 3
-_ENDED = object()
+#: Seconds between looks at the stop request while waiting for the training process.
+POLL_SECONDS = 0.05
+#: Bytes the pipe from the training process holds (`AHEAD` frames of snapshots at the presets' sizes
+#: take ~210 KB); Linux allows an unprivileged process up to 1 MB.
+PIPE_BYTES = 1 << 20
+
+
+def start_training_server() -> None:
+    """Start the server training processes are forked from, now (e.g. before building the window
+    a recording films, which its start-up then overlaps): the memory-horizon sweeps' forkserver
+    (`rnnviz.horizon.start_worker_server`), a clean process that has the engine loaded, never one
+    that runs Qt. Returns at once; a platform without forkserver spawns each process instead.
+
+    The server starts with Ctrl+C (SIGINT) ignored, and the processes it forks inherit that: a
+    terminal sends Ctrl+C to every process of the command, and the recording decides what stops
+    (a server interrupted while it imports printed a traceback and failed the recording). For
+    the few milliseconds the server takes to start, this process ignores Ctrl+C too."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    handler = signal.getsignal(signal.SIGINT)
+    swap = handler is not None and threading.current_thread() is threading.main_thread()
+    if swap:      # an ignored signal stays ignored in the started program; a handler does not
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        start_worker_server()
+    finally:
+        if swap:
+            signal.signal(signal.SIGINT, handler)
+
+
+def _process_context():
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        start_training_server()      # unless it runs already
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context("spawn")
+
+
+def frame_snapshots(session: Session, frames: int, rate: float) -> Iterator[tuple]:
+    """For frames 1 … frames − 1, the snapshots of the iterations each shows, oldest first: frame k
+    shows ⌊k · rate⌋ iterations, so it adds ⌊k · rate⌋ − ⌊(k − 1) · rate⌋ (none after a divergence:
+    ()). The newest snapshot of a frame carries its spectrum, as the app's worker adds it to a
+    batch's newest. Trains lazily: each frame's iterations when it is asked for."""
+    for k in range(1, frames):
+        due = int(k * rate) - session.iteration
+        if due <= 0 or session.diverged:
+            yield ()
+            continue
+        snapshots = list(session.run(due))
+        snapshots[-1] = snapshots[-1].with_spectrum()
+        yield tuple(snapshots)
 
 
 class FrameTrainer:
-    """Trains `session` for frames 1 … frames − 1 of an act at `rate` iterations per frame."""
+    """Trains a run of `settings` for frames 1 … frames − 1 of an act at `rate` iterations per frame,
+    in a worker process."""
 
-    def __init__(self, session, frames: int, rate: float, stop: StopRequest | None = None,
+    def __init__(self, settings, frames: int, rate: float, stop: StopRequest | None = None,
                  ahead: int = AHEAD) -> None:
-        self.session = session
         self.frames = frames
-        self.rate = rate
         self.stop = stop or StopRequest()
-        self.train_seconds = 0.0       # wall-clock time spent training, in the worker thread
-        self.train_cpu_seconds = 0.0   # its CPU time
+        self.ahead = max(1, ahead)
+        self.train_seconds = 0.0       # wall-clock time spent training, in the training process
+        self.train_cpu_seconds = 0.0   # CPU time of the training process (training and pickling)
         self.wait_seconds = 0.0        # time `next_frame` waited for training
-        self._queue: queue.Queue = queue.Queue(maxsize=max(1, ahead))
-        self._cancel = CancelByte()   # the engine reads it without the GIL the painting holds
-        self._thread = threading.Thread(target=self._work, name="record-training", daemon=True)
-        self._thread.start()
+        self._taken = 0                # frames handed over so far
+        self._first = None
+        context = _process_context()
+        self._inbox, frames_out = context.Pipe(duplex=False)
+        _widen(self._inbox)
+        credits_in, self._credits = context.Pipe(duplex=False)
+        self._process = context.Process(target=_train, name="rnnviz-record-training", daemon=True,
+                                        args=(settings, frames, rate, self.ahead, credits_in, frames_out))
+        try:
+            self._process.start()
+        except (EOFError, OSError) as exc:   # the server that forks it is gone (a signal to the group?)
+            self._inbox.close()
+            self._credits.close()
+            self.stop.check()
+            raise RuntimeError(f"could not start the recording's training process: {exc}") from None
+        finally:
+            frames_out.close()        # the process's ends: it alone holds them now, so a pipe reports
+            credits_in.close()        # its end (EOF) when it exits
 
     def __enter__(self) -> FrameTrainer:
         return self
@@ -55,74 +132,112 @@ class FrameTrainer:
     def __exit__(self, *_exc) -> None:
         self.close()
 
+    def first_snapshot(self):
+        """The run's snapshot at iteration 0 (the freshly built model)."""
+        if self._first is None:
+            self._first = self._receive("first")
+        return self._first
+
     def next_frame(self) -> tuple:
         """The next frame's snapshots, oldest first (the newest carries its spectrum), or () if the
         frame shows no new iteration. Raises what stopped training (`Interrupted`, an error)."""
-        start = time.perf_counter()
-        item = self._queue.get()
-        self.wait_seconds += time.perf_counter() - start
-        if item is _ENDED:
+        self.stop.check()
+        if self._taken >= self.frames - 1:
             raise RuntimeError("FrameTrainer: every frame was taken already")
-        if isinstance(item, BaseException):
-            raise item
-        return item
+        self.first_snapshot()
+        start = time.perf_counter()
+        snapshots, seconds, cpu_seconds = self._receive("frame")
+        self.wait_seconds += time.perf_counter() - start
+        self._taken += 1
+        self.train_seconds += seconds
+        self.train_cpu_seconds = cpu_seconds
+        if self._taken + self.ahead <= self.frames - 1:
+            self._credits.send_bytes(b"")   # the process may train one frame more
+        return snapshots
 
     @property
     def running(self) -> bool:
-        """True while the worker thread is alive (training, or waiting for the camera)."""
-        return self._thread.is_alive()
+        """True while the training process is alive (training, or waiting for the camera)."""
+        return self._process.is_alive()
 
     def close(self) -> None:
-        """Cancel the iteration under way (if any) and wait for the thread."""
-        self._cancel.set()
-        while self._thread.is_alive():
-            self._drain()              # a worker blocked on a full queue wakes up
-            self._thread.join(0.05)
+        """End the process (and the iteration under way, if any) and wait for it."""
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._inbox.close()
+        self._credits.close()
 
-    # ----------------------------------------------------------------- the worker thread
-    def _work(self) -> None:
-        try:
-            for k in range(1, self.frames):
-                if not self._put(self._train_frame(k)):
-                    return
-            self._put(_ENDED)
-        except Cancelled:
-            return
-        except BaseException as exc:   # Interrupted or an error: the filming thread raises it
-            self._put(exc)
-
-    def _train_frame(self, k: int) -> tuple:
-        session = self.session
-        due = int(k * self.rate) - session.iteration      # frame k shows ⌊k · rate⌋ iterations
-        if due <= 0 or session.diverged:
-            return ()
-        tick, tick_cpu = time.perf_counter(), time.thread_time()
-        snapshots = []
-        for _ in range(due):
-            snapshot = session.step(self._cancel)
-            snapshots.append(snapshot)
+    def _receive(self, kind: str):
+        while not self._inbox.poll(POLL_SECONDS):
             self.stop.check()
-            if snapshot.diverged:
-                break
-        # The spectrum for the frame's newest snapshot, as the app's worker adds it to a batch's newest.
-        snapshots[-1] = snapshots[-1].with_spectrum()
-        self.train_seconds += time.perf_counter() - tick
-        self.train_cpu_seconds += time.thread_time() - tick_cpu
-        return tuple(snapshots)
-
-    def _put(self, item) -> bool:
-        """Hand `item` over, waiting while the camera is `ahead` frames behind; False once cancelled."""
-        while not self._cancel.is_set():
-            try:
-                self._queue.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _drain(self) -> None:
         try:
-            while True:
-                self._queue.get_nowait()
-        except queue.Empty:
-            pass
+            message = pickle.loads(self._inbox.recv_bytes())
+        except EOFError:
+            self.stop.check()        # a signal to the whole process group ended it too
+            self._process.join(1)
+            raise RuntimeError(f"the recording's training process ended unexpectedly "
+                               f"({_exit_status(self._process.exitcode)})") from None
+        if message[0] == "error":
+            _, error, where = message
+            error.add_note(f"(raised in the recording's training process)\n{where}")
+            raise error
+        assert message[0] == kind, (message[0], kind)
+        return message[1]
+
+
+def _widen(connection) -> None:
+    """Let the pipe hold `PIPE_BYTES` where the system allows (Linux): a pipe holds 64 KB by
+    default, one frame's snapshots take 70 KB at the presets' sizes, and the training process would
+    wait for the camera to read each frame instead of training the next ones. Elsewhere it does."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(connection.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
+def _exit_status(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        return f"killed by {signal.Signals(-code).name}"
+    return f"exit code {code}"
+
+
+# --------------------------------------------------------------------------- the training process
+def _train(settings, frames: int, rate: float, ahead: int, credits, out) -> None:
+    """The training process: the run's first snapshot, then each frame's snapshots, sent to `out`;
+    frame k > ahead only once the camera has taken frame k − ahead (a message on `credits`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)    # the filming process stops this one
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    from threadpoolctl import threadpool_limits
+
+    def send(message) -> None:
+        out.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    try:
+        with threadpool_limits(1):    # as the filming process's: the same numbers, one core
+            session = Session(settings)
+            send(("first", session.snapshot()))
+            cpu_start = time.process_time()
+            batches = frame_snapshots(session, frames, rate)
+            for k in range(1, frames):
+                if k > ahead:
+                    credits.recv_bytes()
+                tick = time.perf_counter()
+                snapshots = next(batches)
+                send(("frame", (snapshots, time.perf_counter() - tick, time.process_time() - cpu_start)))
+    except (EOFError, OSError):   # the filming process closed its ends or is gone: nobody reads
+        return
+    except BaseException as exc:
+        where = traceback.format_exc()
+        try:
+            pickle.dumps(exc)
+        except Exception:
+            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+        send(("error", exc, where))
+    finally:
+        out.close()

@@ -3,8 +3,8 @@
 The run is driven here, with no timers: frame k (k ≥ 1) shows the session after exactly
 k · `iterations_per_frame` iterations; the views receive those snapshots, and the widget is painted
 into the frame. Nothing depends on the wall clock, so the same preset and seed give the same
-frames, bit for bit. Three threads share the work: a worker trains the next frames' iterations
-(`rnnviz.frame_training`), the main thread paints the current frame from its snapshots, and the
+frames, bit for bit. The work is shared: a process of its own trains the next frames' iterations
+(`rnnviz.frame_training`), the main thread paints the current frame from their snapshots, and the
 encoder thread converts and encodes the frames painted before.
 
     frame 0      the freshly initialised model (iteration 0)
@@ -36,16 +36,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from rnnviz.errors import UsageError
-from rnnviz.frame_training import FrameTrainer
+from rnnviz.frame_training import FrameTrainer, start_training_server
 from rnnviz.interrupts import StopRequest, stop_on_signals
 from rnnviz.limits import MAX_STEPS
+from rnnviz.memory_budget import check_memory
 from rnnviz.presets import load_preset
 from rnnviz.video import VideoWriter, check_output_path
 
@@ -66,12 +67,12 @@ class RecordResult:
     iterations: int
     seconds: float           # wall-clock time of the frame loop: training, painting, encoding
     diverged_at: int | None = None
-    train_seconds: float = 0.0   # wall-clock time spent training (in its own thread, beside painting)
+    train_seconds: float = 0.0   # wall-clock time spent training (in its own process, beside painting)
     paint_cpu_seconds: float = 0.0   # CPU time of the filming thread (load-independent)
-    train_cpu_seconds: float = 0.0   # CPU time of the training thread
+    train_cpu_seconds: float = 0.0   # CPU time of the training process
     train_wait_seconds: float = 0.0   # time the filming thread waited for training
     encode_wait_seconds: float = 0.0  # time the filming thread waited for the encoder
-    cpu_seconds: float = 0.0     # CPU time of every thread of the process over the frame loop
+    cpu_seconds: float = 0.0     # CPU time of every thread over the frame loop, the training process's included
     whole_frames: int = 0        # frames painted whole; the others kept the docks and bars (`Camera`)
 
 
@@ -500,21 +501,25 @@ def record(settings, out: str | os.PathLike, *, seconds: float = 10.0, fps: int 
         raise ValueError(f"view = {view!r}; view must be one of {', '.join(VIEWS)}")
     frames = max(1, round(seconds * fps))
     stop = stop or StopRequest()
+    for each in (settings, remedy):   # refused at once, not by a training process once the window is up
+        if each is not None:
+            check_memory(each)
+    if view != "stepper":
+        start_training_server()    # the training process's server starts up while the window is built
     ensure_app()
-    with threadpool_limits(1):     # BLAS on one thread: training, painting and encoding have a thread each
-        session = Session(settings)
+    with threadpool_limits(1):     # BLAS on one thread: painting and encoding have a thread each
         target = make_target(view, tab, preset, lesson)
         try:
             _prepare(target, size)
             stop.check()
             if view == "stepper":
-                return _record_stepper(session, target, path, frames, fps, size, iterations_per_frame,
-                                       progress, label, stop)
-            acts = [(session, frames, iterations_per_frame)]
+                return _record_stepper(Session(settings), target, path, frames, fps, size,
+                                       iterations_per_frame, progress, label, stop)
+            acts = [(settings, frames, iterations_per_frame)]
             if remedy is not None:
                 first = round(frames * PROBLEM_SHARE)
-                acts = [(session, first, iterations_per_frame),
-                        (Session(remedy), frames - first, remedy_iterations_per_frame)]
+                acts = [(settings, first, iterations_per_frame),
+                        (remedy, frames - first, remedy_iterations_per_frame)]
             return _record_training(acts, target, path, fps, size, progress, label, stop)
         finally:
             target.close()
@@ -527,47 +532,61 @@ def _progress_bar(total: int, enabled: bool, label: str):
 
 
 def _record_training(acts, target, path, fps, size, progress, label, stop: StopRequest) -> RecordResult:
-    """Film each act (session, frames, iterations per frame) in turn; a later act restarts the views
-    with its own run and says what changed. Its training runs a few frames ahead in a worker thread
-    (`FrameTrainer`); this thread only feeds the views, paints and hands the frame to the encoder."""
+    """Film each act (settings, frames, iterations per frame) in turn; a later act restarts the views
+    with its own run and says what changed. Its training runs a few frames ahead in a process of its
+    own (`FrameTrainer`); this thread only feeds the views, paints and hands the frame to the encoder.
+    Each act's process starts, and builds its run, before the first frame (as a run was built before
+    the first frame when this thread trained): the frame loop's time is training, painting, encoding."""
+    with ExitStack() as trainers:
+        trained = []
+        for settings, n, rate in acts:
+            trainer = trainers.enter_context(FrameTrainer(settings, n, rate, stop))
+            trained.append((trainer, settings, n, rate))
+        for trainer, *_ in trained:
+            trainer.first_snapshot()
+        return _film_acts(trained, target, path, fps, size, progress, label, stop)
+
+
+def _film_acts(trained, target, path, fps, size, progress, label, stop: StopRequest) -> RecordResult:
     start, process_start = time.perf_counter(), time.process_time()
     camera = Camera(target.widget, size, target.redraw, target.still_widgets)
     cpu_start = time.thread_time()
-    frames = sum(n for _, n, _ in acts)
+    frames = sum(n for _, _, n, _ in trained)
     iterations, diverged_at = 0, None
     train = train_cpu = train_wait = encode_wait = 0.0
     with VideoWriter(path, fps, size, channel_order=camera.channel_order) as video, \
             _progress_bar(frames, progress, label) as bar:
-        for number, (session, n, rate) in enumerate(acts):
-            target.restart(session.snapshot())
+        for number, (trainer, settings, n, rate) in enumerate(trained):
+            last = trainer.first_snapshot()
+            target.restart(last)
             if isinstance(target, WindowTarget):
                 speed = rate * fps   # as the app's status bar writes it ("2,220 it/s"), or "0.5 it/s"
                 target.set_speed_text(f"{speed:,.0f} it/s" if speed >= 10 else f"{speed:.2g} it/s")
             if number > 0:
-                target.show_caption(_remedy_caption(acts[0][0].settings, session.settings))
-            with FrameTrainer(session, n, rate, stop) as trainer:
-                for k in range(n):
-                    if k > 0:
-                        snaps = trainer.next_frame()
-                        if snaps:
-                            target.show_snapshots(snaps)
-                    pixels = camera.frame(video.spare_frame())
-                    tick = time.perf_counter()
-                    video.write(pixels, copy=False)
-                    encode_wait += time.perf_counter() - tick
-                    bar.update(1)
-                    stop.check()
+                target.show_caption(_remedy_caption(trained[0][1], settings))
+            for k in range(n):
+                if k > 0:
+                    snaps = trainer.next_frame()
+                    if snaps:
+                        target.show_snapshots(snaps)
+                        last = snaps[-1]
+                pixels = camera.frame(video.spare_frame())
+                tick = time.perf_counter()
+                video.write(pixels, copy=False)
+                encode_wait += time.perf_counter() - tick
+                bar.update(1)
+                stop.check()
+            trainer.close()
             train += trainer.train_seconds
             train_cpu += trainer.train_cpu_seconds
             train_wait += trainer.wait_seconds
-            snap = session.snapshot()
-            iterations += snap.iteration
+            iterations += last.iteration
             if number == 0:
-                diverged_at = snap.diverged_at
+                diverged_at = last.diverged_at
     paint_cpu = time.thread_time() - cpu_start
     return RecordResult(path, frames, fps, size, iterations, time.perf_counter() - start,
                         diverged_at, train, paint_cpu, train_cpu, train_wait, encode_wait,
-                        time.process_time() - process_start, camera.whole_frames)
+                        time.process_time() - process_start + train_cpu, camera.whole_frames)
 
 
 def _checked(snapshots, stop: StopRequest):

@@ -1,13 +1,14 @@
-"""FrameTrainer: a recording's training in a worker thread gives every frame exactly the iterations
-the one-thread loop gave it, stops at a divergence, and hands a stop or an error to the filming thread."""
+"""FrameTrainer: a recording's training in a worker process gives every frame exactly the iterations
+the one-thread loop gave it, stops at a divergence, and hands a stop or an error to the filming
+thread; the process ignores Ctrl+C (the filming process handles it) and ends when closed."""
 
+import multiprocessing
+import os
 import signal
-import threading
 
 import numpy as np
 import pytest
 
-from rnnviz.engine.cancel import Cancelled
 from rnnviz.frame_training import FrameTrainer
 from rnnviz.interrupts import Interrupted, StopRequest
 from rnnviz.presets import load_preset
@@ -28,30 +29,37 @@ def one_thread(settings, frames, rate):
 
 def same(a, b):
     return (a.iteration, a.loss, a.grad_norm, a.diverged) == (b.iteration, b.loss, b.grad_norm, b.diverged) \
-        and np.array_equal(a.contribution_norms, b.contribution_norms)
+        and np.array_equal(a.contribution_norms, b.contribution_norms) and np.array_equal(a.recurrent, b.recurrent)
+
+
+def training_process():
+    (process,) = [p for p in multiprocessing.active_children() if p.name == "rnnviz-record-training"]
+    return process
 
 
 @pytest.mark.parametrize("rate", [3, 0.4, 2.5])
 def test_every_frame_gets_the_iterations_of_the_one_thread_loop(rate):
     frames = 12
     expected = one_thread(TINY, frames, rate)
-    session = Session(TINY)
-    with FrameTrainer(session, frames, rate, ahead=2) as trainer:
+    with FrameTrainer(TINY, frames, rate, ahead=2) as trainer:
+        first = trainer.first_snapshot()
         got = [trainer.next_frame() for _ in range(1, frames)]
+        with pytest.raises(RuntimeError, match="every frame"):
+            trainer.next_frame()
+    assert same(first, Session(TINY).snapshot()) and first.iteration == 0
     assert [len(g) for g in got] == [len(e) for e in expected]
     assert all(same(a, b) for g, e in zip(got, expected) for a, b in zip(g, e))
-    assert session.iteration == int((frames - 1) * rate)
+    assert [s for batch in got for s in batch][-1].iteration == int((frames - 1) * rate)
     for batch in got:   # the newest snapshot of a frame carries its spectrum, the others do not
         if batch:
             assert batch[-1].spectrum is not None and all(s.spectrum is None for s in batch[:-1])
-    with pytest.raises(RuntimeError, match="every frame"):
-        FrameTrainer(Session(TINY), 1, rate).next_frame()
+    assert trainer.train_cpu_seconds > 0 and not trainer.running
 
 
 def test_training_stops_at_a_divergence():
     settings = load_preset("exploding").settings
     expected = one_thread(settings, 20, 2)
-    with FrameTrainer(Session(settings), 20, 2) as trainer:
+    with FrameTrainer(settings, 20, 2) as trainer:
         got = [trainer.next_frame() for _ in range(19)]
     diverged = [k for k, batch in enumerate(got) if batch and batch[-1].diverged]
     assert len(diverged) == 1 and all(batch == () for batch in got[diverged[0] + 1:])
@@ -60,37 +68,50 @@ def test_training_stops_at_a_divergence():
 
 def test_a_stop_request_reaches_the_filming_thread():
     stop = StopRequest()
-    with FrameTrainer(Session(TINY), 1000, 5, stop, ahead=1) as trainer:
+    with FrameTrainer(TINY, 1000, 5, stop, ahead=1) as trainer:
         trainer.next_frame()
         stop(signal.SIGTERM)                    # what the signal handler does
         with pytest.raises(Interrupted) as caught:
-            while True:
-                trainer.next_frame()
+            trainer.next_frame()
     assert caught.value.signum == signal.SIGTERM
 
 
+def test_ctrl_c_is_left_to_the_filming_process():
+    with FrameTrainer(TINY, 6, 1, ahead=1) as trainer:
+        trainer.first_snapshot()
+        os.kill(training_process().pid, signal.SIGINT)   # as a terminal sends it to the whole group
+        assert [len(trainer.next_frame()) for _ in range(5)] == [1] * 5
+
+
 def test_an_error_in_training_is_raised_by_next_frame():
-    session = Session(TINY)
-
-    def broken(cancel=None):
-        raise FloatingPointError("the engine broke")
-
-    session.step = broken
-    with FrameTrainer(session, 5, 1) as trainer, pytest.raises(FloatingPointError, match="engine broke"):
+    with FrameTrainer(TINY, 5, float("nan")) as trainer, pytest.raises(ValueError, match="NaN") as caught:
         trainer.next_frame()
+    assert "training process" in "".join(caught.value.__notes__)
 
 
-def test_closing_early_cancels_the_step_under_way_and_ends_the_thread():
-    session = Session(TINY)
-    started = threading.Event()
+def test_a_training_process_that_dies_is_an_error_not_a_hang():
+    with FrameTrainer(Settings(task="recall", lag=4, hidden=64, seq_len=400), 10, 10_000) as trainer:
+        trainer.first_snapshot()
+        os.kill(training_process().pid, signal.SIGKILL)
+        with pytest.raises(RuntimeError, match="ended unexpectedly .killed by SIGKILL"):
+            trainer.next_frame()
 
-    def endless_step(cancel=None):             # a step that only a cancel ends, as the engine's does
-        started.set()
-        cancel.wait()
-        raise Cancelled()
 
-    session.step = endless_step
-    trainer = FrameTrainer(session, 1000, 50)
-    assert started.wait(30)
+def test_closing_early_ends_the_process_in_the_middle_of_a_frame():
+    trainer = FrameTrainer(Settings(task="recall", lag=4, hidden=64, seq_len=400), 1000, 10_000)
+    trainer.first_snapshot()                   # the process is training frame 1: minutes of work
+    assert trainer.running
     trainer.close()
-    assert not trainer.running
+    assert not trainer.running and multiprocessing.active_children() == []
+
+
+def test_frames_bigger_than_the_pipe_arrive_whole():
+    from threadpoolctl import threadpool_limits
+
+    settings = Settings(task="recall", lag=4, hidden=256, batch=2)     # 3 × 512 KB of W_H a frame
+    with threadpool_limits(1):    # as the training process and a recording train: one BLAS thread
+        expected = one_thread(settings, 4, 3)
+    with FrameTrainer(settings, 4, 3) as trainer:
+        got = [trainer.next_frame() for _ in range(3)]
+    assert all(same(a, b) for g, e in zip(got, expected) for a, b in zip(g, e))
+    assert [len(g) for g in got] == [3, 3, 3]

@@ -16,12 +16,14 @@ ROOT = Path(__file__).resolve().parent.parent
 OLD = b"an earlier video the user wants to keep"
 
 
-def start_recording(out: Path, *extra: str) -> subprocess.Popen:
+def start_recording(out: Path, *extra: str, group: bool = False) -> subprocess.Popen:
+    """`rnnviz record` in a process; with `group`, in a process group of its own (as a terminal
+    starts a command), which a signal can reach with its training process."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     return subprocess.Popen(
         [sys.executable, "main.py", "record", "--preset", "vanishing", "--out", str(out), "--seconds", "120",
          "--fps", "10", "--size", "320x240", *extra],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=group)
 
 
 def wait_for_frames(process: subprocess.Popen, directory: Path, timeout: float = 60) -> None:
@@ -36,15 +38,21 @@ def wait_for_frames(process: subprocess.Popen, directory: Path, timeout: float =
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
-def test_a_signal_stops_the_recording_and_keeps_the_existing_video(tmp_path, signum):
+@pytest.mark.parametrize("signum, group", [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGHUP, False),
+                                           (signal.SIGINT, True), (signal.SIGTERM, True)],
+                         ids=["SIGINT", "SIGTERM", "SIGHUP", "SIGINT to the group (Ctrl+C)",
+                              "SIGTERM to the group"])
+def test_a_signal_stops_the_recording_and_keeps_the_existing_video(tmp_path, signum, group):
     out = tmp_path / "demo.mp4"
     out.write_bytes(OLD)
-    process = start_recording(out, "--force")
+    process = start_recording(out, "--force", group=group)
     try:
         wait_for_frames(process, tmp_path)
         time.sleep(1.0)                       # well inside the frame loop: painting or training
-        process.send_signal(signum)
+        if group:                             # the recording and its training process
+            os.killpg(process.pid, signum)
+        else:
+            process.send_signal(signum)
         _, err = process.communicate(timeout=30)
     finally:
         if process.poll() is None:

@@ -38,6 +38,16 @@ def test_bad_input_exits_2_with_one_line_and_no_file(capsys, tmp_path, argv, wor
     assert list(tmp_path.iterdir()) == []
 
 
+def test_settings_too_big_for_memory_are_refused_before_anything_starts(tmp_path, monkeypatch):
+    import rnnviz.memory_budget
+    from rnnviz.errors import LimitError
+
+    monkeypatch.setattr(rnnviz.memory_budget, "available_bytes", lambda: 1_000_000)
+    with pytest.raises(LimitError, match="lower hidden, batch or the sequence length"):
+        record(TINY.replace(hidden=256, batch=256), tmp_path / "big.mp4", seconds=1)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_parse_size():
     assert parse_size("1280x720") == (1280, 720) and parse_size(" 640 X 360 ") == (640, 360)
 
@@ -194,5 +204,57 @@ def test_frames_that_keep_the_docks_are_the_frames_painted_whole(qapp, tmp_path,
     assert whole.whole_frames == 30 and kept.whole_frames < 30 / 2   # most frames kept the docks
     _, a = decode(kept.path)
     _, b = decode(whole.path)
+    assert len(a) == len(b) == 30
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+class _TrainedWhileFilming:
+    """FrameTrainer's interface, training in the filming thread as the recorder once did: frame k's
+    iterations when the camera asks for frame k."""
+
+    def __init__(self, settings, frames, rate, stop=None):
+        from rnnviz.session import Session
+
+        self.session, self.frames, self.rate, self.k = Session(settings), frames, rate, 0
+        self.first = self.session.snapshot()
+        self.train_seconds = self.train_cpu_seconds = self.wait_seconds = 0.0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        self.close()
+
+    def close(self):
+        pass
+
+    def first_snapshot(self):
+        return self.first
+
+    def next_frame(self):
+        self.k += 1
+        due = int(self.k * self.rate) - self.session.iteration
+        if due <= 0 or self.session.diverged:
+            return ()
+        snapshots = list(self.session.run(due))
+        return (*snapshots[:-1], snapshots[-1].with_spectrum())
+
+
+def test_training_in_its_own_process_films_what_training_while_filming_did(qapp, tmp_path, monkeypatch):
+    """The training process hands over snapshots (pickled); the video is the one a recorder that
+    trains each frame's iterations itself makes. Lesson 6: two acts, a divergence and a remedy."""
+    import rnnviz.recording
+    from rnnviz.lessons import load_lessons
+    from rnnviz.recording import lesson_take, record_take
+
+    lesson = next(lesson for lesson in load_lessons() if lesson.remedy)
+    kwargs = dict(seconds=3, fps=10, size=(640, 360))
+    apart = record_take(lesson_take(lesson, tmp_path / "apart.mp4", 30), **kwargs)
+    monkeypatch.setattr(rnnviz.recording, "FrameTrainer", _TrainedWhileFilming)
+    here = record_take(lesson_take(lesson, tmp_path / "here.mp4", 30), **kwargs)
+    assert (apart.iterations, apart.diverged_at) == (here.iterations, here.diverged_at)
+    assert apart.diverged_at is not None and apart.train_cpu_seconds > 0
+    _, a = decode(apart.path)
+    _, b = decode(here.path)
     assert len(a) == len(b) == 30
     assert all(np.array_equal(x, y) for x, y in zip(a, b))

@@ -39,11 +39,11 @@ def _film(name: str, frames: int) -> dict:
     def per_frame_ms(seconds: float) -> float:
         return 1e3 * seconds / result.frames
 
-    # Training, painting and encoding run in threads of their own: real time needs each under
-    # 33 ms a frame and, on two cores, their sum under 67 ms. CPU times do not depend on what else
-    # the machine runs; the waits say which thread held the painting thread up. The CPU bound is
-    # what the factor could be if this process had the machine's cores to itself and nothing else
-    # (the GIL, memory) held a thread up: an upper bound, not a measurement.
+    # Training (a process of its own), painting and encoding (threads) run side by side: real time
+    # needs each under 33 ms a frame and, on two cores, their sum under 67 ms. CPU times do not
+    # depend on what else the machine runs; the waits say which part held the painting thread up.
+    # The CPU bound is what the factor could be if the recording had the machine's cores to itself
+    # and nothing else (the GIL, memory) held a thread up: an upper bound, not a measurement.
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     busiest = max(result.paint_cpu_seconds, result.train_cpu_seconds, result.cpu_seconds / cores)
     return {"iterations_per_frame": per_frame,
@@ -52,7 +52,8 @@ def _film(name: str, frames: int) -> dict:
             "wall_ms_per_frame": per_frame_ms(result.seconds),
             "training_cpu_ms_per_frame": per_frame_ms(result.train_cpu_seconds),
             "paint_cpu_ms_per_frame": per_frame_ms(result.paint_cpu_seconds),
-            "process_cpu_ms_per_frame (all threads, encoding included)": per_frame_ms(result.cpu_seconds),
+            "process_cpu_ms_per_frame (all threads, encoding and the training process included)":
+                per_frame_ms(result.cpu_seconds),
             "painting thread waited for training, ms per frame": per_frame_ms(result.train_wait_seconds),
             "painting thread waited for the encoder, ms per frame": per_frame_ms(result.encode_wait_seconds),
             f"CPU bound on the real time factor, {cores} free cores (upper bound)":
