@@ -6,19 +6,25 @@ the same passes run as plain numpy, written out in ``rnn.py`` and ``lstm.py``; t
 and compare them (tests/test_compiled.py). Each kernel runs a whole sequence's time loop in one
 call, the formulas as ``rnn.py`` and ``lstm.py`` write them:
 
-    rnn_forward    RNN forward: a_t = x_t W_I [+ h_{t-k} W_S] + h_{t-1} W_H + b; h_t = f(a_t); f'(a_t)
-    rnn_backward   BPTT: δ_t = ∂L/∂h_t ⊙ f'(a_t); ∂L/∂h_{t-1} += δ_t W_H^T [∂L/∂h_{t-k} += δ_t W_S^T];
-                   ∂L/∂W_H = Σ_t h_{t-1}^T δ_t with each term's size ‖h_{t-1}^T δ_t‖_F; ∂L/∂W_I, ∂L/∂b
-    lstm_forward   LSTM forward: a_t = x_t W_I + h_{t-1} W_H + b; gates, c_t, tanh(c_t), h_t
+    rnn_forward    RNN forward: a_t = x_t W_I [+ h_{t-k} W_S] + h_{t-1} W_H + b; h_t = f(a_t); Σ h_t²
+    rnn_backward   BPTT: δ_t = ∂L/∂h_t ⊙ f'(a_t) (f' from h_t); ∂L/∂h_{t-1} += δ_t W_H^T
+                   [∂L/∂h_{t-k} += δ_t W_S^T]; ∂L/∂W_H = Σ_t h_{t-1}^T δ_t with each term's size
+                   ‖h_{t-1}^T δ_t‖_F; ∂L/∂W_I, ∂L/∂b
+    lstm_forward   LSTM forward: a_t = x_t W_I + h_{t-1} W_H + b; gates, c_t, tanh(c_t), h_t; Σ h_t²
     lstm_backward  BPTT through the cell: ∂L/∂c_t, δ_t = [δ_i | δ_f | δ_g | δ_o], then as the RNN's
+    readout_ce     between the passes: y_T = h_T W_O + b_O, softmax cross-entropy, ∂L/∂y, ∂L/∂h_T,
+                   ∂L/∂W_O, ∂L/∂b_O
+
+A training step's pass (``keep_steps=False``) hands the kernels one-step buffers for a_t, δ_t and
+∂L/∂c_t where it keeps none of them (each kernel says which).
 
 Why: at the sizes the lessons train (B = 32, H = 32, T = 50) one step's matrix products take a
 microsecond or two each, and numpy spent more than that around each (a call, a view, a ufunc per
 operation: several per time step). Here a pass is one call; its matrix products are BLAS's dgemm
 (the library numpy itself loaded, called from the compiled loop; ``DGEMM`` says which; without
 one the models take the numpy path), and the elementwise work of a step is a few vectorised loops.
-The cancel flag is still asked at every time step, through a C function that calls
-``cancel.is_set()`` (``flag_address``).
+The cancel flag is still asked at every time step (``flag_address``: a byte read from memory, or a
+C function that calls ``cancel.is_set()``).
 
 tanh and σ: numpy's float64 tanh and exp are scalar libm code on CPUs without AVX-512 (about 14 ns
 per element). Nothing on PyPI offers a vectorised float64 tanh or exp for AVX2 (numba with Intel's
@@ -523,7 +529,7 @@ if COMPILED:
             if _cancelled(flag):
                 return t
             delta = da[t - 1 if keep else 0]
-            dh_squares[t - 1] = _through_f(dh[t - 1], hidden[t], pre[t - 1], activation, delta)  # δ_t
+            dh_squares[t - 1] = _through_f(dh[t - 1], hidden[t], pre[t - 1], activation, delta)   # δ_t
             if t > 1:
                 _product(delta, W_HT, dh[t - 2], 0.0 if overwrite else 1.0)   # δ_t W_H^T to h_{t-1}
             if skip > 0 and t > skip:
