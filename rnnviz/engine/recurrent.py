@@ -84,11 +84,12 @@ class RecurrentModel:
         and everything else is the same to the last bit. The compiled path then passes each step's
         a_t and δ_t through one reused buffer instead of (T, B, ·) arrays: at the lstm preset's
         sizes that is 4.5 of the 9 MB a pass wrote, and the code that runs after the pass finds
-        more of its own data still in cache.
+        more of its own data still in cache. Its trace's ``inputs`` is x itself when x already is a
+        C-contiguous array of the model's dtype (a full pass keeps a copy).
         """
         check_choice("loss", loss, LOSSES)
         check_choice("readout", readout, READOUTS)
-        x = self._check_inputs(x, copy=True)
+        x = self._check_inputs(x, copy=keep_steps)
         T, B, _ = x.shape
         H = self.hidden_size
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

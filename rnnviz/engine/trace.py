@@ -30,7 +30,7 @@ class Trace:
     outputs: y_T (B, O) for readout "last", y_1..y_T (T, B, O) for "all" (logits for ce).
     grads:   ∂L/∂θ for every parameter, same keys and shapes as ``model.params`` (the caller may clip
              them in place: they are this trace's own arrays, not the model's).
-    inputs:  x (T, B, I), a copy of what the pass saw.
+    inputs:  x (T, B, I), a copy of what the pass saw (a training step's pass: x itself, see ``da``).
     hidden:  h_0..h_T (T+1, B, H).
     pre:     a_t = x_t W_I + h_{t-1} W_H [+ h_{t-k} W_S] + b, (T, B, H); LSTM: (T, B, 4H), gates i, f, g, o.
     da:      δ_t = ∂L/∂a_t, total through all paths, same shape as ``pre``.
