@@ -79,7 +79,10 @@ SPEED_WINDOW_S = 1.0
 LABEL_REFRESH_MS = 200
 #: The worker "keeps up" with a set speed when it measures at least this share of it.
 KEEPS_UP = 0.9
-#: Batches of snapshots per second the worker sends while the animated diagram is showing ...
+#: Batches of snapshots per second the worker sends while the diagram is showing without its
+#: animation (it draws each batch's newest iteration at once) ... An animated diagram takes the
+#: newest iteration only as a sweep ends (every 2.1 s), so it asks for no more than the curves: at
+#: default settings 60 batches a second cost the GUI thread 1.5-2x the GIL time of 15.
 DIAGRAM_EMIT_RATE = 60.0
 #: ... and otherwise: the curves redraw at most 30 times a second, so more batches would only
 #: take the GIL away from training ...
@@ -370,6 +373,7 @@ class MainWindow(QMainWindow):
         from rnnviz.gui.unrolled_view import UnrolledView
 
         diagram, stepper = UnrolledView(theme=theme), BPTTStepper(theme=theme)
+        diagram.animate_toggle.toggled.connect(lambda _on: self.worker.is_running() and self._follow_tab())
         stepper.inspect_requested.connect(self.inspect)
         stepper.finished.connect(self._inspection_finished)
         return self._fed("diagram", ViewStack(diagram, stepper, stop=stepper.shutdown))   # the stepper hides the diagram while open
@@ -512,7 +516,9 @@ class MainWindow(QMainWindow):
 
     def _follow_tab(self, _index: int | None = None) -> None:
         """Ask the worker for batches as often as the showing tab can use them at this speed."""
-        if self.tabs.currentWidget() is self.pages["diagram"]:
+        page = self.diagram_tab.content       # not built yet: it will animate (Animate starts on)
+        animated = page is None or page.views[0].animate_toggle.isChecked()
+        if self.tabs.currentWidget() is self.pages["diagram"] and not animated:
             rate = DIAGRAM_EMIT_RATE
         else:
             rate = FLAT_OUT_EMIT_RATE if self.run_controls.speed() == 0 else EMIT_RATE

@@ -280,7 +280,13 @@ def test_the_worker_sends_batches_as_often_as_the_showing_tab_can_use_them(qtbot
     qtbot.waitUntil(lambda: trainer.outbox.interval == 1.0 / EMIT_RATE, timeout=5000)
     titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
     window.tabs.setCurrentIndex(titles.index("Unrolled network"))
+    window.diagram.animate_toggle.setChecked(False)       # each batch's newest iteration drawn at once
     qtbot.waitUntil(lambda: trainer.outbox.interval == 1.0 / DIAGRAM_EMIT_RATE, timeout=5000)
+    window.diagram.animate_toggle.setChecked(True)        # the newest iteration as each sweep ends
+    qtbot.waitUntil(lambda: trainer.outbox.interval == 1.0 / EMIT_RATE, timeout=5000)
+    window.diagram.animate_toggle.setChecked(False)
+    qtbot.waitUntil(lambda: trainer.outbox.interval == 1.0 / DIAGRAM_EMIT_RATE, timeout=5000)
+    window.diagram.animate_toggle.setChecked(True)
     window.tabs.setCurrentIndex(titles.index("Training"))
     qtbot.waitUntil(lambda: trainer.outbox.interval == 1.0 / EMIT_RATE, timeout=5000)
     window.run_controls.set_speed(0)                      # flat out: the curves redraw seldom
