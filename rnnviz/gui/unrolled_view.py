@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (QBrush, QColor, QFont, QFontInfo, QFontMetricsF, QLinearGradient, QPainter, QPainterPath, QPen,
-                           QPixmap, QPolygonF)
+                           QPixmap, QPolygonF, QRegion)
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from rnnviz.bptt_frames import BACKWARD, FORWARD, LOSS, revealed
@@ -297,10 +297,45 @@ class DiagramCanvas(QWidget):
 
     def set_masks(self, hidden_shown: np.ndarray | None, grad_shown: np.ndarray | None,
                   front: tuple[str, int] | None = None) -> None:
-        """Which steps' h_t and gradients exist yet (None: all), and where the sweep is."""
+        """Which steps' h_t and gradients exist yet (None: all), and where the sweep is. Only what
+        changed is repainted (see `_changed`)."""
+        before = (self._hidden_shown, self._grad_shown, self._marked(), self.front)
         self._hidden_shown, self._grad_shown, self.front = hidden_shown, grad_shown, front
         self._regions = (self._region(hidden_shown, arrows=False), self._region(grad_shown, arrows=True))
-        self.update()
+        changed = self._changed(*before)
+        self.update() if changed is None else self.update(changed)
+
+    def _marked(self) -> tuple[str, int] | None:
+        """The step the glow marks: the sweep's front, else the stepper's step."""
+        return self.front or ((self.highlight_kind, self.highlight_step) if self.highlight_step else None)
+
+    def _changed(self, hidden, grad, marked, front) -> QRegion | None:
+        """What a frame of the sweep changes: the steps revealed since the last one, where the glow
+        was and is, and the loss glow; None: the whole canvas (nothing cached yet, a change to or
+        from showing every step, or a frame that changes nothing, which is drawn as before). A
+        frame of the sweep repainted the whole canvas: at 60 frames a second while training, that
+        was most of the GUI thread's time with the diagram showing."""
+        L = self.layout_
+        if L is None or self._under is None or self._values is None:
+            return None
+        pairs = ((hidden, self._hidden_shown, False), (grad, self._grad_shown, True))
+        if any((a is None) != (b is None) or (a is not None and a.shape != b.shape) for a, b, _ in pairs):
+            return None
+        region = QRegion()
+        for a, b, arrows in pairs:
+            if a is not None:
+                for rect in self._region(a != b, arrows):
+                    region += rect.toAlignedRect()
+        for m in (marked, self._marked()):
+            if m is not None and 1 <= m[1] <= self.T:
+                t, half, halo = m[1], 0.5 * L.pitch, 1.8 * L.r
+                glow = QRectF(L.x[t] - half, L.row_top[L.row_of(t)], 2 * half, L.row_height - 2)
+                glow = glow.united(QRectF(L.x[t] - halo, L.y[t] - halo, 2 * halo, 2 * halo))
+                region += glow.adjusted(-2, -2, 2, 2).toAlignedRect()
+        if L.mode == "detail" and any(f is not None and f[0] == LOSS for f in (front, self.front)):
+            cx, cy, radius = self._loss_glow_centre(L)
+            region += QRectF(cx - radius - 2, cy - radius - 2, 2 * radius + 4, 2 * radius + 4).toAlignedRect()
+        return None if region.isEmpty() else region
 
     def set_highlight(self, step: int | None, kind: str | None) -> None:
         self.highlight_step, self.highlight_kind = step, kind
@@ -521,13 +556,18 @@ class DiagramCanvas(QWidget):
         colour.setAlpha(170)
         return colour
 
-    def _paint_loss_glow(self, p: QPainter, L: Layout) -> None:
-        T, r = self.T, L.r
+    def _loss_glow_centre(self, L: Layout) -> tuple[float, float, float]:
+        """Centre and radius of the glow round the loss."""
+        T = self.T
         cx = L.x[T] + (1.9 * L.pitch if self.readout == "last" else 0.0)
         cy = L.y[T] - (0.0 if self.readout == "last" else L.y_band)
+        return cx, cy, 1.8 * L.r + 4
+
+    def _paint_loss_glow(self, p: QPainter, L: Layout) -> None:
+        cx, cy, radius = self._loss_glow_centre(L)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(self._glow)
-        p.drawEllipse(QPointF(cx, cy), 1.8 * r + 4, 1.8 * r + 4)
+        p.drawEllipse(QPointF(cx, cy), radius, radius)
 
     def _paint_node_names(self, p: QPainter, L: Layout, coloured: bool = True) -> None:
         """h₁, h₂, … inside the nodes, in ink that reads on each node's colour (or on the empty node)."""

@@ -231,3 +231,22 @@ def test_a_frame_shows_only_what_its_masks_reveal_also_when_grabbed_with_its_win
 
     assert colour_at(T) == canvas.colour_of(canvas._fwd_idx, T)        # revealed: its colour
     assert colour_at(2) != canvas.colour_of(canvas._fwd_idx, 2)        # not yet: the faint arrow
+
+
+@pytest.mark.parametrize("settings, size", [(Settings(), (900, 600)), (Settings(arch="lstm", lag=8), (700, 460))])
+def test_each_frame_of_a_sweep_repaints_what_it_changes(qtbot, settings, size):
+    """A frame repaints only the steps it reveals and where the glow was and is: what is on
+    screen (which keeps the pixels of the previous frame elsewhere) is the whole canvas drawn anew."""
+    from PySide6.QtWidgets import QApplication
+
+    view = still(shown_view(qtbot, size))
+    s = Session(settings)
+    view.restart(s.snapshot())
+    view.show_snapshots((s.step(),))
+    canvas, screen = view.diagram, QApplication.primaryScreen()
+    T = canvas.T
+    for index in range(2 * T + 1):              # forward, the loss, backward, then every step shown
+        kind, t, hidden_shown, grad_shown = revealed(index, T)
+        canvas.set_masks(hidden_shown, grad_shown, (kind, t) if index < 2 * T else None)
+        QApplication.processEvents()
+        assert screen.grabWindow(view.winId()).toImage() == view.grab().toImage(), (index, kind, t)
