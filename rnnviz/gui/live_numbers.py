@@ -79,6 +79,29 @@ def _count(n: int) -> str:
     return f"{n / 1e6:.3g}M"
 
 
+class _Holder(QWidget):
+    """Holds one value label and has no layout: the label fills it. Setting a label's text asks its
+    parent's layout for a new geometry, and then every layout up to the window's ran again, the
+    docks' included, for each change of a number (a tenth of the painting of each frame of a
+    recording). A parent without a layout ends that request; the holder's size hints are the
+    label's, so it gets the place the label had."""
+
+    def __init__(self, label: QLabel) -> None:
+        super().__init__()
+        self.label = label
+        label.setParent(self)
+
+    def sizeHint(self):
+        return self.label.sizeHint()
+
+    def minimumSizeHint(self):
+        return self.label.minimumSizeHint()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.label.setGeometry(self.rect())
+
+
 class LiveNumbers(QFrame):
     """Cards for loss, accuracy, gradient norm, clip count, spectral radius and σ_max of W_H."""
 
@@ -108,13 +131,13 @@ class LiveNumbers(QFrame):
             heading.setWordWrap(True)          # large type (presentation) wraps instead of widening
             value = QLabel("—", objectName=name)
             column.addWidget(heading)
-            column.addWidget(value)
+            column.addWidget(_Holder(value))
             self._cards.append(card)
             self.values[name] = value
             self._titles.append(heading)
         self.apply_theme(theme)
         for value in self.values.values():
-            value.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+            value.parentWidget().setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._fit_values()
         self._arrange(len(CARDS))
         self._timer = QTimer(self)  # one-shot, armed by new data: idle means no wake-ups
@@ -136,7 +159,9 @@ class LiveNumbers(QFrame):
             font.setPointSizeF(font.pointSizeF() * VALUE_SCALE)
             font.setWeight(font.Weight.DemiBold)
             value.setFont(font)
-            value.setMinimumWidth(value.fontMetrics().horizontalAdvance(WIDEST[name]))
+            holder = value.parentWidget()
+            holder.setMinimumWidth(value.fontMetrics().horizontalAdvance(WIDEST[name]))
+            holder.updateGeometry()    # its height follows the label's font
 
     def _arrange(self, columns: int) -> None:
         """The cards in rows of `columns`; wide cards take the room of `WIDE_CARDS` narrow ones."""
@@ -213,7 +238,7 @@ class LiveNumbers(QFrame):
         v["sigmaValue"].setText(_fmt(spectral.max_singular))
         if lstm != self._lstm:
             self._lstm = lstm
-            for (name, title, tip), heading in zip(CARDS, self._titles):
+            for (name, title, tip), heading, card in zip(CARDS, self._titles, self._cards):
                 if name in LSTM_TITLES:
                     heading.setText(LSTM_TITLES[name] if lstm else title)
-                    v[name].parentWidget().setToolTip(f"{tip}\n\n{LSTM_NOTE}" if lstm else tip)
+                    card.setToolTip(f"{tip}\n\n{LSTM_NOTE}" if lstm else tip)

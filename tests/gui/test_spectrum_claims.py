@@ -1,6 +1,8 @@
 """What the spectrum readout and the ρ / σ_max cards claim: σ_max bounds one step, ρ only the
 typical rate of long products, and nothing for an LSTM's candidate block."""
 
+from PySide6.QtWidgets import QFrame
+
 from rnnviz.gui.live_numbers import LSTM_TITLES, LiveNumbers
 from rnnviz.gui.spectrum import _verdict
 from rnnviz.session import Session
@@ -23,7 +25,7 @@ def test_the_cards_say_when_they_describe_only_the_lstm_block(qtbot):
     numbers.restart(session.snapshot())
     titles = [label.text() for label in numbers._titles]
     assert set(LSTM_TITLES.values()) <= set(titles)
-    assert "no verdict" in numbers.values["radiusValue"].parentWidget().toolTip()
+    assert "no verdict" in numbers.findChild(QFrame, "radiusCard").toolTip()
     numbers.restart(Session(Settings(hidden=4, batch=2, lag=3)).snapshot())
     assert "ρ(W_H)" in [label.text() for label in numbers._titles]
-    assert "not a bound on one backward step" in numbers.values["radiusValue"].parentWidget().toolTip()
+    assert "not a bound on one backward step" in numbers.findChild(QFrame, "radiusCard").toolTip()

@@ -131,8 +131,42 @@ def test_live_numbers_keep_their_width_whatever_the_digits(qtbot):
     assert panel.values["gradValue"].text() == "1.23e+30 → 1"
     assert panel.values["clipValue"].text() == "100k of 123k"
     assert panel.minimumSizeHint().width() == width
-    for name, label in panel.values.items():      # and every value still fits its label
-        assert label.fontMetrics().horizontalAdvance(label.text()) <= label.minimumWidth(), name
+    for name, label in panel.values.items():      # and every value still fits the room kept for it
+        assert label.fontMetrics().horizontalAdvance(label.text()) <= label.parentWidget().minimumWidth(), name
+
+
+def test_a_new_number_does_not_lay_out_the_window_again(qtbot):
+    """A value's new text used to re-run every layout up to the window's, several times a second
+    (each frame of a recording): the request must end below the panel."""
+    import dataclasses
+
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject
+
+    from rnnviz.gui.live_numbers import LiveNumbers
+
+    class Count(QObject):
+        layouts = 0
+
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.LayoutRequest:
+                Count.layouts += 1
+            return False
+
+    panel = LiveNumbers()
+    qtbot.addWidget(panel)
+    panel.show()
+    snap = Session(Settings(hidden=8, lag=4, batch=4)).snapshot()
+    panel.restart(snap)
+    QCoreApplication.sendPostedEvents()
+    count = Count()
+    panel.installEventFilter(count)
+    for card in panel._cards:
+        card.installEventFilter(count)
+    panel.show_snapshots((dataclasses.replace(snap, loss=0.123, iteration=7, clip_events=3),))
+    panel.redraw()
+    for _ in range(3):
+        QCoreApplication.sendPostedEvents()
+    assert panel.values["lossValue"].text() == "0.123" and Count.layouts == 0
 
 
 def _preset_session(name: str, **changes) -> Session:
