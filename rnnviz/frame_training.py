@@ -152,7 +152,10 @@ class FrameTrainer:
         self.train_seconds += seconds
         self.train_cpu_seconds = cpu_seconds
         if self._taken + self.ahead <= self.frames - 1:
-            self._credits.send_bytes(b"")   # the process may train one frame more
+            try:
+                self._credits.send_bytes(b"")   # the process may train one frame more
+            except OSError:    # it is gone (a signal to the whole group?): the next frame says why
+                pass
         return snapshots
 
     @property

@@ -97,6 +97,20 @@ def test_a_training_process_that_dies_is_an_error_not_a_hang():
             trainer.next_frame()
 
 
+def test_a_training_process_that_dies_between_frames_is_an_error_not_a_broken_pipe():
+    """Frames it sent before it died still arrive; the camera's go-ahead for the next one finds no
+    reader (a broken pipe), and the frame after the last one sent says the process ended."""
+    with FrameTrainer(TINY, 10, 1, ahead=3) as trainer:
+        trainer.first_snapshot()
+        assert trainer._inbox.poll(30)          # frame 1 is sent
+        process = training_process()
+        process.kill()
+        process.join()
+        with pytest.raises(RuntimeError, match="ended unexpectedly .killed by SIGKILL"):
+            for _ in range(9):
+                trainer.next_frame()
+
+
 def test_closing_early_ends_the_process_in_the_middle_of_a_frame():
     trainer = FrameTrainer(Settings(task="recall", lag=4, hidden=64, seq_len=400), 1000, 10_000)
     trainer.first_snapshot()                   # the process is training frame 1: minutes of work
