@@ -99,10 +99,12 @@ def test_a_kernel_refuses_an_array_blas_would_misread(layout):
     T, B, H = 4, 3, 5
     wide = rng.standard_normal((H, 2 * H))
     W_H = wide[:, ::2] if layout == "strided view" else wide[:, :H].astype(np.float32)
-    pre, hidden = rng.standard_normal((T, B, H)), np.zeros((T + 1, B, H))
+    x, W_I = rng.standard_normal((T, B, H)), np.eye(H)
+    pre, hidden = np.empty((T, B, H)), np.zeros((T + 1, B, H))
     hidden[0] = rng.standard_normal((B, H))
     with pytest.raises(numba.core.errors.TypingError, match="C-contiguous float64 arrays only"):
-        compiled.rnn_forward(pre, hidden, W_H, np.zeros(H), W_H, 0, compiled.ACTIVATIONS["tanh"], 0, np.empty(T))
+        compiled.rnn_forward(x, W_I, pre, hidden, W_H, np.zeros(H), W_H, 0, compiled.ACTIVATIONS["tanh"], 0,
+                             np.empty(T))
     # the models hand the kernels contiguous copies: a strided W_H still trains as the numpy path does
     model = build_model("rnn", 2, H, 2, seed=1)
     model.params["W_H"] = np.asfortranarray(model.params["W_H"])       # column by column in memory
@@ -140,10 +142,14 @@ def test_without_a_64_bit_cblas_the_models_take_the_numpy_path():
 def test_rnn_forward_completes_a_then_applies_f_and_backward_multiplies_by_its_derivative(activation):
     rng = np.random.default_rng(2)
     T, B, H = 3, 4, 6
-    x_part, W_H, b = rng.standard_normal((T, B, H)) * 3, rng.standard_normal((H, H)), rng.standard_normal(H)
-    pre, hidden = x_part.copy(), np.zeros((T + 1, B, H))
+    I = 2
+    x, W_I = rng.standard_normal((T, B, I)) * 3, rng.standard_normal((I, H))
+    W_H, b = rng.standard_normal((H, H)), rng.standard_normal(H)
+    x_part = (x.reshape(T * B, I) @ W_I).reshape(T, B, H)
+    pre, hidden = np.empty((T, B, H)), np.zeros((T + 1, B, H))
     squares = np.empty(T)
-    assert compiled.rnn_forward(pre, hidden, W_H, b, W_H, 0, compiled.ACTIVATIONS[activation], 0, squares) == 0
+    assert compiled.rnn_forward(x, W_I, pre, hidden, W_H, b, W_H, 0, compiled.ACTIVATIONS[activation], 0,
+                                squares) == 0
     np.testing.assert_allclose(squares, np.einsum("tbh,tbh->t", hidden[1:], hidden[1:]), rtol=1e-14)  # Σ h_t²
     f = ACTIVATIONS[activation]
     for t in range(1, T + 1):

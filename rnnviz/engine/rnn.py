@@ -79,28 +79,31 @@ class RNN(RecurrentModel):
 
         Returns {"hidden": h_0..h_T, "pre": a_t, "hidden_squares": Σ_batch,units h_t² (T,) (None on the
         numpy path without ``for_backward``)}, and on the numpy path with ``for_backward`` also
-        "fprime": f'(a_t), which BPTT multiplies by. x_t W_I is one product for all t. Compiled
-        path (``self.compiled``): the time loop is ``compiled.rnn_forward``; its backward pass takes
-        f'(a_t) from h_t and a_t as it goes. Numpy path: the loop below, then f'(a_t) for all t at once.
-        Both keep every a_t (``keep_steps`` is not read): they start from x_t W_I for all t.
+        "fprime": f'(a_t), which BPTT multiplies by. Compiled path (``self.compiled``): the time
+        loop is ``compiled.rnn_forward``, x_t W_I a product per step; its backward pass takes f'(a_t)
+        from h_t (ReLU: from a_t) as it goes; without ``keep_steps`` (and but for ReLU) each step's
+        a_t goes through one (1, B, H) buffer. Numpy path: x_t W_I as one product for all t, the
+        loop below, then f'(a_t) for all t at once.
         """
         T, B, I = x.shape
         H, k, dt, workspace = self.hidden_size, self.skip, self.dtype, self._workspace
         W_I, W_H, W_S, b = self.params["W_I"], self.params["W_H"], self.params.get("W_S"), self.params["b"]
-        pre = workspace.empty("pre", (T, B, H), dt)                # a_t at index t−1
-        np.matmul(x.reshape(T * B, I), W_I, out=pre.reshape(T * B, H))  # x_t W_I, all t
         hidden = workspace.empty("hidden", (T + 1, B, H), dt)      # h_t at index t
         hidden[0] = 0.0                                            # h_0 = 0
-        out = {"hidden": hidden, "pre": pre, "hidden_squares": None}
         if self.compiled:
+            keep = keep_steps or self.activation == "relu"         # ReLU's f' reads a_t
+            pre = workspace.empty("pre", (T, B, H), dt) if keep else workspace.empty("pre_t", (1, B, H), dt)
+            out = {"hidden": hidden, "pre": pre, "hidden_squares": np.empty(T, dt)}
             flag, _keep = compiled.flag_address(cancel)
-            W_H, b = np.ascontiguousarray(W_H), np.ascontiguousarray(b)
+            W_I, W_H, b = np.ascontiguousarray(W_I), np.ascontiguousarray(W_H), np.ascontiguousarray(b)
             W_S = W_H if k is None else np.ascontiguousarray(W_S)    # (not read without skips)
-            out["hidden_squares"] = np.empty(T, dt)
-            if compiled.rnn_forward(pre, hidden, W_H, b, W_S, k or 0, compiled.ACTIVATIONS[self.activation], flag,
-                                    out["hidden_squares"]):
+            if compiled.rnn_forward(x, W_I, pre, hidden, W_H, b, W_S, k or 0, compiled.ACTIVATIONS[self.activation],
+                                    flag, out["hidden_squares"]):
                 raise Cancelled
             return out
+        pre = workspace.empty("pre", (T, B, H), dt)                # a_t at index t−1
+        np.matmul(x.reshape(T * B, I), W_I, out=pre.reshape(T * B, H))  # x_t W_I, all t
+        out = {"hidden": hidden, "pre": pre, "hidden_squares": None}
         f = self._f.f
         carry = workspace.empty("carry", (B, H), dt)
         for t in range(1, T + 1):
@@ -130,7 +133,7 @@ class RNN(RecurrentModel):
         path: all of it is ``compiled.rnn_backward``; without ``keep_steps`` (and without skips,
         whose ∂L/∂W_S reads every δ_t at the end) each step's δ_t goes through one (1, B, H) buffer.
         """
-        T, B, H = fwd["pre"].shape
+        T, B, H = dh.shape
         k = self.skip
         W_HT = np.ascontiguousarray(self.params["W_H"].T)    # W_H^T laid out row by row: BLAS
         W_ST = np.ascontiguousarray(self.params["W_S"].T) if k is not None else None  # multiplies it faster
@@ -162,7 +165,7 @@ class RNN(RecurrentModel):
 
     def _compiled_backward(self, x, fwd, dh, W_HT, W_ST, dh_norms, only_last, cancel, keep_steps) -> dict:
         """`_backward` as one ``compiled.rnn_backward`` call: BPTT and the weight gradients."""
-        T, B, H = fwd["pre"].shape
+        T, B, H = dh.shape
         dt, k = self.dtype, self.skip
         da = (self._workspace.empty("da", (T, B, H), dt) if keep_steps or k is not None
               else self._workspace.empty("da_t", (1, B, H), dt))    # δ_t, kept or one step's
