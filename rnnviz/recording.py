@@ -491,7 +491,10 @@ def record(settings, out: str | os.PathLike, *, seconds: float = 10.0, fps: int 
     shows (its settings may differ by overrides); lesson: the `Lesson` the window's lessons panel
     shows (without one, that panel is hidden); remedy: `Settings` that cure the run's problem, filmed
     after it (a second act, see the module doc), at `remedy_iterations_per_frame`; stop: checked
-    between frames and iterations, raises `Interrupted` (the unfinished video is deleted)."""
+    between frames and iterations, raises `Interrupted` (the unfinished video is deleted).
+
+    Training runs in a worker process (multiprocessing, `rnnviz.frame_training`): a script that
+    calls this keeps its top-level code under ``if __name__ == "__main__":``."""
     from threadpoolctl import threadpool_limits
 
     from rnnviz.session import Session
