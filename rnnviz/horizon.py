@@ -480,11 +480,13 @@ def _only_thread() -> bool:
 
 def _process_context(fork: bool = False):
     """With `fork`, where fork is available and this process runs no other thread: fork, after
-    loading the engine here (`rnnviz.warm_engine`), so the workers start with it; this saves the
-    server's own start (a second interpreter importing the sweep's code before the engine): the
-    CPU spent before the first worker starts went from 0.43-0.45 s to 0.36-0.38 s. Otherwise forkserver where available: workers are forked from a
-    clean server process, never from a process that runs Qt or other threads; spawn elsewhere. A
-    process's first sweep starts the server, unless `start_worker_server` did."""
+    loading the engine here (`rnnviz.warm_engine`), so the workers start with it. Loading it starts
+    BLAS's thread pool, which OpenBLAS itself stops around each fork. This saves the server's own
+    start (a second interpreter importing the sweep's code before the engine): the CPU spent
+    before the first worker starts went from 0.43-0.45 s to 0.36-0.38 s. Otherwise forkserver
+    where available: workers are forked from a clean server process, never from a process that
+    runs Qt or other threads; spawn elsewhere. A process's first sweep starts the server, unless
+    `start_worker_server` did."""
     if fork and "fork" in multiprocessing.get_all_start_methods() and _only_thread():
         import rnnviz.warm_engine  # noqa: F401  (the workers inherit the loaded kernels)
 
