@@ -242,8 +242,8 @@ def test_compiled_and_numpy_passes_give_the_same_trace(arch, activation, loss, r
 @pytest.mark.parametrize("readout", ["last", "all"])
 @pytest.mark.parametrize("path", ["compiled", "numpy"])
 def test_a_training_pass_keeps_everything_but_the_steps_to_the_last_bit(arch, readout, path):
-    """keep_steps=False (what Session.step runs): pre, da and dcell are left out, on both paths,
-    and every other array of the trace is bit-identical to the full pass's."""
+    """keep_steps=False (what Session.step runs): pre, da, dh and dcell are left out, on both
+    paths, and every other array of the trace is bit-identical to the full pass's."""
     T, B, I, H, O = 12, 5, 3, 9, 4
     rng = np.random.default_rng(11)
     x = rng.standard_normal((T, B, I))
@@ -252,8 +252,8 @@ def test_a_training_pass_keeps_everything_but_the_steps_to_the_last_bit(arch, re
     model.compiled = path == "compiled" and compiled.COMPILED
     lean = _trace_arrays(model.forward_backward(x, target, readout=readout, keep_steps=False))
     full = _trace_arrays(model.forward_backward(x, target, readout=readout))
-    left_out = {"pre", "da", "dcell"} & full.keys()
-    assert left_out == ({"pre", "da", "dcell"} if arch == "lstm" else {"pre", "da"})
+    left_out = {"pre", "da", "dh", "dcell"} & full.keys()
+    assert left_out == ({"pre", "da", "dh", "dcell"} if arch == "lstm" else {"pre", "da", "dh"})
     assert lean.keys() == full.keys() - left_out
     for name, array in lean.items():
         assert np.array_equal(array, full[name]), name

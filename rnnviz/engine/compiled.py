@@ -477,6 +477,12 @@ if COMPILED:
                 dc_next[r, k] = dc[r, k] * gate[r, H + k]
         return square
 
+    @numba.njit(inline="always", cache=CACHED)
+    def _handed(dh, i, T):
+        """dh's row for ∂L/∂h_{i+1}: dh[i] of a (T, B, H) dh, or one of two rows in turn (dh[1] for
+        h_T, dh[0] for h_{T−1}, …) when dh has two, for a pass that keeps no ∂L/∂h_t per step."""
+        return dh[i] if dh.shape[0] == T else dh[1 - (T - 1 - i) % 2]
+
     # -- whole sequences: the time loops ----------------------------------------------------------
     # Each returns 0, or the step t at which it found the flag set (before doing anything of step t).
 
@@ -522,7 +528,8 @@ if COMPILED:
 
         then ∂L/∂W_S = Σ_{t>k} h_{t-k}^T δ_t. da is (T, B, H), or (1, B, H) when δ_t is not kept: each
         step's δ_t goes through it in turn (not with skips, whose ∂L/∂W_S reads every δ_t at the end).
-        pre is read only for ReLU's f' (any shape otherwise)."""
+        pre is read only for ReLU's f' (any shape otherwise). dh is (T, B, H), or (2, B, H) with
+        ``only_last`` and no skips when ∂L/∂h_t is not kept (``_handed``)."""
         T, B, H = hidden.shape[0] - 1, hidden.shape[1], hidden.shape[2]
         keep = da.shape[0] == T
         overwrite = only_last and skip == 0
@@ -536,9 +543,9 @@ if COMPILED:
                 return t
             delta = da[t - 1 if keep else 0]
             a = pre[t - 1 if pre.shape[0] == T else 0]
-            dh_squares[t - 1] = _through_f(dh[t - 1], hidden[t], a, activation, delta)          # δ_t
+            dh_squares[t - 1] = _through_f(_handed(dh, t - 1, T), hidden[t], a, activation, delta)   # δ_t
             if t > 1:
-                _product(delta, W_HT, dh[t - 2], 0.0 if overwrite else 1.0)   # δ_t W_H^T to h_{t-1}
+                _product(delta, W_HT, _handed(dh, t - 2, T), 0.0 if overwrite else 1.0)   # δ_t W_H^T to h_{t-1}
             if skip > 0 and t > skip:
                 _product(delta, W_ST, dh[t - skip - 1], 1.0)                  # δ_t W_S^T to h_{t-k}
             _product_transposed(hidden[t - 1], delta, term, 0.0)              # h_{t-1}^T δ_t
@@ -582,7 +589,8 @@ if COMPILED:
             ∂L/∂W_I = Σ_t x_t^T δ_t,  ∂L/∂b = Σ_t Σ_batch δ_t
 
         dc_next: (B, H) scratch. da and dcell are (T, ·, ·), or (1, ·, ·) when δ_t and ∂L/∂c_t are not
-        kept (each step's goes through them in turn)."""
+        kept (each step's goes through them in turn); dh (T, B, H), or (2, B, H) with ``only_last``
+        (``_handed``)."""
         dc_next[:] = 0.0                                               # nothing comes from beyond c_T
         grad_I[:] = 0.0
         grad_H[:] = 0.0
@@ -593,10 +601,10 @@ if COMPILED:
             if _cancelled(flag):
                 return t
             delta = da[t - 1 if keep else 0]
-            dh_squares[t - 1] = lstm_cell_backward(dh[t - 1], dc_next, gates[t - 1], cell[t - 1],
+            dh_squares[t - 1] = lstm_cell_backward(_handed(dh, t - 1, T), dc_next, gates[t - 1], cell[t - 1],
                                                    tanh_c[t - 1], dcell[t - 1 if keep else 0], delta)
             if t > 1:
-                _product(delta, W_HT, dh[t - 2], 0.0 if only_last else 1.0)   # δ_t W_H^T to h_{t-1}
+                _product(delta, W_HT, _handed(dh, t - 2, T), 0.0 if only_last else 1.0)   # δ_t W_H^T
             _product_transposed(hidden[t - 1], delta, term, 0.0)              # h_{t-1}^T δ_t
             squares[t - 1] = _add_term(term, grad_H)
             _product_transposed(x[t - 1], delta, grad_I, 1.0)                 # + x_t^T δ_t, and

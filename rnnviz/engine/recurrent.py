@@ -80,8 +80,8 @@ class RecurrentModel:
         between time steps; once ``cancel.is_set()`` the pass raises `Cancelled` (see ``cancel.py``).
 
         ``keep_steps=False`` is a training step's pass: the trace leaves out the per-step arrays only
-        the views step through, a_t, δ_t and (LSTM) ∂L/∂c_t (``pre``, ``da`` and ``dcell`` are None),
-        and everything else is the same to the last bit. The compiled path then passes each step's
+        the views step through, a_t, δ_t, ∂L/∂h_t and (LSTM) ∂L/∂c_t (``pre``, ``da``, ``dh`` and
+        ``dcell`` are None), and everything else is the same to the last bit. The compiled path then passes each step's
         a_t and δ_t through one reused buffer instead of (T, B, ·) arrays: at the lstm preset's
         sizes that is 4.5 of the 9 MB a pass wrote, and the code that runs after the pass finds
         more of its own data still in cache. Its trace's ``inputs`` is x itself when x already is a
@@ -95,14 +95,18 @@ class RecurrentModel:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             fwd = self._forward(x, for_backward=True, cancel=cancel, keep_steps=keep_steps)
             hidden = fwd["hidden"]
-            dh = self._workspace.empty("dh", (T, B, H), self.dtype)
+            # ∂L/∂h_t, or (a training pass of y_T alone, compiled, no skips) two rows in turn
+            handed = 2 if (not keep_steps and readout == "last" and self.compiled
+                           and getattr(self, "skip", None) is None) else T
+            dh = self._workspace.empty("dh" if handed == T else "dh_t", (handed, B, H), self.dtype)
             L, y, grad_W_O, grad_b_O = self._readout(hidden, target, loss, readout, dh)
             back = self._backward(x, fwd, dh, readout == "last", cancel, keep_steps)  # dh: the total ∂L/∂h_t
             grads, term_norms = back["grads"], back["term_norms"]
             grads["W_O"], grads["b_O"] = grad_W_O, grad_b_O
         return Trace(arch=self.arch, loss=L, outputs=y, grads={name: grads[name] for name in self.params},
                      inputs=x, hidden=hidden, pre=fwd["pre"] if keep_steps else None,
-                     da=back["da"] if keep_steps else None, dh=dh, skip=getattr(self, "skip", None),
+                     da=back["da"] if keep_steps else None, dh=dh if keep_steps else None,
+                     skip=getattr(self, "skip", None),
                      cell=fwd.get("cell"), gates=fwd.get("gates"), dcell=back.get("dcell") if keep_steps else None,
                      term_norms=term_norms, dh_norms=back["dh_norms"], hidden_squares=fwd["hidden_squares"])
 
@@ -114,7 +118,7 @@ class RecurrentModel:
         ``compiled.readout_ce``, which computes the same in plain loops (a dozen small numpy
         operations cost more here, right after a pass, than the arithmetic). Otherwise, and for a
         target that does not fit (which raises here, with the reason), the numpy lines below."""
-        T, B, H = dh.shape
+        T, B, H = hidden.shape[0] - 1, hidden.shape[1], hidden.shape[2]
         W_O, b_O = self.params["W_O"], self.params["b_O"]
         classes = np.asarray(target)
         if (self.compiled and loss == "ce" and readout == "last" and classes.shape == (B,)

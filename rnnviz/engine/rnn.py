@@ -133,7 +133,7 @@ class RNN(RecurrentModel):
         path: all of it is ``compiled.rnn_backward``; without ``keep_steps`` (and without skips,
         whose ∂L/∂W_S reads every δ_t at the end) each step's δ_t goes through one (1, B, H) buffer.
         """
-        T, B, H = dh.shape
+        T, B, H = fwd["hidden"].shape[0] - 1, dh.shape[1], dh.shape[2]
         k = self.skip
         W_HT = np.ascontiguousarray(self.params["W_H"].T)    # W_H^T laid out row by row: BLAS
         W_ST = np.ascontiguousarray(self.params["W_S"].T) if k is not None else None  # multiplies it faster
@@ -165,7 +165,7 @@ class RNN(RecurrentModel):
 
     def _compiled_backward(self, x, fwd, dh, W_HT, W_ST, dh_norms, only_last, cancel, keep_steps) -> dict:
         """`_backward` as one ``compiled.rnn_backward`` call: BPTT and the weight gradients."""
-        T, B, H = dh.shape
+        T, B, H = fwd["hidden"].shape[0] - 1, dh.shape[1], dh.shape[2]
         dt, k = self.dtype, self.skip
         da = (self._workspace.empty("da", (T, B, H), dt) if keep_steps or k is not None
               else self._workspace.empty("da_t", (1, B, H), dt))    # δ_t, kept or one step's

@@ -34,7 +34,7 @@ class Trace:
     hidden:  h_0..h_T (T+1, B, H).
     pre:     a_t = x_t W_I + h_{t-1} W_H [+ h_{t-k} W_S] + b, (T, B, H); LSTM: (T, B, 4H), gates i, f, g, o.
     da:      δ_t = ∂L/∂a_t, total through all paths, same shape as ``pre``.
-             ``pre``, ``da`` and ``dcell`` are None in a training step's trace (``keep_steps=False``):
+             ``pre``, ``da``, ``dh`` and ``dcell`` are None in a training step's trace (``keep_steps=False``):
              only the views that step through a pass read them, and they ask for a full one.
     dh:      ∂L/∂h_t, total through all paths (the output at t and every later step), (T, B, H).
     skip:    k for the skip architecture (h_{t-k} W_S enters a_t), else None.
@@ -54,7 +54,7 @@ class Trace:
     hidden: np.ndarray
     pre: np.ndarray | None
     da: np.ndarray | None
-    dh: np.ndarray
+    dh: np.ndarray | None
     skip: int | None = None
     cell: np.ndarray | None = None
     gates: np.ndarray | None = None
