@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from rnnviz.engine import Cancelled, build_model
-from rnnviz.engine.cancel import CancelByte
 from rnnviz.session import Session
 from rnnviz.settings import Settings
 
@@ -24,6 +23,20 @@ class SetAfter:
     def is_set(self) -> bool:
         self.checks += 1
         return self.checks > self.n
+
+
+class CancelByte:
+    """A flag that also offers ``cancel_byte`` (as the GUI's training worker does): one byte,
+    nonzero exactly when ``is_set()``, which the compiled kernels read without Python."""
+
+    def __init__(self) -> None:
+        self.cancel_byte = np.zeros(1, np.uint8)
+
+    def set(self) -> None:
+        self.cancel_byte[0] = 1
+
+    def is_set(self) -> bool:
+        return bool(self.cancel_byte[0])
 
 
 def _batch(readout="last"):

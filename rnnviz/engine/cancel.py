@@ -7,14 +7,13 @@ model's parameters are only read by a pass, so a cancelled pass leaves the model
 
 The compiled kernels ask a plain ``is_set()`` through a callback that takes Python's GIL at every
 time step, which stalls a pass while another thread runs Python (the window drawing). A flag that
-also offers ``cancel_byte`` (`CancelByte`, or the GUI's training worker) is read from memory instead.
+also offers ``cancel_byte``, a one-element ``uint8`` numpy array that is nonzero exactly when
+``is_set()`` is True (the GUI's training worker keeps one), is read from memory instead.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
-
-import numpy as np
 
 
 class CancelFlag(Protocol):
@@ -28,20 +27,3 @@ class Cancelled(Exception):
 
     def __init__(self) -> None:
         super().__init__("the pass was cancelled")
-
-
-class CancelByte:
-    """A cancel flag kept in one byte, which the compiled kernels read without Python (no GIL):
-    ``cancel_byte[0]`` is nonzero exactly when ``is_set()`` is True. `set` and `clear` from any thread."""
-
-    def __init__(self) -> None:
-        self.cancel_byte = np.zeros(1, np.uint8)
-
-    def set(self) -> None:
-        self.cancel_byte[0] = 1
-
-    def clear(self) -> None:
-        self.cancel_byte[0] = 0
-
-    def is_set(self) -> bool:
-        return bool(self.cancel_byte[0])

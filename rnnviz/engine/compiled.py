@@ -147,9 +147,13 @@ if COMPILED:
         in any order, differ by rounding); CPUs without AVX-512 keep their widest vectors.
         Measured on an AVX-512 Xeon: tanh over 2e5 values 0.19 -> 0.16 ms, the LSTM forward pass
         at B = H = 32, T = 62 0.76 -> 0.65 ms. (llvmlite's attribute set lists only
-        LLVM's keyword attributes, so the string attribute is added to the set directly.)"""
+        LLVM's keyword attributes, so the string attribute is added to the set directly; should a
+        later llvmlite keep its attributes otherwise, the kernels compile with LLVM's default width.)"""
         def codegen(context, builder, signature, args):
-            set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+            try:
+                set.add(builder.function.attributes, '"prefer-vector-width"="512"')
+            except TypeError:          # not a set any more: only the vector width is lost
+                pass
             return context.get_dummy_value()
         return types.void(), codegen
 
@@ -284,7 +288,7 @@ if COMPILED:
         """(flag, keep-alive) for the kernels, which test the flag once per time step; (0, None) for
         no flag. Hold the keep-alive while a kernel runs.
 
-        A flag with a ``cancel_byte`` (see `rnnviz.engine.cancel.CancelByte`) is read straight from
+        A flag with a ``cancel_byte`` (see `rnnviz.engine.cancel`) is read straight from
         memory: the flag is minus the byte's address. Any other flag is asked through a C function
         that returns ``cancel.is_set()`` (about 0.15 µs, one per flag, made on its first pass), which
         takes Python's GIL at every time step: measured with the window drawing at T = 100, training
