@@ -12,3 +12,8 @@ class UsageError(Exception):
 class LimitError(UsageError):
     """A size or count beyond what this machine can do (memory, iterations, frames): refused before
     any work starts, in one line that names the sizes, the limit and what to lower."""
+
+
+class RecordingError(Exception):
+    """A recording that cannot go on for a reason outside the user's input (its training process
+    died or could not start): reported in one line, exit code 2, the unfinished video deleted."""

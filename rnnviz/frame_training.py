@@ -37,6 +37,7 @@ import time
 import traceback
 from collections.abc import Iterator
 
+from rnnviz.errors import RecordingError
 from rnnviz.horizon import start_worker_server
 from rnnviz.interrupts import StopRequest
 from rnnviz.session import Session
@@ -121,7 +122,7 @@ class FrameTrainer:
             self._inbox.close()
             self._credits.close()
             self.stop.check()
-            raise RuntimeError(f"could not start the recording's training process: {exc}") from None
+            raise RecordingError(f"could not start the recording's training process: {exc}") from None
         finally:
             frames_out.close()        # the process's ends: it alone holds them now, so a pipe reports
             credits_in.close()        # its end (EOF) when it exits
@@ -140,7 +141,8 @@ class FrameTrainer:
 
     def next_frame(self) -> tuple:
         """The next frame's snapshots, oldest first (the newest carries its spectrum), or () if the
-        frame shows no new iteration. Raises what stopped training (`Interrupted`, an error)."""
+        frame shows no new iteration. Raises what stopped training (`Interrupted`, an error in
+        training, `RecordingError` if the process died)."""
         self.stop.check()
         if self._taken >= self.frames - 1:
             raise RuntimeError("FrameTrainer: every frame was taken already")
@@ -179,7 +181,7 @@ class FrameTrainer:
         except EOFError:
             self.stop.check()        # a signal to the whole process group ended it too
             self._process.join(1)
-            raise RuntimeError(f"the recording's training process ended unexpectedly "
+            raise RecordingError(f"the recording's training process ended unexpectedly "
                                f"({_exit_status(self._process.exitcode)})") from None
         if message[0] == "error":
             _, error, where = message

@@ -9,6 +9,7 @@ import signal
 import numpy as np
 import pytest
 
+from rnnviz.errors import RecordingError
 from rnnviz.frame_training import FrameTrainer
 from rnnviz.interrupts import Interrupted, StopRequest
 from rnnviz.presets import load_preset
@@ -93,7 +94,7 @@ def test_a_training_process_that_dies_is_an_error_not_a_hang():
     with FrameTrainer(Settings(task="recall", lag=4, hidden=64, seq_len=400), 10, 10_000) as trainer:
         trainer.first_snapshot()
         os.kill(training_process().pid, signal.SIGKILL)
-        with pytest.raises(RuntimeError, match="ended unexpectedly .killed by SIGKILL"):
+        with pytest.raises(RecordingError, match="ended unexpectedly .killed by SIGKILL"):
             trainer.next_frame()
 
 
@@ -106,7 +107,7 @@ def test_a_training_process_that_dies_between_frames_is_an_error_not_a_broken_pi
         process = training_process()
         process.kill()
         process.join()
-        with pytest.raises(RuntimeError, match="ended unexpectedly .killed by SIGKILL"):
+        with pytest.raises(RecordingError, match="ended unexpectedly .killed by SIGKILL"):
             for _ in range(9):
                 trainer.next_frame()
 

@@ -89,3 +89,26 @@ def test_force_replaces_an_existing_video(tmp_path, capsys, qapp):
     assert main(["record", "--preset", "vanishing", "--set", "hidden=4", "--out", str(out), "--seconds", "0.2",
                  "--fps", "5", "--size", "320x240", "--force"]) == 0
     assert out.read_bytes() != OLD and out.stat().st_size > 1000
+
+
+def test_a_training_process_that_dies_is_one_line_and_exit_code_2(tmp_path, capsys, qapp, monkeypatch):
+    """Killed (OOM killer, kill -9) while the recording films: one line, exit code 2, no traceback,
+    and no unfinished video left."""
+    from rnnviz.frame_training import FrameTrainer
+
+    next_frame = FrameTrainer.next_frame
+
+    def dies_after_the_first_frame(trainer):
+        if trainer._taken == 1:
+            trainer._process.kill()
+            trainer._process.join()
+        return next_frame(trainer)
+
+    monkeypatch.setattr(FrameTrainer, "next_frame", dies_after_the_first_frame)
+    out = tmp_path / "demo.mp4"
+    assert main(["record", "--preset", "vanishing", "--set", "hidden=4", "--out", str(out), "--seconds", "2",
+                 "--fps", "5", "--size", "320x240"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rnnviz: error: ") and "ended unexpectedly" in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert list(tmp_path.iterdir()) == []
