@@ -315,3 +315,50 @@ def test_without_a_cache_directory_the_kernels_compile_instead_of_failing():
                           env={**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "ZipCacheLocator"})
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "compiled, not cached"
+
+
+@pytest.fixture
+def fresh_vector_width_probe():
+    """The vector-width probe asked again, before and after the test (its answer is kept per process)."""
+    compiled._vector_width_accepted.cache_clear()
+    yield
+    compiled._vector_width_accepted.cache_clear()
+
+
+def _fresh_activate():
+    """The activation kernel compiled now (not from the disk cache), so its codegen runs."""
+    return numba.njit(compiled._activate.py_func, fastmath=compiled._FASTMATH, error_model="numpy")
+
+
+def test_kernels_carry_the_512_bit_hint_where_llvm_takes_it(fresh_vector_width_probe):
+    kernel = _fresh_activate()
+    row = np.linspace(-3.0, 3.0, 64).reshape(1, -1)
+    h = np.empty_like(row)
+    kernel(row, np.full(64, -0.0), compiled.ACTIVATIONS["tanh"], h)
+    assert compiled._vector_width_accepted()
+    assert any("prefer-vector-width" in ir for ir in kernel.inspect_llvm().values())
+
+
+def test_kernels_still_compile_and_agree_with_numpy_when_llvmlite_rejects_the_hint(
+        fresh_vector_width_probe, monkeypatch):
+    """A later llvmlite that checks function attributes when it prints a module would refuse the
+    string attribute: the kernels then compile without it instead of failing at their first call."""
+    from llvmlite import ir
+
+    known_only = ir.FunctionAttributes._to_list
+
+    def refuse_unknown(self, ret_type):
+        unknown = [name for name in self if name not in self._known]
+        if unknown:
+            raise ValueError(f"unknown function attribute {unknown[0]!r}")
+        return known_only(self, ret_type)
+
+    monkeypatch.setattr(ir.FunctionAttributes, "_to_list", refuse_unknown)
+    kernel = _fresh_activate()
+    x = np.linspace(-25.0, 25.0, 10_001)
+    row = x.reshape(1, -1).copy()
+    h = np.empty_like(row)
+    kernel(row, np.full(x.size, -0.0), compiled.ACTIVATIONS["tanh"], h)
+    assert not compiled._vector_width_accepted()
+    assert not any("prefer-vector-width" in ir for ir in kernel.inspect_llvm().values())
+    assert ulps(h[0], np.tanh(x)).max() <= 2

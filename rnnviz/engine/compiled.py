@@ -82,6 +82,7 @@ COMPILED = _DGEMM_ADDRESS is not None
 
 if COMPILED:
     import ctypes
+    import functools
     import weakref
 
     import llvmlite.binding as llvm
@@ -138,6 +139,26 @@ if COMPILED:
     # Contraction into FMAs only: NaN and infinity keep their IEEE meaning.
     _FASTMATH = {"contract"}
 
+    #: The function attribute that asks LLVM for 512-bit vectors (see ``_wide_vectors``).
+    _VECTOR_WIDTH = '"prefer-vector-width"="512"'
+
+    @functools.cache
+    def _vector_width_accepted() -> bool:
+        """Whether this llvmlite and LLVM take ``_VECTOR_WIDTH``: a scratch module with one empty
+        function carrying it is printed and parsed back, as numba does with each kernel's module
+        (about 0.5 ms, once per process, and only when a kernel compiles: cached kernels skip it).
+        Any failure, whatever llvmlite or LLVM raise, means: leave the hint out."""
+        module = ir.Module()
+        function = ir.Function(module, ir.FunctionType(ir.VoidType(), ()), "probe")
+        ir.IRBuilder(function.append_basic_block()).ret_void()
+        try:
+            set.add(function.attributes, _VECTOR_WIDTH)
+            parsed = llvm.parse_assembly(str(module))
+            parsed.verify()
+        except Exception:  # noqa: BLE001 - any refusal only costs the vector width
+            return False
+        return "prefer-vector-width" in str(parsed)
+
     @intrinsic
     def _wide_vectors(typingctx):
         """Let LLVM vectorise the calling kernel's loops with 512-bit vectors where the CPU has
@@ -146,14 +167,13 @@ if COMPILED:
         is the same, lane by lane, so elementwise results are bit-identical (sums of squares, taken
         in any order, differ by rounding); CPUs without AVX-512 keep their widest vectors.
         Measured on an AVX-512 Xeon: tanh over 2e5 values 0.19 -> 0.16 ms, the LSTM forward pass
-        at B = H = 32, T = 62 0.76 -> 0.65 ms. (llvmlite's attribute set lists only
-        LLVM's keyword attributes, so the string attribute is added to the set directly; should a
-        later llvmlite keep its attributes otherwise, the kernels compile with LLVM's default width.)"""
+        at B = H = 32, T = 62 0.76 -> 0.65 ms. llvmlite's attribute set lists only LLVM's keyword
+        attributes, so the string attribute is added to the set directly, and only when
+        ``_vector_width_accepted`` found that this llvmlite and LLVM emit and parse it; otherwise
+        this emits nothing and the kernels compile with LLVM's default width."""
         def codegen(context, builder, signature, args):
-            try:
-                set.add(builder.function.attributes, '"prefer-vector-width"="512"')
-            except TypeError:          # not a set any more: only the vector width is lost
-                pass
+            if _vector_width_accepted():
+                set.add(builder.function.attributes, _VECTOR_WIDTH)
             return context.get_dummy_value()
         return types.void(), codegen
 
