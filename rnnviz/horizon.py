@@ -478,18 +478,39 @@ def _only_thread() -> bool:
         return False
 
 
+def _blas_stops_around_fork() -> bool:
+    """Whether every thread pool this process has loaded is OpenBLAS's, which registers fork
+    handlers (pthread_atfork) that stop its threads before a fork and start them again after.
+    MKL's and Intel's or LLVM's OpenMP, BLIS or a libgomp BLAS do not, so a child forked while
+    their threads run starts with a pool whose threads are missing (it can hang at its first
+    product)."""
+    from threadpoolctl import threadpool_info
+
+    return all(info.get("internal_api") == "openblas" for info in threadpool_info())
+
+
+def _engine_warmed() -> bool:
+    """Import `rnnviz.warm_engine` (the compiled kernels, read once, for the workers to inherit);
+    False if that fails: the worker server's workers then load the engine themselves."""
+    try:
+        import rnnviz.warm_engine  # noqa: F401
+    except Exception:  # noqa: BLE001 - any failure only costs the fork's saving
+        return False
+    return True
+
+
 def _process_context(fork: bool = False):
     """With `fork`, where fork is available and this process runs no other thread: fork, after
     loading the engine here (`rnnviz.warm_engine`), so the workers start with it. Loading it starts
-    BLAS's thread pool, which OpenBLAS itself stops around each fork. This saves the server's own
-    start (a second interpreter importing the sweep's code before the engine): the CPU spent
-    before the first worker starts went from 0.43-0.45 s to 0.36-0.38 s. Otherwise forkserver
-    where available: workers are forked from a clean server process, never from a process that
-    runs Qt or other threads; spawn elsewhere. A process's first sweep starts the server, unless
-    `start_worker_server` did."""
-    if fork and "fork" in multiprocessing.get_all_start_methods() and _only_thread():
-        import rnnviz.warm_engine  # noqa: F401  (the workers inherit the loaded kernels)
-
+    BLAS's thread pool, so this forks only when every pool is OpenBLAS's, which stops its threads
+    around each fork (`_blas_stops_around_fork`), and only if the engine loaded. This saves the
+    server's own start (a second interpreter importing the sweep's code before the engine): the
+    CPU spent before the first worker starts went from 0.43-0.45 s to 0.36-0.38 s. Otherwise
+    forkserver where available: workers are forked from a clean server process, never from a
+    process that runs Qt or other threads; spawn elsewhere. A process's first sweep starts the
+    server, unless `start_worker_server` did."""
+    if (fork and "fork" in multiprocessing.get_all_start_methods() and _only_thread()
+            and _engine_warmed() and _blas_stops_around_fork()):
         return multiprocessing.get_context("fork")
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
@@ -523,9 +544,9 @@ class Sweep:
     more; `results()` then returns promptly.
 
     ``fork=True`` forks the workers from this process when `results()` starts them, if it then
-    runs no other thread (else the worker server starts them, see `_process_context`): for a
-    caller that runs nothing else, like the command line. A process with threads must never fork
-    (the copy could inherit a lock another thread holds)."""
+    runs no other thread and its BLAS forks safely (else the worker server starts them, see
+    `_process_context`): for a caller that runs nothing else, like the command line. A process
+    with threads must never fork (the copy could inherit a lock another thread holds)."""
 
     def __init__(self, configs: Mapping[str, Settings] | Iterable[tuple[str, Settings]],
                  lags: Sequence[int], seeds: int | Sequence[int], budget: Budget, *, search: str,

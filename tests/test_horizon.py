@@ -185,18 +185,71 @@ def test_a_real_bisection_finds_the_grid_horizon_with_fewer_runs():
 
 
 def test_the_command_line_forks_its_workers_and_trains_the_same_runs_as_the_worker_server():
-    """`rnnviz horizon` (a fresh process, no other thread) forks its workers from itself after
-    loading the engine; they train exactly what the worker server's workers train."""
+    """`rnnviz horizon` (a fresh process, no other thread, OpenBLAS) forks its workers from itself
+    after loading the engine: each worker's parent is the command line's process. They train
+    exactly what the worker server's workers train."""
     argv = ["horizon", "--preset", "vanishing", "--set", "hidden=8", "--lags", "2,3", "--seeds", "2",
             "--steps", "30", "--search", "grid", "--json"]
-    done = subprocess.run([sys.executable, "-m", "rnnviz", *argv], cwd=ROOT, capture_output=True,
+    code = ("import os, sys, rnnviz.horizon as hz\n"
+            "from rnnviz.cli import main\n"
+            "run_job = hz._run_job\n"
+            "def noting_parent(*args):\n"
+            "    print('worker parent', os.getppid(), file=sys.stderr, flush=True)\n"
+            "    return run_job(*args)\n"
+            "noting_parent.__module__, noting_parent.__qualname__ = hz.__name__, '_run_job'\n"
+            "hz._run_job = noting_parent  # a forked worker has it; a served one imports its own\n"
+            "print('command line', os.getpid(), file=sys.stderr, flush=True)\n"
+            "sys.exit(main(sys.argv[1:]))\n")
+    done = subprocess.run([sys.executable, "-c", code, *argv], cwd=ROOT, capture_output=True,
                           text=True, check=True)
+    said = [line.rsplit(" ", 1) for line in done.stderr.splitlines()
+            if line.startswith(("command line ", "worker parent "))]
+    command_line = {pid for who, pid in said if who == "command line"}
+    parents = {pid for who, pid in said if who == "worker parent"}
+    assert len(command_line) == 1 and parents == command_line, done.stderr
     forked = {(r["lag"], r["seed"]): (r["accuracy"], r["loss"], r["iterations"])
               for r in json.loads(done.stdout)["runs"]}
     settings = load_preset("vanishing").settings.replace(hidden=8)
     config = hz.default_config()
     served = Sweep({"vanishing": settings}, [2, 3], [0, 1], config.budget(steps=30), search="grid")
     assert forked == {(r.lag, r.seed): (r.accuracy, r.loss, r.iterations) for r in served.results()}
+
+
+@pytest.fixture
+def lone_thread(monkeypatch):
+    """`_process_context` as in a process that runs one thread (the tests' process runs more),
+    with the engine loaded already (it asks threadpoolctl for BLAS's path as it loads)."""
+    import rnnviz.warm_engine  # noqa: F401
+
+    monkeypatch.setattr(hz, "_only_thread", lambda: True)
+
+
+def pools(*internal_apis):
+    return lambda: [{"internal_api": api, "user_api": "blas", "num_threads": 2}
+                    for api in internal_apis]
+
+
+def test_a_sweep_forks_only_beside_blas_pools_that_stop_around_a_fork(lone_thread, monkeypatch):
+    import threadpoolctl
+
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", pools("openblas"))
+    assert hz._process_context(fork=True).get_start_method() == "fork"
+    for loaded in (("mkl",), ("openblas", "openmp"), ("blis",)):
+        monkeypatch.setattr(threadpoolctl, "threadpool_info", pools(*loaded))
+        assert hz._process_context(fork=True).get_start_method() == "forkserver", loaded
+
+
+def test_a_sweep_whose_engine_fails_to_load_uses_the_worker_server(lone_thread, monkeypatch):
+    """An engine that raises while it loads for the fork leaves the workers to the worker server."""
+    class Failing:
+        def find_spec(self, name, path=None, target=None):
+            if name == "rnnviz.warm_engine":
+                raise RuntimeError("the engine could not load")
+            return None
+
+    monkeypatch.delitem(sys.modules, "rnnviz.warm_engine", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Failing(), *sys.meta_path])
+    assert hz._process_context(fork=True).get_start_method() == "forkserver"
 
 
 @pytest.mark.skipif(importlib.util.find_spec("scipy") is None, reason="SciPy is not installed")
