@@ -147,6 +147,24 @@ def _finite(x: np.ndarray, y: np.ndarray, positive: bool) -> tuple[np.ndarray, n
     return x[mask], y[mask]
 
 
+def _finite_bounds(item: pg.PlotDataItem) -> None:
+    """Give the item's curve a data-bounds function for finite data: plain min/max instead of
+    pyqtgraph's NaN-tolerant one (nanmin/nanmax under a warnings guard), which Qt's bounding-rect
+    query runs for every curve after every setData. Only finite values reach these curves."""
+    curve = item.curve
+    general = curve.dataBounds
+
+    def bounds(ax, frac=1.0, orthoRange=None):
+        if frac < 1.0 or orthoRange is not None or curve.opts["fillLevel"] is not None:
+            return general(ax, frac, orthoRange)
+        data = curve.getData()[ax]
+        if data is None or len(data) == 0:
+            return None, None
+        return float(data.min()), float(data.max())
+
+    curve.dataBounds = bounds
+
+
 def _pen(colour: str, width: float = 1.5, style=Qt.PenStyle.SolidLine):
     return pg.mkPen(colour, width=width, style=style)
 
@@ -406,6 +424,8 @@ class TrainingCurves(QWidget):
         self.before_curve = gp.plot(name="before clipping", skipFiniteCheck=True)
         for z, item in enumerate((self.after_curve, self.clip_marks, self.before_curve)):
             item.setZValue(z)
+        for item in (self.raw_curve, self.smooth_curve, self.after_curve, self.clip_marks, self.before_curve):
+            _finite_bounds(item)
         for item in (self.raw_curve, self.smooth_curve, self.before_curve, self.after_curve):
             # "peak" keeps each bin's min and max, so spikes survive; fewer segments draw faster.
             item.opts["autoDownsampleFactor"] = SAMPLES_PER_PIXEL
