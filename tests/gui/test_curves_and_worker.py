@@ -81,6 +81,27 @@ def test_curves_drop_non_finite_values_and_mark_the_divergence(qtbot):
     assert len(curves.history) == 1
 
 
+@pytest.mark.parametrize("log_scale", [False, True])
+def test_every_curve_reports_the_same_bounds_as_pyqtgraph_would(qtbot, log_scale):
+    import pyqtgraph as pg
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.resize(800, 500)
+    curves.show()
+    curves.restart(snap(0, 1.4, 2.0))
+    curves.show_snapshots(tuple(snap(i, 1.0 / i, 10.0 / i, clipped=i % 3 == 0) for i in range(1, 40)))
+    curves.set_log_scale(log_scale)
+    curves.redraw()
+    items = (curves.raw_curve, curves.smooth_curve, curves.before_curve, curves.after_curve, curves.clip_marks)
+    for item in items:
+        for axis in (0, 1):
+            general = pg.PlotCurveItem.dataBounds(item.curve, axis)
+            assert general[0] < general[1] and item.curve.dataBounds(axis) == general
+    empty = TrainingCurves()    # no data yet: no bounds, as pyqtgraph says
+    qtbot.addWidget(empty)
+    assert empty.raw_curve.curve.dataBounds(1) == (None, None)
+
+
 def test_curves_ignore_snapshots_of_an_old_run(qtbot):
     curves = TrainingCurves()
     qtbot.addWidget(curves)
