@@ -320,6 +320,7 @@ class TrainingCurves(QWidget):
         self._clip_mode = "none"
         self._threshold = 1.0
         self._threshold_shown: float | None = None   # where the τ line is (None: not placed yet)
+        self._bars_shown = (np.empty(0), np.empty(0))   # the clip bars' data the plot has
         self._diverged_at: int | None = None
         self._dirty = False
         self._follow = True
@@ -574,7 +575,12 @@ class TrainingCurves(QWidget):
         self.smooth_curve.setData(*_finite(x, h.column("smoothed"), log_loss))
         self.before_curve.setData(*before)
         self.after_curve.setData(*after)
-        self.clip_marks.setData(*self._clip_bars(x))
+        bars = self._clip_bars(x)
+        if not all(np.array_equal(new, old) for new, old in zip(bars, self._bars_shown)):
+            # Bars change only at clipped iterations (rare once a run settles); an unchanged set
+            # would cost a full setData and new bounds, and draw the same.
+            self._bars_shown = bars
+            self.clip_marks.setData(*bars)
         show_threshold = self._clip_mode == "norm"
         self.threshold_line.setVisible(show_threshold)
         if show_threshold and self._threshold_shown != self._threshold:   # moving it re-lays its label

@@ -79,6 +79,8 @@ def test_curves_drop_non_finite_values_and_mark_the_divergence(qtbot):
     curves.restart(snap(0, 1.4, 2.0, run=2))
     qtbot.waitUntil(lambda: not curves.diverged_lines[0].isVisible(), timeout=2000)   # next frame
     assert len(curves.history) == 1
+    bars, _ = curves.clip_marks.getData()
+    assert bars is None or len(bars) == 0     # the old run's bar is gone
 
 
 @pytest.mark.parametrize("log_scale", [False, True])
