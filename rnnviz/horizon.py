@@ -508,13 +508,18 @@ def _process_context(fork: bool = False):
     CPU spent before the first worker starts went from 0.43-0.45 s to 0.36-0.38 s. Otherwise
     forkserver where available: workers are forked from a clean server process, never from a
     process that runs Qt or other threads; spawn elsewhere. A process's first sweep starts the
-    server, unless `start_worker_server` did."""
-    if (fork and "fork" in multiprocessing.get_all_start_methods() and _only_thread()
-            and _engine_warmed() and _blas_stops_around_fork()):
-        return multiprocessing.get_context("fork")
+    server, unless `start_worker_server` did; if the engine failed to load here, a server started
+    now does not preload it (a preload that raises anything but ImportError ends the server
+    before its first worker): its workers load it and report why it fails."""
+    preload = PRELOAD
+    if fork and "fork" in multiprocessing.get_all_start_methods() and _only_thread():
+        if not _engine_warmed():
+            preload = [name for name in PRELOAD if name != "rnnviz.warm_engine"]
+        elif _blas_stops_around_fork():
+            return multiprocessing.get_context("fork")
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)      # used only if the server is not running yet
+        context.set_forkserver_preload(preload)      # used only if the server is not running yet
         return context
     return multiprocessing.get_context("spawn")
 

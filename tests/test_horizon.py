@@ -240,7 +240,12 @@ def test_a_sweep_forks_only_beside_blas_pools_that_stop_around_a_fork(lone_threa
 
 
 def test_a_sweep_whose_engine_fails_to_load_uses_the_worker_server(lone_thread, monkeypatch):
-    """An engine that raises while it loads for the fork leaves the workers to the worker server."""
+    """An engine that raises while it loads for the fork leaves the workers to the worker server,
+    which then does not preload it (a server whose preload raises dies before its first worker)."""
+    from multiprocessing import forkserver
+
+    server = forkserver._forkserver
+    monkeypatch.setattr(server, "_preload_modules", server._preload_modules)  # restored after
     class Failing:
         def find_spec(self, name, path=None, target=None):
             if name == "rnnviz.warm_engine":
@@ -250,6 +255,7 @@ def test_a_sweep_whose_engine_fails_to_load_uses_the_worker_server(lone_thread, 
     monkeypatch.delitem(sys.modules, "rnnviz.warm_engine", raising=False)
     monkeypatch.setattr(sys, "meta_path", [Failing(), *sys.meta_path])
     assert hz._process_context(fork=True).get_start_method() == "forkserver"
+    assert server._preload_modules == ["rnnviz.horizon"]
 
 
 @pytest.mark.skipif(importlib.util.find_spec("scipy") is None, reason="SciPy is not installed")
