@@ -30,6 +30,7 @@ trains this way must keep its top-level code under ``if __name__ == "__main__":`
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 import signal
 import threading
@@ -38,7 +39,7 @@ import traceback
 from collections.abc import Iterator
 
 from rnnviz.errors import RecordingError
-from rnnviz.horizon import start_worker_server
+from rnnviz.horizon import _exit_with, start_worker_server
 from rnnviz.interrupts import StopRequest
 from rnnviz.session import Session
 
@@ -115,7 +116,7 @@ class FrameTrainer:
         _widen(self._inbox)
         credits_in, self._credits = context.Pipe(duplex=False)
         self._process = context.Process(target=_train, name="rnnviz-record-training", daemon=True,
-                                        args=(settings, frames, rate, self.ahead, credits_in, frames_out))
+                                        args=(settings, frames, rate, self.ahead, credits_in, frames_out, os.getpid()))
         try:
             self._process.start()
         except (EOFError, OSError) as exc:   # the server that forks it is gone (a signal to the group?)
@@ -212,12 +213,15 @@ def _exit_status(code: int | None) -> str:
 
 
 # --------------------------------------------------------------------------- the training process
-def _train(settings, frames: int, rate: float, ahead: int, credits, out) -> None:
+def _train(settings, frames: int, rate: float, ahead: int, credits, out, recorder_pid: int) -> None:
     """The training process: the run's first snapshot, then each frame's snapshots, sent to `out`;
-    frame k > ahead only once the camera has taken frame k − ahead (a message on `credits`)."""
+    frame k > ahead only once the camera has taken frame k − ahead (a message on `credits`). Ends
+    once the filming process `recorder_pid` is gone, even SIGKILLed in the middle of a frame that
+    trains for minutes (this process is the worker server's child, not the filming process's)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)    # the filming process stops this one
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    _exit_with(recorder_pid)
     from threadpoolctl import threadpool_limits
 
     def send(message) -> None:

@@ -17,6 +17,8 @@ from rnnviz.session import Session
 from rnnviz.settings import Settings
 
 TINY = Settings(task="recall", lag=4, hidden=6, batch=4)
+#: A frame of 10 000 iterations of these takes half an hour (0.13-0.19 s each, one thread).
+SLOW = Settings(task="adding", seq_len=500, hidden=256, batch=32)
 
 
 def one_thread(settings, frames, rate):
@@ -113,8 +115,8 @@ def test_a_training_process_that_dies_between_frames_is_an_error_not_a_broken_pi
 
 
 def test_closing_early_ends_the_process_in_the_middle_of_a_frame():
-    trainer = FrameTrainer(Settings(task="recall", lag=4, hidden=64, seq_len=400), 1000, 10_000)
-    trainer.first_snapshot()                   # the process is training frame 1: minutes of work
+    trainer = FrameTrainer(SLOW, 1000, 10_000)
+    trainer.first_snapshot()                   # the process is training frame 1: half an hour of work
     assert trainer.running
     trainer.close()
     assert not trainer.running and multiprocessing.active_children() == []
@@ -130,3 +132,40 @@ def test_frames_bigger_than_the_pipe_arrive_whole():
         got = [trainer.next_frame() for _ in range(3)]
     assert all(same(a, b) for g, e in zip(got, expected) for a, b in zip(g, e))
     assert [len(g) for g in got] == [3, 3, 3]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc (Linux)")
+def test_the_training_process_ends_when_the_filming_process_is_killed():
+    """SIGKILL leaves the filming process no chance to end its training process, which trains a
+    frame of minutes here and is not its child (the worker server forked it): it must notice."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from rnnviz.horizon import _running
+
+    script = ("from rnnviz.frame_training import FrameTrainer\n"
+              "from rnnviz.settings import Settings\n"
+              f"trainer = FrameTrainer(Settings(**{SLOW.as_dict()!r}), 3, 10_000)\n"
+              "trainer.first_snapshot()\n"
+              "print(trainer._process.pid, flush=True)\n"
+              "input()\n")
+    recorder = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).resolve().parent.parent,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    pid = None
+    try:
+        pid = int(recorder.stdout.readline())
+        assert _running(pid)
+        recorder.kill()
+        recorder.wait()
+        deadline = time.monotonic() + 10
+        while _running(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(pid), "the training process outlived the filming process"
+    finally:
+        if recorder.poll() is None:
+            recorder.kill()
+            recorder.wait()
+        if pid is not None and _running(pid):
+            os.kill(pid, signal.SIGKILL)
