@@ -222,10 +222,34 @@ def _train(settings, frames: int, rate: float, ahead: int, credits, out, recorde
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
     _exit_with(recorder_pid)
+    try:
+        _train_frames(settings, frames, rate, ahead, credits, out)
+    finally:
+        out.close()
+
+
+class _RecorderGone(Exception):
+    """The filming process closed its ends of the pipes or is gone: nobody reads any more."""
+
+
+def _train_frames(settings, frames: int, rate: float, ahead: int, credits, out) -> None:
+    """`_train`'s work, in the calling process: the snapshots, or the error that stopped training
+    (sent as ``("error", exception, traceback)``; an `OSError` of training's is one too). Returns
+    quietly once nobody reads."""
     from threadpoolctl import threadpool_limits
 
     def send(message) -> None:
-        out.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            out.send_bytes(data)
+        except (BrokenPipeError, ConnectionResetError):
+            raise _RecorderGone from None
+
+    def wait_for_credit() -> None:
+        try:
+            credits.recv_bytes()
+        except (EOFError, ConnectionResetError):
+            raise _RecorderGone from None
 
     try:
         with threadpool_limits(1):    # as the filming process's: the same numbers, one core
@@ -235,11 +259,11 @@ def _train(settings, frames: int, rate: float, ahead: int, credits, out, recorde
             batches = frame_snapshots(session, frames, rate)
             for k in range(1, frames):
                 if k > ahead:
-                    credits.recv_bytes()
+                    wait_for_credit()
                 tick = time.perf_counter()
                 snapshots = next(batches)
                 send(("frame", (snapshots, time.perf_counter() - tick, time.process_time() - cpu_start)))
-    except (EOFError, OSError):   # the filming process closed its ends or is gone: nobody reads
+    except _RecorderGone:
         return
     except BaseException as exc:
         where = traceback.format_exc()
@@ -247,6 +271,7 @@ def _train(settings, frames: int, rate: float, ahead: int, credits, out, recorde
             pickle.dumps(exc)
         except Exception:
             exc = RuntimeError(f"{type(exc).__name__}: {exc}")
-        send(("error", exc, where))
-    finally:
-        out.close()
+        try:
+            send(("error", exc, where))
+        except _RecorderGone:
+            pass

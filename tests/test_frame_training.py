@@ -4,6 +4,7 @@ thread; the process ignores Ctrl+C (the filming process handles it) and ends whe
 
 import multiprocessing
 import os
+import pickle
 import signal
 
 import numpy as np
@@ -169,3 +170,37 @@ def test_the_training_process_ends_when_the_filming_process_is_killed():
             recorder.wait()
         if pid is not None and _running(pid):
             os.kill(pid, signal.SIGKILL)
+
+
+def _pipes():
+    inbox, out = multiprocessing.Pipe(duplex=False)
+    credits_in, credits = multiprocessing.Pipe(duplex=False)
+    return inbox, out, credits_in, credits
+
+
+def test_an_oserror_in_training_reaches_the_filming_process(monkeypatch):
+    """Only the pipes' own errors mean "the filming process is gone"; an OSError of training's is
+    an error to report (here in the calling process, as the training process runs it)."""
+    from rnnviz import frame_training
+
+    def no_space(settings):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(frame_training, "Session", no_space)
+    inbox, out, credits_in, _credits = _pipes()
+    frame_training._train_frames(TINY, 5, 1, 3, credits_in, out)
+    kind, error, where = pickle.loads(inbox.recv_bytes())
+    assert kind == "error" and isinstance(error, OSError) and error.errno == 28
+    assert "no_space" in where
+
+
+def test_an_error_nobody_reads_ends_training_quietly(monkeypatch):
+    from rnnviz import frame_training
+
+    def fails(settings):
+        raise ValueError("bad")
+
+    monkeypatch.setattr(frame_training, "Session", fails)
+    inbox, out, credits_in, _credits = _pipes()
+    inbox.close()                          # the filming process is gone
+    frame_training._train_frames(TINY, 5, 1, 3, credits_in, out)   # no BrokenPipeError
