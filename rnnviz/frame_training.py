@@ -3,8 +3,8 @@
 `rnnviz record` films frame k of an act after ⌊k · rate⌋ iterations of its run. Training the next
 frames' iterations and painting the current frame need not take turns: `FrameTrainer` trains frames
 1, 2, … in a worker process (forked from the memory-horizon sweeps' server, see
-`start_training_server`), at most `ahead` frames in front of the camera, and hands over the run's
-first snapshot, then each frame's snapshots (immutable, pickled across), in order:
+`rnnviz.horizon.start_worker_server`), at most `ahead` frames in front of the camera, and hands
+over the run's first snapshot, then each frame's snapshots (immutable, pickled across), in order:
 
     with FrameTrainer(settings, frames, rate, stop) as trainer:
         views.restart(trainer.first_snapshot())     # iteration 0
@@ -29,17 +29,15 @@ trains this way must keep its top-level code under ``if __name__ == "__main__":`
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 import signal
-import threading
 import time
 import traceback
 from collections.abc import Iterator
 
 from rnnviz.errors import RecordingError
-from rnnviz.horizon import _exit_with, start_worker_server
+from rnnviz.horizon import _exit_with, _process_context
 from rnnviz.interrupts import StopRequest
 from rnnviz.session import Session
 
@@ -50,36 +48,6 @@ POLL_SECONDS = 0.05
 #: Bytes the pipe from the training process holds (`AHEAD` frames of snapshots at the presets' sizes
 #: take ~210 KB); Linux allows an unprivileged process up to 1 MB.
 PIPE_BYTES = 1 << 20
-
-
-def start_training_server() -> None:
-    """Start the server training processes are forked from, now (e.g. before building the window
-    a recording films, which its start-up then overlaps): the memory-horizon sweeps' forkserver
-    (`rnnviz.horizon.start_worker_server`), a clean process that has the engine loaded, never one
-    that runs Qt. Returns at once; a platform without forkserver spawns each process instead.
-
-    The server starts with Ctrl+C (SIGINT) ignored, and the processes it forks inherit that: a
-    terminal sends Ctrl+C to every process of the command, and the recording decides what stops
-    (a server interrupted while it imports printed a traceback and failed the recording). For
-    the few milliseconds the server takes to start, this process ignores Ctrl+C too."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return
-    handler = signal.getsignal(signal.SIGINT)
-    swap = handler is not None and threading.current_thread() is threading.main_thread()
-    if swap:      # an ignored signal stays ignored in the started program; a handler does not
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        start_worker_server()
-    finally:
-        if swap:
-            signal.signal(signal.SIGINT, handler)
-
-
-def _process_context():
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        start_training_server()      # unless it runs already
-        return multiprocessing.get_context("forkserver")
-    return multiprocessing.get_context("spawn")
 
 
 def frame_snapshots(session: Session, frames: int, rate: float) -> Iterator[tuple]:
@@ -160,11 +128,6 @@ class FrameTrainer:
             except OSError:    # it is gone (a signal to the whole group?): the next frame says why
                 pass
         return snapshots
-
-    @property
-    def running(self) -> bool:
-        """True while the training process is alive (training, or waiting for the camera)."""
-        return self._process.is_alive()
 
     def close(self) -> None:
         """End the process (and the iteration under way, if any) and wait for it."""

@@ -518,23 +518,36 @@ def _process_context(fork: bool = False):
         elif _blas_stops_around_fork():
             return multiprocessing.get_context("fork")
     if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(preload)      # used only if the server is not running yet
-        return context
+        start_worker_server(preload)      # unless it runs already
+        return multiprocessing.get_context("forkserver")
     return multiprocessing.get_context("spawn")
 
 
-def start_worker_server() -> None:
+def start_worker_server(preload: Sequence[str] = PRELOAD) -> None:
     """Start the sweeps' forkserver now, for an app that sweeps later (the Horizon panel): the
-    server's start-up (a Python process importing `PRELOAD`, about 0.6 s of CPU) then happens
+    server's start-up (a Python process importing `preload`, about 0.6 s of CPU) then happens
     while the user sets up the sweep, not inside the first one (measured under load 6-7: a first
-    sweep of two one-step runs took 1.5 s wall without it, 0.25-0.5 s with it)."""
+    sweep of two one-step runs took 1.5 s wall without it, 0.25-0.5 s with it). Also starts the
+    server a recording's training process is forked from (`rnnviz.frame_training`).
+
+    The server starts with Ctrl+C (SIGINT) ignored, and the processes it forks inherit that: a
+    terminal sends Ctrl+C to every process of the command, and the command decides what stops (a
+    server interrupted while it imports printed a traceback and failed a recording). For the few
+    milliseconds the server takes to start, this process ignores Ctrl+C too."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return
     from multiprocessing import forkserver
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
-    forkserver.ensure_running()
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(preload))  # if not running yet
+    handler = signal.getsignal(signal.SIGINT)
+    swap = handler is not None and threading.current_thread() is threading.main_thread()
+    if swap:      # an ignored signal stays ignored in the started program; a handler does not
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        if swap:
+            signal.signal(signal.SIGINT, handler)
 
 
 class Sweep:

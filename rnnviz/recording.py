@@ -43,7 +43,8 @@ from pathlib import Path
 import numpy as np
 
 from rnnviz.errors import UsageError
-from rnnviz.frame_training import FrameTrainer, start_training_server
+from rnnviz.frame_training import FrameTrainer
+from rnnviz.horizon import start_worker_server
 from rnnviz.interrupts import StopRequest, stop_on_signals
 from rnnviz.limits import MAX_STEPS
 from rnnviz.memory_budget import check_memory
@@ -508,7 +509,7 @@ def record(settings, out: str | os.PathLike, *, seconds: float = 10.0, fps: int 
         if each is not None:
             check_memory(each)
     if view != "stepper":
-        start_training_server()    # the training process's server starts up while the window is built
+        start_worker_server()    # the training process's server starts up while the window is built
     ensure_app()
     with threadpool_limits(1):     # BLAS on one thread: painting and encoding have a thread each
         target = make_target(view, tab, preset, lesson)

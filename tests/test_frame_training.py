@@ -46,6 +46,7 @@ def test_every_frame_gets_the_iterations_of_the_one_thread_loop(rate):
     frames = 12
     expected = one_thread(TINY, frames, rate)
     with FrameTrainer(TINY, frames, rate, ahead=2) as trainer:
+        process = training_process()
         first = trainer.first_snapshot()
         got = [trainer.next_frame() for _ in range(1, frames)]
         with pytest.raises(RuntimeError, match="every frame"):
@@ -57,7 +58,7 @@ def test_every_frame_gets_the_iterations_of_the_one_thread_loop(rate):
     for batch in got:   # the newest snapshot of a frame carries its spectrum, the others do not
         if batch:
             assert batch[-1].spectrum is not None and all(s.spectrum is None for s in batch[:-1])
-    assert trainer.train_cpu_seconds > 0 and not trainer.running
+    assert trainer.train_cpu_seconds > 0 and not process.is_alive()
 
 
 def test_training_stops_at_a_divergence():
@@ -118,9 +119,10 @@ def test_a_training_process_that_dies_between_frames_is_an_error_not_a_broken_pi
 def test_closing_early_ends_the_process_in_the_middle_of_a_frame():
     trainer = FrameTrainer(SLOW, 1000, 10_000)
     trainer.first_snapshot()                   # the process is training frame 1: half an hour of work
-    assert trainer.running
+    process = training_process()
+    assert process.is_alive()
     trainer.close()
-    assert not trainer.running and multiprocessing.active_children() == []
+    assert not process.is_alive() and multiprocessing.active_children() == []
 
 
 def test_frames_bigger_than_the_pipe_arrive_whole():

@@ -77,3 +77,23 @@ def test_a_signal_to_the_sweep_leaves_no_worker_running(signum):
     else:
         assert process.returncode == 128 + signum, err
         assert err.strip() == f"rnnviz: interrupted ({signum.name})"
+
+
+def test_the_worker_server_ignores_ctrl_c_whoever_starts_it():
+    """A terminal's Ctrl+C reaches every process of the command; the worker server and what it forks
+    (sweep workers, a recording's training) leave it to the command, which decides what stops."""
+    script = ("from multiprocessing import forkserver\n"
+              "from rnnviz.horizon import start_worker_server\n"
+              "start_worker_server()\n"
+              "print(forkserver._forkserver._forkserver_pid, flush=True)\n"
+              "input()\n")
+    process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        server = int(process.stdout.readline())
+        status = Path(f"/proc/{server}/status").read_text()
+    finally:
+        process.communicate("\n", timeout=30)
+    (ignored,) = [line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")]
+    assert int(ignored, 16) & 1 << (signal.SIGINT - 1)
+    assert process.returncode == 0
