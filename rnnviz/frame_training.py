@@ -84,7 +84,8 @@ class FrameTrainer:
         _widen(self._inbox)
         credits_in, self._credits = context.Pipe(duplex=False)
         self._process = context.Process(target=_train, name="rnnviz-record-training", daemon=True,
-                                        args=(settings, frames, rate, self.ahead, credits_in, frames_out, os.getpid()))
+                                        args=(settings, frames, rate, self.ahead, credits_in, frames_out,
+                                              os.getpid()))
         try:
             self._process.start()
         except (EOFError, OSError) as exc:   # the server that forks it is gone (a signal to the group?)
@@ -125,8 +126,8 @@ class FrameTrainer:
         if self._taken + self.ahead <= self.frames - 1:
             try:
                 self._credits.send_bytes(b"")   # the process may train one frame more
-            except OSError:    # it is gone (a signal to the whole group?): the next frame says why
-                pass
+            except (BrokenPipeError, ConnectionResetError):   # it is gone (a signal to the whole
+                pass                                           # group?): the next frame says why
         return snapshots
 
     def close(self) -> None:
