@@ -263,42 +263,6 @@ def test_a_training_pass_keeps_everything_but_the_steps_to_the_last_bit(arch, re
         trace.contribution_norms("W_I")
 
 
-@pytest.mark.parametrize("case", ["fits", "nan", "inf", "class out of range", "float classes"])
-def test_the_compiled_readout_is_the_numpy_readout(case):
-    """compiled.readout_ce (readout "last", loss "ce") against the numpy lines it replaces: the same
-    loss, outputs and gradients, NaN and infinity as numpy gives them, the same errors."""
-    T, B, I, H, O = 6, 7, 3, 5, 4
-    rng = np.random.default_rng(3)
-    x, target = rng.standard_normal((T, B, I)), rng.integers(0, O, size=B)
-    model = build_model("rnn", I, H, O, activation="linear", seed=2)
-    if case == "nan":
-        x[-1, 2, 0] = np.nan                                  # one row of h_T, so of y_T, is NaN
-    elif case == "inf":
-        model.params["W_O"][0, 1] = np.inf                    # y_T ±inf in column 1
-    elif case == "class out of range":
-        target[3] = O
-    elif case == "float classes":
-        target = target.astype(float)
-    traces = {}
-    for path in ("compiled", "numpy"):
-        model.compiled = path == "compiled"
-        if case in ("class out of range", "float classes"):
-            with pytest.raises(ValueError, match="target"):
-                model.forward_backward(x, target)
-            continue
-        traces[path] = model.forward_backward(x, target)
-    if not traces:
-        return
-    fast, plain = traces["compiled"], traces["numpy"]
-    assert np.isnan(fast.loss) == np.isnan(plain.loss)
-    if not np.isnan(plain.loss):
-        assert fast.loss == pytest.approx(plain.loss, rel=1e-14)
-    for name in ("W_O", "b_O", "W_H", "W_I"):
-        np.testing.assert_allclose(fast.grads[name], plain.grads[name], rtol=1e-13, atol=1e-15, err_msg=name)
-    np.testing.assert_allclose(fast.outputs, plain.outputs, rtol=1e-14, atol=1e-15)
-    np.testing.assert_allclose(fast.dh, plain.dh, rtol=1e-13, atol=1e-15)
-
-
 def test_without_a_cache_directory_the_kernels_compile_instead_of_failing():
     """No writable __pycache__ and no user cache directory (simulated by allowing numba only a
     locator that never applies): import works, the kernels run, compiled at this start."""

@@ -12,8 +12,6 @@ call, the formulas as ``rnn.py`` and ``lstm.py`` write them:
                    ‖h_{t-1}^T δ_t‖_F; ∂L/∂W_I, ∂L/∂b
     lstm_forward   LSTM forward: a_t = x_t W_I + h_{t-1} W_H + b; gates, c_t, tanh(c_t), h_t; Σ h_t²
     lstm_backward  BPTT through the cell: ∂L/∂c_t, δ_t = [δ_i | δ_f | δ_g | δ_o], then as the RNN's
-    readout_ce     between the passes: y_T = h_T W_O + b_O, softmax cross-entropy, ∂L/∂y, ∂L/∂h_T,
-                   ∂L/∂W_O, ∂L/∂b_O
 
 A training step's pass (``keep_steps=False``) hands the kernels one-step buffers for a_t, δ_t and
 ∂L/∂c_t where it keeps none of them (each kernel says which).
@@ -86,7 +84,6 @@ if COMPILED:
     import weakref
 
     import llvmlite.binding as llvm
-    import numpy as np
     from llvmlite import ir
     from numba import types
     from numba.core import cgutils
@@ -634,61 +631,8 @@ if COMPILED:
             _product_transposed(x[t - 1], delta, grad_I, 1.0)                 # + x_t^T δ_t, and
             _add_rows(delta, grad_b)                                          # + Σ_batch δ_t: in cache
         return 0
-
-    # -- the readout and its loss, between the two passes -----------------------------------------
-
-    @numba.njit(**_KERNEL)
-    def readout_ce(h, W_O, b_O, classes, y, dy, dh, grad_W_O, grad_b_O):
-        """Readout "last" with loss "ce" (as ``RecurrentModel.forward_backward`` and
-        ``losses.cross_entropy`` write it), for h = h_T (B, H) and class ids c_n:
-
-            y_n = h_n W_O + b_O                                          → y (B, O)
-            L = −(1/B) Σ_n log softmax(y_n)[c_n],  softmax(y_n) = e^{y_n − max y_n} / Σ e^{y_n − max y_n}
-            ∂L/∂y_n = (softmax(y_n) − onehot(c_n)) / B                   → dy
-            ∂L/∂h_T = ∂L/∂y W_Oᵀ                                         → dh (B, H)
-            ∂L/∂W_O = h_Tᵀ ∂L/∂y,  ∂L/∂b_O = Σ_n ∂L/∂y_n                  → grad_W_O, grad_b_O
-
-        Returns (L, True), or (NaN, False) without computing anything if a class id is outside
-        0..O−1. The products are a few thousand multiply-adds: plain loops, no BLAS call."""
-        B, H = h.shape
-        O = W_O.shape[1]
-        for n in range(B):
-            if classes[n] < 0 or classes[n] >= O:
-                return np.nan, False
-        grad_W_O[:] = 0.0
-        grad_b_O[:] = 0.0
-        total = 0.0
-        for n in range(B):
-            c = classes[n]
-            for o in range(O):
-                y[n, o] = 0.0
-            for k in range(H):
-                for o in range(O):
-                    y[n, o] += h[n, k] * W_O[k, o]
-            top = -np.inf
-            for o in range(O):
-                y[n, o] += b_O[o]                                      # y_n = h_n W_O + b_O
-                if y[n, o] > top or y[n, o] != y[n, o]:                # max y_n (NaN wins, as np.max)
-                    top = y[n, o]
-            norm = 0.0
-            for o in range(O):
-                dy[n, o] = np.exp(y[n, o] - top)
-                norm += dy[n, o]
-            total += (y[n, c] - top) - np.log(norm)                    # log softmax(y_n)[c_n]
-            for o in range(O):
-                dy[n, o] = dy[n, o] / norm - (1.0 if o == c else 0.0)  # softmax − onehot ...
-                dy[n, o] /= B                                          # ... over B
-                grad_b_O[o] += dy[n, o]
-            for k in range(H):
-                hk = h[n, k]
-                back = 0.0
-                for o in range(O):
-                    grad_W_O[k, o] += hk * dy[n, o]
-                    back += dy[n, o] * W_O[k, o]
-                dh[n, k] = back                                        # ∂L/∂h_T = ∂L/∂y W_Oᵀ
-        return -(total / B), True
 else:
     CACHED = False
-    rnn_forward = rnn_backward = lstm_forward = lstm_backward = flag_address = readout_ce = None
+    rnn_forward = rnn_backward = lstm_forward = lstm_backward = flag_address = None
     lstm_cell = lstm_cell_backward = None
     ACTIVATIONS = {}
