@@ -557,11 +557,12 @@ class DiagramCanvas(QWidget):
         return colour
 
     def _loss_glow_centre(self, L: Layout) -> tuple[float, float, float]:
-        """Centre and radius of the glow round the loss."""
+        """Centre and radius of the glow round the loss: 1.8 node radii + 4 px, less where the
+        canvas's right edge comes first (the end margin is half a column; the glow was cut there)."""
         T = self.T
         cx = L.x[T] + (1.9 * L.pitch if self.readout == "last" else 0.0)
         cy = L.y[T] - (0.0 if self.readout == "last" else L.y_band)
-        return cx, cy, 1.8 * L.r + 4
+        return cx, cy, min(1.8 * L.r + 4, self.width() - 1.0 - cx)
 
     def _paint_loss_glow(self, p: QPainter, L: Layout) -> None:
         cx, cy, radius = self._loss_glow_centre(L)

@@ -250,3 +250,18 @@ def test_each_frame_of_a_sweep_repaints_what_it_changes(qtbot, settings, size):
         canvas.set_masks(hidden_shown, grad_shown, (kind, t) if index < 2 * T else None)
         QApplication.processEvents()
         assert screen.grabWindow(view.winId()).toImage() == view.grab().toImage(), (index, kind, t)
+
+
+@pytest.mark.parametrize("width", [640, 720, 900])
+def test_the_loss_glow_stays_inside_the_canvas(qtbot, width):
+    """At the loss frame the glow round L is whole: the end margin is half a column, which the glow's
+    1.8 node radii + 4 px outgrew at these widths (it was cut at the canvas's right edge)."""
+    view = still(shown_view(qtbot, (width, 460)))
+    s = Session(Settings())
+    view.restart(s.snapshot())
+    view.show_snapshots((s.step(),))
+    canvas = view.diagram
+    canvas._ensure_cache()
+    cx, cy, radius = canvas._loss_glow_centre(canvas.layout_)
+    assert radius > canvas.layout_.r                   # still a glow round the loss, not a dot
+    assert cx + radius < canvas.width()
