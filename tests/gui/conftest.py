@@ -9,12 +9,13 @@ FIRST_RUN_MS = 20_000
 
 
 @pytest.fixture
-def window(qtbot, settings_store):
-    """The main window shown at 1280×720 with its first snapshot drawn; closing it stops its worker.
-    A module that needs another window (another size, not yet painted) defines its own `window`."""
+def window(qtbot, settings_store, request):
+    """The main window shown at 1280×720 (or the module's ``WINDOW_SIZE``) with its first snapshot
+    drawn; closing it stops its worker. A module that needs another window (not yet painted)
+    defines its own `window`."""
     w = MainWindow(settings_store=settings_store)
     qtbot.addWidget(w)
-    w.resize(1280, 720)
+    w.resize(*getattr(request.module, "WINDOW_SIZE", (1280, 720)))
     w.show()
     qtbot.waitUntil(lambda: w.latest_snapshot is not None, timeout=FIRST_RUN_MS)
     yield w

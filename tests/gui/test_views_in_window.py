@@ -6,26 +6,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractButton, QLabel, QTabWidget
 from widgets import find
 
-from rnnviz.gui import MainWindow
 from rnnviz.gui.heatmap import ContributionHeatmap
 from rnnviz.gui.spectrum import SpectrumPlot
 from rnnviz.gui.stepper import BPTTStepper
 from rnnviz.gui.unrolled_view import UnrolledView
 
 WAIT_MS = 10_000
+#: The `window` fixture (tests/gui/conftest.py) at this size: the stepper's page wants the height.
+WINDOW_SIZE = (1280, 800)
 
 pytestmark = pytest.mark.qt_log_ignore("propagateSizeHints")
-
-
-@pytest.fixture
-def window(qtbot, settings_store):
-    w = MainWindow(settings_store=settings_store)
-    qtbot.addWidget(w)
-    w.resize(1280, 800)
-    w.show()
-    qtbot.waitUntil(lambda: w.latest_snapshot is not None, timeout=WAIT_MS)
-    yield w
-    w.close()
 
 
 def state(window) -> str:
