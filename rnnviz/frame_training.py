@@ -2,9 +2,9 @@
 
 `rnnviz record` films frame k of an act after ⌊k · rate⌋ iterations of its run. Training the next
 frames' iterations and painting the current frame need not take turns: `FrameTrainer` trains frames
-1, 2, … in a worker process (forked from the memory-horizon sweeps' server, see
-`rnnviz.horizon.start_worker_server`), at most `ahead` frames in front of the camera, and hands
-over the run's first snapshot, then each frame's snapshots (immutable, pickled across), in order:
+1, 2, … in a worker process (forked from the worker server, see `rnnviz.worker_processes`), at most
+`ahead` frames in front of the camera, and hands over the run's first snapshot, then each frame's
+snapshots (immutable, pickled across), in order:
 
     with FrameTrainer(settings, frames, rate, stop) as trainer:
         views.restart(trainer.first_snapshot())     # iteration 0
@@ -37,9 +37,9 @@ import traceback
 from collections.abc import Iterator
 
 from rnnviz.errors import RecordingError
-from rnnviz.horizon import _exit_with, _process_context
 from rnnviz.interrupts import StopRequest
 from rnnviz.session import Session
+from rnnviz.worker_processes import process_context, start_worker
 
 #: Frames trained ahead of the one being painted, at most.
 AHEAD = 3
@@ -79,7 +79,7 @@ class FrameTrainer:
         self.wait_seconds = 0.0        # time `next_frame` waited for training
         self._taken = 0                # frames handed over so far
         self._first = None
-        context = _process_context()
+        context = process_context()
         self._inbox, frames_out = context.Pipe(duplex=False)
         _widen(self._inbox)
         credits_in, self._credits = context.Pipe(duplex=False)
@@ -182,10 +182,7 @@ def _train(settings, frames: int, rate: float, ahead: int, credits, out, recorde
     frame k > ahead only once the camera has taken frame k − ahead (a message on `credits`). Ends
     once the filming process `recorder_pid` is gone, even SIGKILLed in the middle of a frame that
     trains for minutes (this process is the worker server's child, not the filming process's)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)    # the filming process stops this one
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    _exit_with(recorder_pid)
+    start_worker(recorder_pid, end_on_hangup=False)   # the filming process stops this one
     try:
         _train_frames(settings, frames, rate, ahead, credits, out)
     finally:

@@ -7,10 +7,10 @@
 `run_one` trains one (settings, lag, seed) run and stops it early once it reaches the target, diverges
 or has clearly failed (the rule is in ``resources/horizon.toml``). `Sweep` lets a lag search
 (`rnnviz.lag_search`: a bisection on the lag grid, or the exhaustive grid) choose the runs, trains
-them in worker processes (one BLAS thread each, processes reused across runs) and yields each
-`RunResult` as it finishes, so a progress bar or a plot can fill in. `horizon` turns results into
-the number. The configuration (``resources/horizon.toml``) is read on first use by `default_config`
-and passed on explicitly.
+them in worker processes (`rnnviz.worker_processes`: one BLAS thread each, processes reused across
+runs) and yields each `RunResult` as it finishes, so a progress bar or a plot can fill in.
+`horizon` turns results into the number. The configuration (``resources/horizon.toml``) is read
+on first use by `default_config` and passed on explicitly.
 ``rnnviz horizon`` (`horizon_command`), the GUI's Horizon panel and ``rnnviz bench`` all use these.
 """
 
@@ -19,9 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-import multiprocessing
 import os
-import signal
 import sys
 import threading
 import time
@@ -40,6 +38,7 @@ from rnnviz.lag_search import SEARCHES, Bisection, make_search, max_runs
 from rnnviz.presets import PresetError, load_preset, preset_with_overrides
 from rnnviz.resource_dir import RESOURCES
 from rnnviz.settings import LAG_TASKS, Settings, SettingsError
+from rnnviz.worker_processes import process_context, start_worker
 
 if TYPE_CHECKING:
     import numpy as np
@@ -410,50 +409,15 @@ _stop_event = None    # the sweep's cancel flag, inside a worker process
 _unneeded = None      # one flag per run of the sweep: set once its vote no longer needs it
 
 
-WATCH_SECONDS = 0.5  # how often a worker checks that the sweep's process still runs
-
-
-def _running(pid: int) -> bool:
-    """Whether process `pid` exists and is not a zombie (a killed parent nobody has reaped yet)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    except OSError:              # no /proc (not Linux): existence is all we can ask
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            pass
-        return True
-    return stat[stat.rindex(")") + 2] not in "ZX"
-
-
-def _exit_with(sweep_pid: int) -> None:
-    """End this worker once the sweep's process is gone (killed, even by SIGKILL), so no orphan
-    keeps burning CPU. Workers are usually children of the forkserver, which itself lives as long
-    as they do, so the kernel's parent-death signal cannot do this: a thread polls instead."""
-    def watch() -> None:
-        while _running(sweep_pid):
-            time.sleep(WATCH_SECONDS)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="rnnviz-sweep-watch", daemon=True).start()
-
-
 def _init_worker(stop_event, unneeded, sweep_pid: int) -> None:
-    """Worker process start: one BLAS thread (the processes already use every core), Ctrl-C left
-    to the parent (which cancels the sweep), SIGTERM and SIGHUP ending the worker (a worker forked
-    from the command line would otherwise inherit its handlers, which only set a flag), an end
-    when the sweep process is gone, the shared cancel flag and the per-run flags."""
+    """Worker process start: `start_worker` (Ctrl+C left to the sweep's process, which cancels
+    the sweep; SIGTERM and SIGHUP ending the worker; an end when the sweep's process is gone), one
+    BLAS thread (the processes already use every core), the shared cancel flag and the per-run
+    flags."""
     global _stop_event, _unneeded
     from threadpoolctl import threadpool_limits
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, signal.SIG_DFL)
-    _exit_with(sweep_pid)
+    start_worker(sweep_pid, end_on_hangup=True)
     threadpool_limits(1)
     _stop_event, _unneeded = stop_event, unneeded
 
@@ -462,92 +426,6 @@ def _run_job(settings: Settings, budget: Budget, label: str, slot: int) -> RunRe
     stop, unneeded = _stop_event, _unneeded
     should_stop = None if stop is None else (lambda: stop.is_set() or unneeded[slot])
     return run_one(settings, budget, label=label, should_stop=should_stop)
-
-
-#: What the forkserver imports before it forks any worker: the sweep's code, and the engine with
-#: its compiled kernels read once (`rnnviz.warm_engine`) instead of by every worker at its first
-#: run (0.33 s of CPU per worker per sweep, measured; reading them in the server took 0.32 s once).
-PRELOAD = ["rnnviz.horizon", "rnnviz.warm_engine"]
-
-
-def _only_thread() -> bool:
-    """Whether this process runs a single thread, native ones included (Linux: /proc)."""
-    try:
-        return len(os.listdir("/proc/self/task")) == 1
-    except OSError:
-        return False
-
-
-def _blas_stops_around_fork() -> bool:
-    """Whether every thread pool this process has loaded is OpenBLAS's, which registers fork
-    handlers (pthread_atfork) that stop its threads before a fork and start them again after.
-    MKL's and Intel's or LLVM's OpenMP, BLIS or a libgomp BLAS do not, so a child forked while
-    their threads run starts with a pool whose threads are missing (it can hang at its first
-    product)."""
-    from threadpoolctl import threadpool_info
-
-    return all(info.get("internal_api") == "openblas" for info in threadpool_info())
-
-
-def _engine_warmed() -> bool:
-    """Import `rnnviz.warm_engine` (the compiled kernels, read once, for the workers to inherit);
-    False if that fails: the worker server's workers then load the engine themselves."""
-    try:
-        import rnnviz.warm_engine  # noqa: F401
-    except Exception:  # noqa: BLE001 - any failure only costs the fork's saving
-        return False
-    return True
-
-
-def _process_context(fork: bool = False):
-    """With `fork`, where fork is available and this process runs no other thread: fork, after
-    loading the engine here (`rnnviz.warm_engine`), so the workers start with it. Loading it starts
-    BLAS's thread pool, so this forks only when every pool is OpenBLAS's, which stops its threads
-    around each fork (`_blas_stops_around_fork`), and only if the engine loaded. This saves the
-    server's own start (a second interpreter importing the sweep's code before the engine): the
-    CPU spent before the first worker starts went from 0.43-0.45 s to 0.36-0.38 s. Otherwise
-    forkserver where available: workers are forked from a clean server process, never from a
-    process that runs Qt or other threads; spawn elsewhere. A process's first sweep starts the
-    server, unless `start_worker_server` did; if the engine failed to load here, a server started
-    now does not preload it (a preload that raises anything but ImportError ends the server
-    before its first worker): its workers load it and report why it fails."""
-    preload = PRELOAD
-    if fork and "fork" in multiprocessing.get_all_start_methods() and _only_thread():
-        if not _engine_warmed():
-            preload = [name for name in PRELOAD if name != "rnnviz.warm_engine"]
-        elif _blas_stops_around_fork():
-            return multiprocessing.get_context("fork")
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        start_worker_server(preload)      # unless it runs already
-        return multiprocessing.get_context("forkserver")
-    return multiprocessing.get_context("spawn")
-
-
-def start_worker_server(preload: Sequence[str] = PRELOAD) -> None:
-    """Start the sweeps' forkserver now, for an app that sweeps later (the Horizon panel): the
-    server's start-up (a Python process importing `preload`, about 0.6 s of CPU) then happens
-    while the user sets up the sweep, not inside the first one (measured under load 6-7: a first
-    sweep of two one-step runs took 1.5 s wall without it, 0.25-0.5 s with it). Also starts the
-    server a recording's training process is forked from (`rnnviz.frame_training`).
-
-    The server starts with Ctrl+C (SIGINT) ignored, and the processes it forks inherit that: a
-    terminal sends Ctrl+C to every process of the command, and the command decides what stops (a
-    server interrupted while it imports printed a traceback and failed a recording). For the few
-    milliseconds the server takes to start, this process ignores Ctrl+C too."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return
-    from multiprocessing import forkserver
-
-    multiprocessing.get_context("forkserver").set_forkserver_preload(list(preload))  # if not running yet
-    handler = signal.getsignal(signal.SIGINT)
-    swap = handler is not None and threading.current_thread() is threading.main_thread()
-    if swap:      # an ignored signal stays ignored in the started program; a handler does not
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        forkserver.ensure_running()
-    finally:
-        if swap:
-            signal.signal(signal.SIGINT, handler)
 
 
 class Sweep:
@@ -563,7 +441,7 @@ class Sweep:
 
     ``fork=True`` forks the workers from this process when `results()` starts them, if it then
     runs no other thread and its BLAS forks safely (else the worker server starts them, see
-    `_process_context`): for a caller that runs nothing else, like the command line. A process
+    `rnnviz.worker_processes.process_context`): for a caller that runs nothing else, like the command line. A process
     with threads must never fork (the copy could inherit a lock another thread holds)."""
 
     def __init__(self, configs: Mapping[str, Settings] | Iterable[tuple[str, Settings]],
@@ -648,9 +526,9 @@ class Sweep:
                     future.cancel()
 
     def _start_workers(self) -> ProcessPoolExecutor:
-        """The worker pool and the flags it shares (in the context `_process_context` picks; a
+        """The worker pool and the flags it shares (in the context `process_context` picks; a
         forked pool starts its processes at the first submit, before it starts its own thread)."""
-        context = _process_context(self._fork)
+        context = process_context(self._fork)
         with self._lock:
             self._stop = context.Event()
             if self.cancelled:

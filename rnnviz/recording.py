@@ -44,12 +44,12 @@ import numpy as np
 
 from rnnviz.errors import UsageError
 from rnnviz.frame_training import FrameTrainer
-from rnnviz.horizon import start_worker_server
 from rnnviz.interrupts import StopRequest, stop_on_signals
 from rnnviz.limits import MAX_STEPS
 from rnnviz.memory_budget import check_memory
 from rnnviz.presets import load_preset
 from rnnviz.video import VideoWriter, check_output_path
+from rnnviz.worker_processes import start_worker_server
 
 #: --view choices and what they film.
 VIEWS = ("window", "diagram", "curves", "stepper")

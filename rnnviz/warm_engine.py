@@ -4,7 +4,7 @@ use them (no Qt).
 numba reads each compiled kernel from its on-disk cache the first time a process calls it (about
 0.3 s of CPU for the recurrent passes, most of it numba setting up its compiler at the first read).
 A sweep forks its workers from a process that has imported this module: the sweep's forkserver,
-which preloads it (see `rnnviz.horizon.PRELOAD`), or the command line's own process
+which preloads it (see `rnnviz.worker_processes.PRELOAD`), or the command line's own process
 (`rnnviz.horizon.Sweep`'s ``fork``). The kernels are then read once, before the first fork, and
 every worker starts with them, instead of each worker reading them at its first run. The import
 trains one step and evaluates once with a tiny network of each architecture.

@@ -146,7 +146,7 @@ def test_the_training_process_ends_when_the_filming_process_is_killed():
     import time
     from pathlib import Path
 
-    from rnnviz.horizon import _running
+    from rnnviz.worker_processes import process_running
 
     script = ("from rnnviz.frame_training import FrameTrainer\n"
               "from rnnviz.settings import Settings\n"
@@ -159,18 +159,18 @@ def test_the_training_process_ends_when_the_filming_process_is_killed():
     pid = None
     try:
         pid = int(recorder.stdout.readline())
-        assert _running(pid)
+        assert process_running(pid)
         recorder.kill()
         recorder.wait()
         deadline = time.monotonic() + 10
-        while _running(pid) and time.monotonic() < deadline:
+        while process_running(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not _running(pid), "the training process outlived the filming process"
+        assert not process_running(pid), "the training process outlived the filming process"
     finally:
         if recorder.poll() is None:
             recorder.kill()
             recorder.wait()
-        if pid is not None and _running(pid):
+        if pid is not None and process_running(pid):
             os.kill(pid, signal.SIGKILL)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from rnnviz import horizon as hz
+from rnnviz import worker_processes
 from rnnviz.cli import main
 from rnnviz.horizon import RunResult, Sweep, horizon, remembered, run_one
 from rnnviz.presets import load_preset
@@ -217,11 +218,11 @@ def test_the_command_line_forks_its_workers_and_trains_the_same_runs_as_the_work
 
 @pytest.fixture
 def lone_thread(monkeypatch):
-    """`_process_context` as in a process that runs one thread (the tests' process runs more),
+    """`process_context` as in a process that runs one thread (the tests' process runs more),
     with the engine loaded already (it asks threadpoolctl for BLAS's path as it loads)."""
     import rnnviz.warm_engine  # noqa: F401
 
-    monkeypatch.setattr(hz, "_only_thread", lambda: True)
+    monkeypatch.setattr(worker_processes, "_only_thread", lambda: True)
 
 
 def pools(*internal_apis):
@@ -233,10 +234,10 @@ def test_a_sweep_forks_only_beside_blas_pools_that_stop_around_a_fork(lone_threa
     import threadpoolctl
 
     monkeypatch.setattr(threadpoolctl, "threadpool_info", pools("openblas"))
-    assert hz._process_context(fork=True).get_start_method() == "fork"
+    assert worker_processes.process_context(fork=True).get_start_method() == "fork"
     for loaded in (("mkl",), ("openblas", "openmp"), ("blis",)):
         monkeypatch.setattr(threadpoolctl, "threadpool_info", pools(*loaded))
-        assert hz._process_context(fork=True).get_start_method() == "forkserver", loaded
+        assert worker_processes.process_context(fork=True).get_start_method() == "forkserver", loaded
 
 
 def test_a_sweep_whose_engine_fails_to_load_uses_the_worker_server(lone_thread, monkeypatch):
@@ -254,7 +255,7 @@ def test_a_sweep_whose_engine_fails_to_load_uses_the_worker_server(lone_thread, 
 
     monkeypatch.delitem(sys.modules, "rnnviz.warm_engine", raising=False)
     monkeypatch.setattr(sys, "meta_path", [Failing(), *sys.meta_path])
-    assert hz._process_context(fork=True).get_start_method() == "forkserver"
+    assert worker_processes.process_context(fork=True).get_start_method() == "forkserver"
     assert server._preload_modules == ["rnnviz.horizon"]
 
 

@@ -83,7 +83,7 @@ def test_the_worker_server_ignores_ctrl_c_whoever_starts_it():
     """A terminal's Ctrl+C reaches every process of the command; the worker server and what it forks
     (sweep workers, a recording's training) leave it to the command, which decides what stops."""
     script = ("from multiprocessing import forkserver\n"
-              "from rnnviz.horizon import start_worker_server\n"
+              "from rnnviz.worker_processes import start_worker_server\n"
               "start_worker_server()\n"
               "print(forkserver._forkserver._forkserver_pid, flush=True)\n"
               "input()\n")

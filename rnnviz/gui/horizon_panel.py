@@ -24,9 +24,9 @@ from rnnviz.gui.background import Background
 from rnnviz.gui.plot_style import recolour_legend
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
 from rnnviz.gui.vertical_scroll import VerticalScroll
-from rnnviz.horizon import (LAG_TASKS, RunResult, Sweep, default_config, early_stop_text, horizon,
-                            remembered, start_worker_server)
+from rnnviz.horizon import LAG_TASKS, RunResult, Sweep, default_config, early_stop_text, horizon, remembered
 from rnnviz.settings import FIELDS, Settings
+from rnnviz.worker_processes import start_worker_server
 
 #: Line colours, one per architecture in horizon.toml's order (Okabe–Ito, colour-blind safe).
 LINE_COLOURS = ("vermillion", "orange", "green", "purple", "blue", "sky", "yellow", "black")
@@ -81,7 +81,7 @@ class HorizonPanel(QWidget):
         self._build_layout()
         self.apply_theme(theme)
         self._set_running(False)
-        start_worker_server()    # sweeps then start with warm workers (see rnnviz.horizon)
+        start_worker_server()    # sweeps then start with warm workers (see rnnviz.worker_processes)
 
     # ----------------------------------------------------------------- construction
     def _build_controls(self) -> None:

@@ -1,0 +1,162 @@
+"""The worker processes of the memory-horizon sweeps and of a recording's training (no Qt).
+
+A sweep (`rnnviz.horizon.Sweep`) trains its runs in a pool of worker processes, and ``rnnviz
+record`` trains a video's frames in a process of its own (`rnnviz.frame_training`). Both come from
+here:
+
+- where a worker is forked from (`process_context`): the calling process itself, once it has loaded
+  the engine, where that is safe (the command line's sweeps), else the worker server
+  (`start_worker_server`, a forkserver that has imported `PRELOAD`), else a fresh interpreter;
+- how a worker starts (`start_worker`): Ctrl+C ignored (the process that asked for the worker
+  decides what stops), SIGTERM ending it, SIGHUP ending it or ignored (the caller says which), and
+  a watch that ends it once that process is gone, even killed by SIGKILL.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+#: What the worker server imports before it forks any worker: the sweep's code, and the engine with
+#: its compiled kernels read once (`rnnviz.warm_engine`) instead of by every worker at its first
+#: run (0.33 s of CPU per worker per sweep, measured; reading them in the server took 0.32 s once).
+PRELOAD = ["rnnviz.horizon", "rnnviz.warm_engine"]
+
+WATCH_SECONDS = 0.5  # how often a worker checks that the process it works for still runs
+
+
+# ----------------------------------------------------------------------------- where workers come from
+def process_context(fork: bool = False):
+    """The multiprocessing context to start workers in.
+
+    With `fork`, where fork is available and this process runs no other thread: fork, after
+    loading the engine here (`rnnviz.warm_engine`), so the workers start with it. Loading it starts
+    BLAS's thread pool, so this forks only when every pool is OpenBLAS's, which stops its threads
+    around each fork (`_blas_stops_around_fork`), and only if the engine loaded. This saves the
+    server's own start (a second interpreter importing the sweep's code before the engine): the
+    CPU spent before the first worker starts went from 0.43-0.45 s to 0.36-0.38 s. Otherwise
+    forkserver where available: workers are forked from a clean server process, never from a
+    process that runs Qt or other threads; spawn elsewhere. A process's first call starts the
+    server, unless `start_worker_server` did; if the engine failed to load here, a server started
+    now does not preload it (a preload that raises anything but ImportError ends the server
+    before its first worker): its workers load it and report why it fails."""
+    preload = PRELOAD
+    if fork and "fork" in multiprocessing.get_all_start_methods() and _only_thread():
+        if not _engine_warmed():
+            preload = [name for name in PRELOAD if name != "rnnviz.warm_engine"]
+        elif _blas_stops_around_fork():
+            return multiprocessing.get_context("fork")
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        start_worker_server(preload)      # unless it runs already
+        return multiprocessing.get_context("forkserver")
+    return multiprocessing.get_context("spawn")
+
+
+def start_worker_server(preload: Sequence[str] = PRELOAD) -> None:
+    """Start the worker server (a forkserver) now, for an app that sweeps later (the Horizon
+    panel): the server's start-up (a Python process importing `preload`, about 0.6 s of CPU) then
+    happens while the user sets up the sweep, not inside the first one (measured under load 6-7: a
+    first sweep of two one-step runs took 1.5 s wall without it, 0.25-0.5 s with it). A recording
+    starts it while its window is built, for its training process (`rnnviz.frame_training`).
+
+    The server starts with Ctrl+C (SIGINT) ignored, and the processes it forks inherit that: a
+    terminal sends Ctrl+C to every process of the command, and the command decides what stops (a
+    server interrupted while it imports printed a traceback and failed a recording). For the few
+    milliseconds the server takes to start, this process ignores Ctrl+C too."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return
+    from multiprocessing import forkserver
+
+    multiprocessing.get_context("forkserver").set_forkserver_preload(list(preload))  # if not running yet
+    handler = signal.getsignal(signal.SIGINT)
+    swap = handler is not None and threading.current_thread() is threading.main_thread()
+    if swap:      # an ignored signal stays ignored in the started program; a handler does not
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        if swap:
+            signal.signal(signal.SIGINT, handler)
+
+
+def _only_thread() -> bool:
+    """Whether this process runs a single thread, native ones included (Linux: /proc)."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
+
+
+def _blas_stops_around_fork() -> bool:
+    """Whether every thread pool this process has loaded is OpenBLAS's, which registers fork
+    handlers (pthread_atfork) that stop its threads before a fork and start them again after.
+    MKL's and Intel's or LLVM's OpenMP, BLIS or a libgomp BLAS do not, so a child forked while
+    their threads run starts with a pool whose threads are missing (it can hang at its first
+    product)."""
+    from threadpoolctl import threadpool_info
+
+    return all(info.get("internal_api") == "openblas" for info in threadpool_info())
+
+
+def _engine_warmed() -> bool:
+    """Import `rnnviz.warm_engine` (the compiled kernels, read once, for the workers to inherit);
+    False if that fails: the worker server's workers then load the engine themselves."""
+    try:
+        import rnnviz.warm_engine  # noqa: F401
+    except Exception:  # noqa: BLE001 - any failure only costs the fork's saving
+        return False
+    return True
+
+
+# ----------------------------------------------------------------------------- inside a worker
+def start_worker(parent_pid: int, *, end_on_hangup: bool) -> None:
+    """What a worker process does first, for the process `parent_pid` that asked for it.
+
+    - Ctrl+C (SIGINT) is ignored: a terminal sends it to every process of the command, and the
+      command decides what stops (it stops its workers itself).
+    - SIGTERM ends the worker (a worker forked from the command line would otherwise inherit its
+      handler, which only sets a flag).
+    - SIGHUP (a terminal that closed) ends the worker if `end_on_hangup`, as a sweep's workers do:
+      the sweep's process cancels the sweep on it. Otherwise it is ignored, as a recording's
+      training process does: the filming process stops on it and ends its training process itself.
+    - The worker ends once process `parent_pid` is gone (`_exit_with`)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_DFL if end_on_hangup else signal.SIG_IGN)
+    _exit_with(parent_pid)
+
+
+def process_running(pid: int) -> bool:
+    """Whether process `pid` exists and is not a zombie (a killed parent nobody has reaped yet)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:              # no /proc (not Linux): existence is all we can ask
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+    return stat[stat.rindex(")") + 2] not in "ZX"
+
+
+def _exit_with(parent_pid: int) -> None:
+    """End this worker once process `parent_pid` is gone (killed, even by SIGKILL), so no orphan
+    keeps burning CPU. Workers are usually children of the worker server, which itself lives as
+    long as they do, so the kernel's parent-death signal cannot do this: a thread polls instead."""
+    def watch() -> None:
+        while process_running(parent_pid):
+            time.sleep(WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="rnnviz-parent-watch", daemon=True).start()
+
