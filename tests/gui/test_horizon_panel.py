@@ -1,6 +1,7 @@
 """The Horizon panel: a tiny sweep fills the plot and the table, Cancel stops it, the UI stays live."""
 
 import csv
+import threading
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QLineEdit, QPushButton
 
 from rnnviz.gui.horizon_panel import HorizonPanel
-from rnnviz.horizon import default_config
+from rnnviz.horizon import Sweep, default_config
 
 ARCHITECTURES = default_config().architectures
 
@@ -54,12 +55,27 @@ def test_run_button_needs_lags_and_an_architecture(panel):
     assert not panel.run_button.isEnabled()
 
 
-def test_a_tiny_sweep_fills_plot_and_table_and_saves(panel, qtbot, tmp_path):
+def test_a_tiny_sweep_fills_plot_and_table_and_saves(panel, qtbot, tmp_path, monkeypatch):
     configure(panel, "2, 3", steps=20)
     # The event loop keeps turning while the sweep trains: a GUI timer fires between its results.
-    # (A sweep run on the GUI thread would let no tick through until it had finished.)
-    ticks = []
-    timer = QTimer(interval=5, timeout=lambda: ticks.append((panel.running, len(panel.results))))
+    # (A sweep run on the GUI thread would let no tick through until it had finished.) The sweep
+    # holds its first run until a tick has come while it runs (10 s at most): without that, under
+    # load its four tiny runs could all be over before the event loop first turned.
+    ticks, ticked = [], threading.Event()
+
+    def tick():
+        ticks.append((panel.running, len(panel.results)))
+        if panel.running:
+            ticked.set()
+
+    results = Sweep.results
+
+    def results_after_a_tick(sweep):
+        ticked.wait(10)
+        yield from results(sweep)
+
+    monkeypatch.setattr(Sweep, "results", results_after_a_tick)
+    timer = QTimer(interval=5, timeout=tick)
     timer.start()
     with qtbot.waitSignal(panel.sweepFinished, timeout=30_000) as finished:
         qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
