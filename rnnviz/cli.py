@@ -24,7 +24,7 @@ import signal
 import sys
 
 from rnnviz import __version__
-from rnnviz.errors import RecordingError, UsageError
+from rnnviz.errors import EngineError, RecordingError, UsageError
 from rnnviz.limits import MAX_FPS, MAX_SECONDS, MAX_SEEDS, MAX_STEPS, count_problem
 from rnnviz.presets import PresetError
 from rnnviz.settings import SettingsError, parse_assignment
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "bench":
             from rnnviz.bench import bench_command
             return bench_command(args)
-    except (UsageError, RecordingError, PresetError, SettingsError) as exc:
+    except (UsageError, RecordingError, EngineError, PresetError, SettingsError) as exc:
         print(f"rnnviz: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:   # Ctrl+C, or `Interrupted` by SIGTERM / SIGHUP

@@ -17,3 +17,9 @@ class LimitError(UsageError):
 class RecordingError(Exception):
     """A recording that cannot go on for a reason outside the user's input (its training process
     died or could not start): reported in one line, exit code 2, the unfinished video deleted."""
+
+
+class EngineError(Exception):
+    """The engine (its compiled kernels included) could not load where work needs it, e.g. in a
+    memory-horizon sweep's worker process: reported in one line naming the engine's own error,
+    exit code 2."""

@@ -38,7 +38,7 @@ from rnnviz.lag_search import SEARCHES, Bisection, make_search, max_runs
 from rnnviz.presets import PresetError, load_preset, preset_with_overrides
 from rnnviz.resource_dir import RESOURCES
 from rnnviz.settings import LAG_TASKS, Settings, SettingsError
-from rnnviz.worker_processes import process_context, start_worker
+from rnnviz.worker_processes import load_engine, process_context, start_worker
 
 if TYPE_CHECKING:
     import numpy as np
@@ -423,6 +423,8 @@ def _init_worker(stop_event, unneeded, sweep_pid: int) -> None:
 
 
 def _run_job(settings: Settings, budget: Budget, label: str, slot: int) -> RunResult:
+    """One run in a worker process; an engine that cannot load here is an `EngineError`."""
+    load_engine()
     stop, unneeded = _stop_event, _unneeded
     should_stop = None if stop is None else (lambda: stop.is_set() or unneeded[slot])
     return run_one(settings, budget, label=label, should_stop=should_stop)

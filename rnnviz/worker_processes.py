@@ -9,7 +9,9 @@ here:
   (`start_worker_server`, a forkserver that has imported `PRELOAD`), else a fresh interpreter;
 - how a worker starts (`start_worker`): Ctrl+C ignored (the process that asked for the worker
   decides what stops), SIGTERM ending it, SIGHUP ending it or ignored (the caller says which), and
-  a watch that ends it once that process is gone, even killed by SIGKILL.
+  a watch that ends it once that process is gone, even killed by SIGKILL;
+- loading the engine in a worker (`load_engine`): an engine that fails to load there is one
+  `rnnviz.errors.EngineError`, not a traceback from the worker.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from rnnviz.errors import EngineError
 
 #: What the worker server imports before it forks any worker: the sweep's code, and the engine with
 #: its compiled kernels read once (`rnnviz.warm_engine`) instead of by every worker at its first
@@ -44,7 +48,7 @@ def process_context(fork: bool = False):
     process that runs Qt or other threads; spawn elsewhere. A process's first call starts the
     server, unless `start_worker_server` did; if the engine failed to load here, a server started
     now does not preload it (a preload that raises anything but ImportError ends the server
-    before its first worker): its workers load it and report why it fails."""
+    before its first worker): its workers load it themselves (`load_engine`) and say why it fails."""
     preload = PRELOAD
     if fork and "fork" in multiprocessing.get_all_start_methods() and _only_thread():
         if not _engine_warmed():
@@ -160,3 +164,13 @@ def _exit_with(parent_pid: int) -> None:
 
     threading.Thread(target=watch, name="rnnviz-parent-watch", daemon=True).start()
 
+
+def load_engine() -> None:
+    """Load the engine and its compiled kernels here (`rnnviz.warm_engine`): nothing to do in a
+    worker forked from a process that loaded it or from a worker server that preloaded it (the
+    server skips the preload where the engine failed to load in the process that started it).
+    Raises `EngineError`, one line naming the engine's own exception, if it fails to load."""
+    try:
+        import rnnviz.warm_engine  # noqa: F401
+    except Exception as exc:   # whatever stops the engine loading, the user sees it
+        raise EngineError(f"the engine could not load: {type(exc).__name__}: {exc}") from exc

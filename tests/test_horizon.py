@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -267,6 +268,27 @@ def test_the_workers_engine_loads_without_scipy_which_stays_importable():
             "import scipy.linalg; print('ok')")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_an_engine_that_fails_to_load_in_the_workers_too_is_one_line_and_exit_code_2(tmp_path):
+    """`rnnviz horizon` whose engine fails to load leaves its workers to the worker server, whose
+    workers load it themselves; if it fails there too, the command says why in one line and exits
+    with code 2, as for any error (no traceback from the workers). The failure is faked in every
+    process of the command: a sitecustomize on PYTHONPATH makes importing rnnviz.engine raise."""
+    (tmp_path / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class EngineFails:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'rnnviz.engine':\n"
+        "            raise RuntimeError('no engine here')\n"
+        "sys.meta_path.insert(0, EngineFails())\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(tmp_path),
+                                                                      os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-m", "rnnviz", "horizon", "--preset", "vanishing", "--set",
+                           "hidden=8", "--lags", "2", "--seeds", "1", "--steps", "10"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stderr) == (
+        2, "rnnviz: error: the engine could not load: RuntimeError: no engine here\n")
 
 
 # ----------------------------------------------------------------------------- command line
