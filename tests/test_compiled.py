@@ -157,7 +157,7 @@ def test_rnn_forward_completes_a_then_applies_f_and_backward_multiplies_by_its_d
         np.testing.assert_allclose(pre[t - 1], a, rtol=1e-14, atol=1e-14)           # a_t completed in place
         np.testing.assert_allclose(hidden[t], f.f(pre[t - 1]), rtol=4.5e-16, atol=0)   # h_t = f(a_t), ≤ 2 ulp
         dh, delta = rng.standard_normal((B, H)), np.empty((B, H))
-        square = compiled._through_f(dh, hidden[t], pre[t - 1], compiled.ACTIVATIONS[activation], delta)
+        square = compiled._through_f(dh, hidden[t], compiled.ACTIVATIONS[activation], delta)
         fprime = f.derivative(pre[t - 1], hidden[t])
         np.testing.assert_allclose(delta, dh * fprime, rtol=0, atol=2.3e-16 * np.abs(dh).max())  # δ_t = ∂L/∂h_t ⊙ f'
         assert square == pytest.approx(float(np.vdot(dh, dh)), rel=1e-14)                      # ‖∂L/∂h_t‖²
@@ -261,6 +261,42 @@ def test_a_training_pass_keeps_everything_but_the_steps_to_the_last_bit(arch, re
     assert np.array_equal(trace.contribution_norms("W_H"), full["term_norms[W_H]"])
     with pytest.raises(ValueError, match="keep_steps"):
         trace.contribution_norms("W_I")
+
+
+@pytest.mark.parametrize("offset", [0, 8, 24, 56, 3])
+def test_keep_copies_every_element_whatever_the_alignment_and_size(offset):
+    """``_keep`` writes whole 64-byte lines past the cache and the elements around them plainly: every
+    element arrives, for destinations starting anywhere in a line (or not even 8-byte aligned,
+    offset 3) and sizes that fill no line, part of one, or several and a tail."""
+    rng = np.random.default_rng(5)
+    raw = np.zeros(8 * 64 + 128, np.uint8)
+    start = (-raw.ctypes.data % 64) + offset                     # a line boundary, then offset bytes on
+    for n in [0, 1, 7, 8, 9, 15, 16, 17, 45, 64]:
+        destination = raw[start:start + 8 * n].view(np.float64).reshape(1, n)
+        destination[:] = np.nan
+        source = rng.standard_normal((1, n))
+        compiled._keep(source, destination)
+        assert np.array_equal(destination, source), (offset, n)
+        assert not raw[:start].any() and not raw[start + 8 * n:].any(), (offset, n)   # nothing beyond it
+
+
+@pytest.mark.parametrize("arch", ["rnn", "lstm"])
+@pytest.mark.parametrize("T", [1, 2, 3])
+@pytest.mark.parametrize("readout", ["last", "all"])
+def test_short_sequences_keep_the_same_steps_as_the_numpy_path(arch, T, readout):
+    """The kept a_t, δ_t, ∂L/∂h_t (and ∂L/∂c_t) go through one- and two-row buffers on the compiled
+    path, whose turns start differently for T = 1, 2, 3: each matches the numpy path's arrays."""
+    B, I, H, O = 4, 3, 9, 4
+    rng = np.random.default_rng(T)
+    x = rng.standard_normal((T, B, I))
+    target = rng.integers(0, O, size=(B,) if readout == "last" else (T, B))
+    model = build_model(arch, I, H, O, init_scale=1.5, seed=2)
+    fast = _trace_arrays(model.forward_backward(x, target, readout=readout))
+    model.compiled = False
+    plain = _trace_arrays(model.forward_backward(x, target, readout=readout))
+    assert {"pre", "da", "dh"} <= fast.keys() == plain.keys()
+    for name, expected in plain.items():
+        np.testing.assert_allclose(fast[name], expected, rtol=1e-11, atol=1e-13, err_msg=name)
 
 
 def test_without_a_cache_directory_the_kernels_compile_instead_of_failing():

@@ -81,8 +81,7 @@ class RNN(RecurrentModel):
         numpy path without ``for_backward``)}, and on the numpy path with ``for_backward`` also
         "fprime": f'(a_t), which BPTT multiplies by. Compiled path (``self.compiled``): the time
         loop is ``compiled.rnn_forward``, x_t W_I a product per step; its backward pass takes f'(a_t)
-        from h_t (ReLU: from a_t) as it goes; without ``keep_steps`` (and but for ReLU) each step's
-        a_t goes through one (1, B, H) buffer. Numpy path: x_t W_I as one product for all t, the
+        from h_t as it goes; without ``keep_steps`` each step's a_t goes through one (1, B, H) buffer. Numpy path: x_t W_I as one product for all t, the
         loop below, then f'(a_t) for all t at once.
         """
         T, B, I = x.shape
@@ -91,8 +90,7 @@ class RNN(RecurrentModel):
         hidden = workspace.empty("hidden", (T + 1, B, H), dt)      # h_t at index t
         hidden[0] = 0.0                                            # h_0 = 0
         if self.compiled:
-            keep = keep_steps or self.activation == "relu"         # ReLU's f' reads a_t
-            pre = workspace.empty("pre", (T, B, H), dt) if keep else workspace.empty("pre_t", (1, B, H), dt)
+            pre = workspace.empty("pre", (T, B, H), dt) if keep_steps else workspace.empty("pre_t", (1, B, H), dt)
             out = {"hidden": hidden, "pre": pre, "hidden_squares": np.empty(T, dt)}
             flag, _keep = compiled.flag_address(cancel)
             W_I, W_H, b = np.ascontiguousarray(W_I), np.ascontiguousarray(W_H), np.ascontiguousarray(b)
@@ -174,7 +172,7 @@ class RNN(RecurrentModel):
             grads["W_S"] = np.empty((H, H), dt)
         squares = np.empty(T, dt)
         flag, _keep = compiled.flag_address(cancel)
-        if compiled.rnn_backward(dh, da, fwd["hidden"], fwd["pre"], compiled.ACTIVATIONS[self.activation], x, W_HT,
+        if compiled.rnn_backward(dh, da, fwd["hidden"], compiled.ACTIVATIONS[self.activation], x, W_HT,
                                  W_HT if k is None else W_ST, k or 0, only_last, flag,
                                  grads["W_I"], grads["W_H"], grads.get("W_S", grads["W_H"]), grads["b"],
                                  self._workspace.empty("term", (H, H), dt), squares, dh_norms):
