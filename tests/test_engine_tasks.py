@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from rnnviz.engine.tasks import TASKS, make_task
-from rnnviz.engine.tasks.base import one_hot
+from rnnviz.engine.tasks.base import one_hot, split_sequences
 from rnnviz.engine.tasks.sentence import load_vocabulary
 
 LENGTHS = {"recall": 6, "adding": 10, "sine": 12, "text": 15, "sentence": 5}
@@ -113,6 +113,28 @@ def test_recall_target_is_the_first_symbol_and_distractors_are_random():
     assert len(np.unique(target)) == K
     labels = task.step_labels(x, 0)
     assert labels[0] == "ABCD"[target[0]] and labels[-1] == "?" and labels[1].startswith("·")
+
+
+@pytest.mark.parametrize("length, batch", [(0, 3), (1, 1), (7, 5), (40, 32)])
+def test_recall_x_is_the_one_hot_of_the_drawn_sequence(length, batch):
+    """Recall writes its one-hot x directly; it must be `one_hot` of the sequence the seed draws:
+    the symbol, the distractors (split into training or held-out sequences) and the query."""
+    task = make_task("recall", length=length, seed=5)
+    K, D = task.symbols, task.distractors
+    for heldout, draw in ((False, task.batch), (True, task.eval_batch)):
+        rng = np.random.default_rng(np.random.SeedSequence(5, spawn_key=(1,)) if heldout else 5)
+        first = rng.integers(K, size=batch)
+        noise = rng.integers(D, size=(batch, length))
+        split_sequences(noise, D, heldout, rng)
+        ids = np.concatenate([first[None], noise.T + K, np.full((1, batch), K + D)])
+        for _ in range(2):                                  # and the next batch of the stream
+            x, target = draw(batch)
+            np.testing.assert_array_equal(x, one_hot(ids, task.input_size, np.dtype(np.float64)))
+            np.testing.assert_array_equal(target, first)
+            first = rng.integers(K, size=batch)
+            noise = rng.integers(D, size=(batch, length))
+            split_sequences(noise, D, heldout, rng)
+            ids = np.concatenate([first[None], noise.T + K, np.full((1, batch), K + D)])
 
 
 def test_recall_held_out_sequences_are_never_trained_on():

@@ -16,11 +16,12 @@ on the distractors; each symbol is seen with every training sequence).
 
 from __future__ import annotations
 
+import functools
 import string
 
 import numpy as np
 
-from .base import Task, check_int, one_hot, split_sequences
+from .base import Task, check_int, split_sequences
 
 
 class Recall(Task):
@@ -45,18 +46,30 @@ class Recall(Task):
         self.class_labels = tuple(string.ascii_uppercase[:K])
 
     def _draw(self, rng, batch_size, heldout):
-        K, D, T = self.symbols, self.distractors, self.seq_len
+        K, D, T, I = self.symbols, self.distractors, self.seq_len, self.input_size
         first = rng.integers(K, size=batch_size)
         noise = rng.integers(D, size=(batch_size, self.length))
         split_sequences(noise, D, heldout, rng)
-        ids = np.empty((T, batch_size), np.intp)
-        ids[0] = first
-        ids[1:-1] = noise.T + K
-        ids[-1] = K + D
-        return one_hot(ids, self.input_size, self.dtype), first
+        # x one-hot, written directly (as `one_hot` of the ids would give it, with fewer passes
+        # over the batch: this runs for every training batch)
+        x = np.zeros((T, batch_size, I), self.dtype)
+        x[0, np.arange(batch_size), first] = 1                     # step 1: the symbol, ids 0…K−1
+        distractors = x.reshape(-1)[batch_size * I + K:]           # from unit K of step 2 on
+        distractors[_step_rows(self.length, batch_size, I) + noise] = 1  # steps 2…lag+1: ids K…K+D−1
+        x[-1, :, K + D] = 1                                        # the query
+        return x, first
 
     def step_labels(self, x, example=0):
         """"A" … for symbols, "·0" … "·{D−1}" for distractors, "?" for the query."""
         K, D = self.symbols, self.distractors
         return [self.class_labels[i] if i < K else f"·{i - K}" if i < K + D else "?"
                 for i in self._tokens(x, example).tolist()]
+
+
+@functools.lru_cache(maxsize=4)      # the training and the held-out batch size of a task or two
+def _step_rows(steps: int, batch_size: int, width: int) -> np.ndarray:
+    """(B, steps): the offset (j·B + b)·width of step j, example b in a flattened (steps, B, width)
+    array."""
+    rows = (np.arange(steps) * batch_size + np.arange(batch_size)[:, None]) * width
+    rows.setflags(write=False)
+    return rows
