@@ -37,21 +37,25 @@ def loss_and_grad(outputs: np.ndarray, target, loss: str, readout: str) -> tuple
 
 
 def cross_entropy(logits: np.ndarray, classes: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean softmax cross-entropy over all rows of ``logits`` (…, O) and its gradient."""
-    if not np.issubdtype(classes.dtype, np.integer):
+    """Mean softmax cross-entropy over all rows of ``logits`` (…, O) and its gradient.
+
+    Every training step of a classification task runs this on a few rows, so it calls the ufuncs'
+    reductions (``np.maximum.reduce`` …) instead of the array methods (``.max()`` …) that wrap
+    them in Python; they compute the same numbers."""
+    if classes.dtype.kind not in "iu":
         raise ValueError(f"target for loss 'ce' must hold integer class ids; got dtype {classes.dtype}")
     O = logits.shape[-1]
     z = logits.reshape(-1, O)
     c = classes.reshape(-1)
-    if c.size and (c.min() < 0 or c.max() >= O):
+    if c.size and (np.minimum.reduce(c) < 0 or np.maximum.reduce(c) >= O):
         raise ValueError(f"target class ids must lie in 0..{O - 1}; got {c.min()}..{c.max()}")
     N = z.shape[0]
     rows = np.arange(N)
-    shifted = z - z.max(axis=1, keepdims=True)           # softmax is shift-invariant: no overflow
+    shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)  # softmax is shift-invariant: no overflow
     p = np.exp(shifted)
-    total = p.sum(axis=1, keepdims=True)
+    total = np.add.reduce(p, axis=1, keepdims=True)
     log_p_target = shifted[rows, c] - np.log(total[:, 0])
-    L = -float(log_p_target.mean())
+    L = -float(np.add.reduce(log_p_target) / N)            # the mean
     p /= total                                            # softmax(y_n)
     p[rows, c] -= 1.0                                     # − onehot(c_n)
     p /= N                                                # the mean's 1/N
