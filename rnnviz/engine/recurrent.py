@@ -89,10 +89,10 @@ class RecurrentModel:
         """
         check_choice("loss", loss, LOSSES)
         check_choice("readout", readout, READOUTS)
-        x = self._check_inputs(x, copy=keep_steps)
-        T, B, _ = x.shape
-        H = self.hidden_size
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            x = self._check_inputs(x, copy=keep_steps)
+            T, B, _ = x.shape
+            H = self.hidden_size
             fwd = self._forward(x, for_backward=True, cancel=cancel, keep_steps=keep_steps)
             hidden = fwd["hidden"]
             # ∂L/∂h_t, or (a training pass of y_T alone, compiled, no skips) two rows in turn
