@@ -1,13 +1,17 @@
-"""A model reuses its pass arrays only once nothing refers to them: a kept trace is never overwritten."""
+"""A model reuses its pass arrays only once nothing refers to them: a kept trace is never overwritten;
+large ones sit on huge pages."""
 
 from __future__ import annotations
 
 import dataclasses
+import mmap
+import os
 
 import numpy as np
 import pytest
 
 from rnnviz.engine import build_model
+from rnnviz.engine.memory import HUGE_FROM, HUGE_PAGE
 
 T, B, I, H, O = 8, 3, 2, 5, 3
 
@@ -60,3 +64,27 @@ def test_arrays_of_a_dropped_trace_are_reused(arch):
     del trace
     again = model.forward_backward(x, target)
     assert {name: _address(array) for name, array in _reused(again).items()} == addresses
+
+
+@pytest.mark.skipif(not hasattr(mmap, "MADV_HUGEPAGE"), reason="no huge-page request on this platform")
+def test_large_pass_arrays_start_on_a_huge_page_and_stay_private_to_the_process():
+    """A trace's (T, B, H) arrays of 1 MiB or more start on a 2 MiB boundary (memory asked to be
+    backed by 2 MiB pages), writable and C-contiguous like np.empty's; smaller ones are np.empty's.
+    The memory is private: a child forked after the pass writes into its own copy."""
+    model = build_model("rnn", 8, 64, 8, seed=0)
+    x = np.random.default_rng(0).standard_normal((100, 32, 8))
+    trace = model.forward_backward(x, np.zeros(32, dtype=int))
+    for name in ("hidden", "pre", "da", "dh"):
+        array = getattr(trace, name)
+        assert array.nbytes >= HUGE_FROM
+        assert _address(array) % HUGE_PAGE == 0, name
+        assert array.flags.c_contiguous and array.flags.writeable, name
+    small = build_model("rnn", I, H, O, seed=0).forward_backward(np.ones((T, B, I)), np.zeros(B, dtype=int))
+    assert small.hidden.nbytes < HUGE_FROM and small.hidden.base is None      # np.empty's own array
+    before = trace.hidden.copy()
+    child = os.fork()
+    if child == 0:                                       # the child overwrites its copy, then leaves
+        trace.hidden[:] = -1.0
+        os._exit(0)
+    assert os.waitpid(child, 0)[1] == 0
+    assert np.array_equal(trace.hidden, before)
