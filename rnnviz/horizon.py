@@ -529,8 +529,9 @@ class Sweep:
 
     def _start_workers(self) -> ProcessPoolExecutor:
         """The worker pool and the flags it shares (in the context `process_context` picks; a
-        forked pool starts its processes at the first submit, before it starts its own thread)."""
-        context = process_context(self._fork)
+        forked pool starts its processes at the first submit, before it starts its own thread).
+        Forked workers start with the kernels of the architectures this sweep trains."""
+        context = process_context(self._fork, {settings.arch for settings in self.configs.values()})
         with self._lock:
             self._stop = context.Event()
             if self.cancelled:

@@ -22,14 +22,16 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
+from rnnviz.engine_warm_up import ARCHITECTURES, warm_up, warmed
 from rnnviz.errors import EngineError
 
 #: What the worker server imports before it forks any worker: the sweep's code, and the engine with
-#: its compiled kernels read once (`rnnviz.warm_engine`) instead of by every worker at its first
-#: run (0.33 s of CPU per worker per sweep, measured; reading them in the server took 0.32 s once).
+#: the compiled kernels of every architecture read once (`rnnviz.warm_engine`) instead of by every
+#: worker at its first run (0.33 s of CPU per worker per sweep, measured; reading them in the
+#: server took 0.32 s once).
 PRELOAD = ["rnnviz.horizon", "rnnviz.warm_engine"]
 
 WATCH_SECONDS = 0.5  # how often a worker checks that the process it works for still runs
@@ -41,11 +43,12 @@ ONE_BLAS_THREAD = ("OPENBLAS_NUM_THREADS", "1")
 
 
 # ----------------------------------------------------------------------------- where workers come from
-def process_context(fork: bool = False):
+def process_context(fork: bool = False, archs: Collection[str] = ARCHITECTURES):
     """The multiprocessing context to start workers in.
 
     With `fork`, where fork is available and this process runs no other thread: fork, after
-    loading the engine here (`rnnviz.warm_engine`), so the workers start with it. Loading it starts
+    loading the engine here with the kernels of `archs` (`rnnviz.engine_warm_up.warm_up`: the
+    architectures the workers will train), so the workers start with them. Loading it starts
     BLAS's thread pool, so this forks only when every pool is OpenBLAS's, which stops its threads
     around each fork (`_blas_stops_around_fork`), and only if the engine loaded. This saves the
     server's own start (a second interpreter importing the sweep's code before the engine): the
@@ -68,7 +71,7 @@ def process_context(fork: bool = False):
     if fork and "fork" in multiprocessing.get_all_start_methods() and _only_thread():
         if "numpy" not in sys.modules:       # then OpenBLAS loads with the engine, without a pool
             os.environ.setdefault(*ONE_BLAS_THREAD)
-        if not _engine_warmed():
+        if not _engine_warmed(archs):
             preload = [name for name in PRELOAD if name != "rnnviz.warm_engine"]
         elif _blas_stops_around_fork():
             return multiprocessing.get_context("fork")
@@ -124,11 +127,11 @@ def _blas_stops_around_fork() -> bool:
     return all(info.get("internal_api") == "openblas" for info in threadpool_info())
 
 
-def _engine_warmed() -> bool:
-    """Import `rnnviz.warm_engine` (the compiled kernels, read once, for the workers to inherit);
-    False if that fails: the worker server's workers then load the engine themselves."""
+def _engine_warmed(archs: Collection[str]) -> bool:
+    """Read the compiled kernels of `archs` here, once, for the workers to inherit; False if the
+    engine fails to load: the worker server's workers then load it themselves."""
     try:
-        import rnnviz.warm_engine  # noqa: F401
+        warm_up(archs)
     except Exception:  # noqa: BLE001 - any failure only costs the fork's saving
         return False
     return True
@@ -184,9 +187,12 @@ def _exit_with(parent_pid: int) -> None:
 
 def load_engine() -> None:
     """Load the engine and its compiled kernels here (`rnnviz.warm_engine`): nothing to do in a
-    worker forked from a process that loaded it or from a worker server that preloaded it (the
-    server skips the preload where the engine failed to load in the process that started it).
+    worker forked from a process that loaded it (with the kernels of the architectures its sweep
+    trains; another one's are read at their first call) or from a worker server that preloaded it
+    (the server skips the preload where the engine failed to load in the process that started it).
     Raises `EngineError`, one line naming the engine's own exception, if it fails to load."""
+    if warmed():
+        return
     try:
         import rnnviz.warm_engine  # noqa: F401
     except Exception as exc:   # whatever stops the engine loading, the user sees it

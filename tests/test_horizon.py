@@ -188,29 +188,45 @@ def test_a_real_bisection_finds_the_grid_horizon_with_fewer_runs():
 
 def test_the_command_line_forks_its_workers_and_trains_the_same_runs_as_the_worker_server():
     """`rnnviz horizon` (a fresh process, no other thread, OpenBLAS) forks its workers from itself
-    after loading the engine: each worker's parent is the command line's process. They train
-    exactly what the worker server's workers train."""
-    argv = ["horizon", "--preset", "vanishing", "--set", "hidden=8", "--lags", "2,3", "--seeds", "2",
-            "--steps", "30", "--search", "grid", "--json"]
-    code = ("import os, sys, rnnviz.horizon as hz\n"
-            "from rnnviz.cli import main\n"
-            "run_job = hz._run_job\n"
-            "def noting_parent(*args):  # one write: two workers share the pipe\n"
-            "    os.write(2, f'worker parent {os.getppid()}\\n'.encode())\n"
-            "    return run_job(*args)\n"
-            "noting_parent.__module__, noting_parent.__qualname__ = hz.__name__, '_run_job'\n"
-            "hz._run_job = noting_parent  # a forked worker has it; a served one imports its own\n"
-            "print('command line', os.getpid(), file=sys.stderr, flush=True)\n"
-            "sys.exit(main(sys.argv[1:]))\n")
-    done = subprocess.run([sys.executable, "-c", code, *argv], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
-    said = [line.rsplit(" ", 1) for line in done.stderr.splitlines()
-            if line.startswith(("command line ", "worker parent "))]
-    command_line = {pid for who, pid in said if who == "command line"}
-    parents = {pid for who, pid in said if who == "worker parent"}
-    assert len(command_line) == 1 and parents == command_line, done.stderr
-    forked = {(r["lag"], r["seed"]): (r["accuracy"], r["loss"], r["iterations"])
-              for r in json.loads(done.stdout)["runs"]}
+    after loading the engine with the kernels of the architectures it trains, only the RNN's for an
+    RNN preset: each worker's parent is the command line's process, and the workers load nothing
+    more. They train exactly what they train forked after warming every architecture, and what the
+    worker server's workers train."""
+    def command_line(warm_all: bool):
+        argv = ["horizon", "--preset", "vanishing", "--set", "hidden=8", "--lags", "2,3",
+                "--seeds", "2", "--steps", "30", "--search", "grid", "--json"]
+        code = ("import os, sys, rnnviz.horizon as hz\n"
+                + ("context = hz.process_context  # as if it trained every architecture\n"
+                   "hz.process_context = lambda fork, archs: context(fork)\n" if warm_all else "") +
+                "from rnnviz.cli import main\n"
+                "from rnnviz.engine_warm_up import warmed\n"
+                "run_job = hz._run_job\n"
+                "def noting_parent(*args):  # one write: two workers share the pipe\n"
+                "    result = run_job(*args)\n"
+                "    loaded = ','.join(sorted(warmed()))\n"
+                "    os.write(2, f'worker parent {os.getppid()} warmed {loaded}\\n'.encode())\n"
+                "    return result\n"
+                "noting_parent.__module__, noting_parent.__qualname__ = hz.__name__, '_run_job'\n"
+                "hz._run_job = noting_parent  # a forked worker has it; a served one imports its own\n"
+                "code = main(sys.argv[1:])\n"
+                "print('command line', os.getpid(), 'warmed', ','.join(sorted(warmed())),\n"
+                "      file=sys.stderr, flush=True)\n"
+                "sys.exit(code)\n")
+        done = subprocess.run([sys.executable, "-c", code, *argv], cwd=ROOT, capture_output=True,
+                              text=True, check=True)
+        said = [line.rsplit(" ", 3) for line in done.stderr.splitlines()
+                if line.startswith(("command line ", "worker parent "))]
+        command_line = {(pid, loaded) for who, pid, _, loaded in said if who == "command line"}
+        parents = {(pid, loaded) for who, pid, _, loaded in said if who == "worker parent"}
+        assert len(command_line) == 1 and parents == command_line, done.stderr
+        runs = {(r["lag"], r["seed"]): (r["accuracy"], r["loss"], r["iterations"])
+                for r in json.loads(done.stdout)["runs"]}
+        return command_line.pop()[1], runs
+
+    loaded, forked = command_line(warm_all=False)
+    loaded_all, forked_after_all = command_line(warm_all=True)
+    assert (loaded, loaded_all) == ("rnn", "lstm,rnn,skip")
+    assert forked == forked_after_all
     settings = load_preset("vanishing").settings.replace(hidden=8)
     config = hz.default_config()
     served = Sweep({"vanishing": settings}, [2, 3], [0, 1], config.budget(steps=30), search="grid")
@@ -248,14 +264,10 @@ def test_a_sweep_whose_engine_fails_to_load_uses_the_worker_server(lone_thread, 
 
     server = forkserver._forkserver
     monkeypatch.setattr(server, "_preload_modules", server._preload_modules)  # restored after
-    class Failing:
-        def find_spec(self, name, path=None, target=None):
-            if name == "rnnviz.warm_engine":
-                raise RuntimeError("the engine could not load")
-            return None
+    def failing(archs):
+        raise RuntimeError("the engine could not load")
 
-    monkeypatch.delitem(sys.modules, "rnnviz.warm_engine", raising=False)
-    monkeypatch.setattr(sys, "meta_path", [Failing(), *sys.meta_path])
+    monkeypatch.setattr(worker_processes, "warm_up", failing)
     assert worker_processes.process_context(fork=True).get_start_method() == "forkserver"
     assert server._preload_modules == ["rnnviz.horizon"]
 
