@@ -88,3 +88,19 @@ def test_large_pass_arrays_start_on_a_huge_page_and_stay_private_to_the_process(
         os._exit(0)
     assert os.waitpid(child, 0)[1] == 0
     assert np.array_equal(trace.hidden, before)
+
+
+@pytest.mark.skipif(not hasattr(mmap, "MADV_HUGEPAGE"), reason="no huge-page request on this platform")
+def test_a_kernel_that_refuses_huge_pages_still_gives_working_arrays(monkeypatch):
+    """madvise fails with EINVAL on a kernel built without transparent huge pages (simulated with an
+    advice no kernel knows): the pass still gets its arrays, on ordinary pages, and computes the
+    same trace."""
+    x = np.random.default_rng(1).standard_normal((100, 32, 8))
+    expected = build_model("rnn", 8, 64, 8, seed=0).forward_backward(x, np.zeros(32, dtype=int))
+    monkeypatch.setattr(mmap, "MADV_HUGEPAGE", 12345)
+    with pytest.raises(OSError):                          # the simulated refusal is real
+        mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS).madvise(mmap.MADV_HUGEPAGE)
+    trace = build_model("rnn", 8, 64, 8, seed=0).forward_backward(x, np.zeros(32, dtype=int))
+    assert _address(trace.hidden) % HUGE_PAGE == 0
+    for name in ("hidden", "pre", "da", "dh"):
+        assert np.array_equal(getattr(trace, name), getattr(expected, name)), name

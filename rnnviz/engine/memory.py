@@ -36,8 +36,8 @@ HUGE_FROM = 1 << 20
 
 def on_huge_pages(shape: tuple[int, ...], dtype) -> np.ndarray:
     """An uninitialised C-contiguous array that starts on a 2 MiB boundary of private anonymous
-    memory the kernel is asked to back with huge pages; a plain ``np.empty`` where ``mmap`` cannot
-    ask (no MADV_HUGEPAGE: not Linux). The array keeps its mapping alive (its base) and unmaps it
+    memory the kernel is asked to back with huge pages (a kernel that refuses the request gives
+    ordinary pages); a plain ``np.empty`` where ``mmap`` cannot ask (no MADV_HUGEPAGE: not Linux). The array keeps its mapping alive (its base) and unmaps it
     when it is freed. Private: a process forked later gets its own copy, as with np.empty."""
     if not hasattr(mmap, "MADV_HUGEPAGE"):
         return np.empty(shape, dtype)
@@ -45,7 +45,10 @@ def on_huge_pages(shape: tuple[int, ...], dtype) -> np.ndarray:
     nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     pages = -(-nbytes // HUGE_PAGE) * HUGE_PAGE
     memory = mmap.mmap(-1, pages + HUGE_PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)   # room to align
-    memory.madvise(mmap.MADV_HUGEPAGE)
+    try:
+        memory.madvise(mmap.MADV_HUGEPAGE)
+    except OSError:        # a kernel built without huge pages (EINVAL), a sandbox: 4 KiB pages then
+        pass
     start = -np.frombuffer(memory, np.uint8, count=1).ctypes.data % HUGE_PAGE
     array = np.frombuffer(memory, dtype, count=nbytes // dtype.itemsize, offset=start)
     _trace_like_numpy(array)
