@@ -7,6 +7,8 @@ What a training step keeps grows with T·B (time steps × sequences) times the h
 input and output widths, plus a few copies of the parameters. The factors below were measured with
 tracemalloc over a session's build, three iterations and one inspection (the stepper's pass), for
 T = 50–200, B = 16–64, H = 16–256 and every task: the estimate came within 5 % of the peak.
+Where a pass's arrays sit on 2 MiB pages (1 MiB or more, on Linux), each occupies whole pages: the
+estimate adds what that rounding costs the arrays a model keeps in its workspace.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ PER_HIDDEN = {"rnn": 4.7, "skip": 4.8, "lstm": 18.2}
 PER_INPUT_OUTPUT = 3.2
 #: ... and copies of the parameters (weights, gradients, optimiser moments, clipping).
 PER_PARAMETER = 8
+#: The (T, B, k·H) arrays a training pass keeps in the model's workspace, as k per array: hidden
+#: states, pre-activations, δ, ∂L/∂h; the LSTM's pre-activations, gates and δ of its four gates, then
+#: its hidden and cell states, tanh(c_t) and ∂L/∂c. Each occupies whole pages once on huge pages.
+WORKSPACE_WIDTHS = {"rnn": (1, 1, 1, 1), "skip": (1, 1, 1, 1), "lstm": (4, 4, 4, 1, 1, 1, 1, 1)}
 #: Headroom over the measured factors (allocator slack, snapshots, the views' history).
 MARGIN = 1.25
 #: Share of the memory available at start that one configuration may use.
@@ -53,7 +59,16 @@ def estimate_bytes(settings) -> int:
     item = 8   # float32 counted as float64: not every array follows dtype (a float32 run measured 2/3 of this)
     per_step = PER_HIDDEN[settings.arch] * s["H"] + PER_INPUT_OUTPUT * (s["I"] + s["O"])
     numbers = s["T"] * s["B"] * per_step + PER_PARAMETER * parameter_count(settings.arch, s["I"], s["H"], s["O"])
-    return int(MARGIN * item * numbers)
+    return int(MARGIN * item * numbers) + page_rounding_bytes(settings.arch, s, np.dtype(settings.dtype).itemsize)
+
+
+def page_rounding_bytes(arch: str, s: dict[str, int], item: int) -> int:
+    """Bytes the workspace's pass arrays occupy beyond their size: up to a 2 MiB page each for those
+    on huge pages (none where there are none)."""
+    from rnnviz.engine.memory import occupied_bytes
+
+    sizes = [s["T"] * s["B"] * k * s["H"] * item for k in WORKSPACE_WIDTHS[arch]]
+    return sum(occupied_bytes(n) - n for n in sizes)
 
 
 def available_bytes() -> int | None:

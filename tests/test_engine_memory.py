@@ -6,12 +6,13 @@ from __future__ import annotations
 import dataclasses
 import mmap
 import os
+import tracemalloc
 
 import numpy as np
 import pytest
 
 from rnnviz.engine import build_model
-from rnnviz.engine.memory import HUGE_FROM, HUGE_PAGE
+from rnnviz.engine.memory import HUGE_FROM, HUGE_PAGE, on_huge_pages
 
 T, B, I, H, O = 8, 3, 2, 5, 3
 
@@ -53,6 +54,28 @@ def test_a_view_keeps_its_array_from_reuse(arch):
     kept = last_hidden.copy()
     model.forward_backward(-x, target)
     np.testing.assert_array_equal(last_hidden, kept)
+
+
+@pytest.mark.parametrize("huge_pages", [True, False], ids=["huge-pages", "np.empty"])
+def test_a_view_keeps_a_large_array_from_reuse(huge_pages, monkeypatch):
+    """The same promise for arrays of 1 MiB or more, whatever their allocation: a view of the trace's
+    hidden states outlives the trace and is not overwritten by the next pass; once it is gone too,
+    the workspace's array is reused."""
+    if not huge_pages:
+        monkeypatch.delattr(mmap, "MADV_HUGEPAGE", raising=False)
+    model = build_model("rnn", 8, 64, 8, seed=0)
+    rng = np.random.default_rng(0)
+    trace = model.forward_backward(rng.standard_normal((100, 32, 8)), np.zeros(32, dtype=int))
+    assert trace.hidden.nbytes >= HUGE_FROM
+    view = trace.hidden[1:]
+    kept = view.copy()
+    del trace
+    again = model.forward_backward(rng.standard_normal((100, 32, 8)) * 3, np.ones(32, dtype=int))
+    assert not np.shares_memory(view, again.hidden)
+    np.testing.assert_array_equal(view, kept)
+    address = _address(again.hidden)
+    del again, view
+    assert _address(model.forward_backward(np.ones((100, 32, 8)), np.zeros(32, dtype=int)).hidden) == address
 
 
 @pytest.mark.parametrize("arch", ["rnn", "lstm"])
@@ -104,3 +127,21 @@ def test_a_kernel_that_refuses_huge_pages_still_gives_working_arrays(monkeypatch
     assert _address(trace.hidden) % HUGE_PAGE == 0
     for name in ("hidden", "pre", "da", "dh"):
         assert np.array_equal(getattr(trace, name), getattr(expected, name)), name
+
+
+@pytest.mark.skipif(not hasattr(mmap, "MADV_HUGEPAGE"), reason="no huge-page request on this platform")
+def test_a_huge_page_array_is_reported_to_tracemalloc_as_whole_pages_and_fails_like_numpy():
+    """tracemalloc sees the whole 2 MiB pages the array occupies (what the budget measures with); an
+    allocation the machine cannot hold raises MemoryError as np.empty does, not OSError."""
+    shape = (101, 32, 64)                               # 1.65 MB: one 2 MiB page
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        array = on_huge_pages(shape, np.float64)
+        assert tracemalloc.get_traced_memory()[0] - before >= HUGE_PAGE > array.nbytes
+        del array
+        assert tracemalloc.get_traced_memory()[0] - before < HUGE_FROM
+    finally:
+        tracemalloc.stop()
+    with pytest.raises(MemoryError):
+        on_huge_pages((1 << 57,), np.float64)           # 1 EiB

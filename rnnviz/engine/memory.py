@@ -27,43 +27,61 @@ import weakref
 import numpy as np
 
 #: References to a free array inside `Workspace.empty`: the workspace's dict, the local name and
-#: ``sys.getrefcount``'s own argument. Views and traces add theirs (a view refers to its base).
+#: ``sys.getrefcount``'s own argument. Views and traces add theirs: a view refers to the array it
+#: was taken from when that array's base is not itself an array (np.empty's, `on_huge_pages`').
 _FREE = 3
 #: The size of a huge page, and the size from which an array is put on them (see the module's note).
 HUGE_PAGE = 2 << 20
 HUGE_FROM = 1 << 20
 
 
+def occupied_bytes(nbytes: int) -> int:
+    """The memory a workspace array of ``nbytes`` occupies: whole 2 MiB pages from `HUGE_FROM` where
+    `on_huge_pages` can ask for them, else ``nbytes``."""
+    if nbytes < HUGE_FROM or not hasattr(mmap, "MADV_HUGEPAGE"):
+        return nbytes
+    return -(-nbytes // HUGE_PAGE) * HUGE_PAGE
+
+
 def on_huge_pages(shape: tuple[int, ...], dtype) -> np.ndarray:
     """An uninitialised C-contiguous array that starts on a 2 MiB boundary of private anonymous
     memory the kernel is asked to back with huge pages (a kernel that refuses the request gives
-    ordinary pages); a plain ``np.empty`` where ``mmap`` cannot ask (no MADV_HUGEPAGE: not Linux). The array keeps its mapping alive (its base) and unmaps it
-    when it is freed. Private: a process forked later gets its own copy, as with np.empty."""
+    ordinary pages); a plain ``np.empty`` where ``mmap`` cannot ask (no MADV_HUGEPAGE: not Linux)
+    or cannot map the memory (then np.empty raises MemoryError if memory is really short).
+
+    The array is the first array over its mapping (its base is the mmap, not another array), so every
+    view of it refers to it and `Workspace` sees them in its reference count. It keeps the mapping
+    alive and unmaps it when it is freed. Private: a process forked later gets its own copy, as with
+    np.empty."""
     if not hasattr(mmap, "MADV_HUGEPAGE"):
         return np.empty(shape, dtype)
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    pages = -(-nbytes // HUGE_PAGE) * HUGE_PAGE
-    memory = mmap.mmap(-1, pages + HUGE_PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)   # room to align
+    pages = occupied_bytes(int(np.prod(shape, dtype=np.int64)) * dtype.itemsize)
+    try:
+        memory = mmap.mmap(-1, pages + HUGE_PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)  # room to align
+    except (OSError, OverflowError):     # no room (ENOMEM), a limit, a sandbox: numpy's allocation and errors
+        return np.empty(shape, dtype)
     try:
         memory.madvise(mmap.MADV_HUGEPAGE)
     except OSError:        # a kernel built without huge pages (EINVAL), a sandbox: 4 KiB pages then
         pass
     start = -np.frombuffer(memory, np.uint8, count=1).ctypes.data % HUGE_PAGE
-    array = np.frombuffer(memory, dtype, count=nbytes // dtype.itemsize, offset=start)
-    _trace_like_numpy(array)
-    return array.reshape(shape)
+    array = np.ndarray(shape, dtype, buffer=memory, offset=start)
+    _trace_like_numpy(array, pages)
+    return array
 
 
 #: The tracemalloc domain numpy reports its arrays' data in (numpy's NPY_TRACE_DOMAIN).
 _NUMPY_DOMAIN = 389047
 
 
-def _trace_like_numpy(array: np.ndarray) -> None:
-    """Report ``array``'s bytes to tracemalloc, as numpy reports the data of the arrays it allocates,
-    until the array is freed: memory from mmap is otherwise invisible to it (and to whoever measures
-    a session's allocations with it). Nothing to do while tracemalloc is not tracing."""
-    address, size = array.ctypes.data, array.nbytes
+def _trace_like_numpy(array: np.ndarray, size: int) -> None:
+    """Report ``size`` bytes at ``array``'s data to tracemalloc, as numpy reports the data of the
+    arrays it allocates, until the array is freed: memory from mmap is otherwise invisible to it (and
+    to whoever measures a session's allocations with it). ``size`` is what the array occupies: whole
+    2 MiB pages, which the process's resident memory carries when the kernel backs them with huge
+    pages. Nothing to do while tracemalloc is not tracing."""
+    address = array.ctypes.data
     if ctypes.pythonapi.PyTraceMalloc_Track(ctypes.c_uint(_NUMPY_DOMAIN), ctypes.c_size_t(address),
                                             ctypes.c_size_t(size)) == 0:
         weakref.finalize(array, ctypes.pythonapi.PyTraceMalloc_Untrack, ctypes.c_uint(_NUMPY_DOMAIN),
