@@ -156,21 +156,66 @@ def start_worker(parent_pid: int, *, end_on_hangup: bool) -> None:
     _exit_with(parent_pid)
 
 
+#: Where Linux lists its processes (``<pid>/stat`` says whether one is a zombie). Other systems have
+#: none (macOS, the BSDs, Windows): there `process_running` asks the system instead.
+PROC = Path("/proc")
+
+
 def process_running(pid: int) -> bool:
-    """Whether process `pid` exists and is not a zombie (a killed parent nobody has reaped yet)."""
+    """Whether process `pid` exists and, where /proc says so (Linux), is not a zombie (a killed
+    parent nobody has reaped yet). Other POSIX systems: whether it exists (signal 0; a zombie counts
+    as running). Windows: whether it has not exited (`_windows_process_running`; ``os.kill`` there
+    would terminate it)."""
+    if sys.platform == "win32":
+        return _windows_process_running(pid)
+    if not PROC.is_dir():
+        return _signal_reaches(pid)
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        stat = (PROC / str(pid) / "stat").read_text()
     except FileNotFoundError:
         return False
-    except OSError:              # no /proc (not Linux): existence is all we can ask
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            pass
-        return True
+    except OSError:              # /proc hides it (another user's, hidepid): existence is all we can ask
+        return _signal_reaches(pid)
     return stat[stat.rindex(")") + 2] not in "ZX"
+
+
+def _signal_reaches(pid: int) -> bool:
+    """Whether process `pid` exists (POSIX): signal 0 checks without sending anything."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:      # it exists, it is not ours
+        pass
+    return True
+
+
+# Windows' answers (winbase.h, winerror.h)
+_SYNCHRONIZE, _WAIT_TIMEOUT, _ERROR_ACCESS_DENIED = 0x00100000, 0x102, 5
+
+
+def _windows_process_running(pid: int, kernel32=None) -> bool:
+    """Whether process `pid` exists and has not exited, asked without touching it: a handle that may
+    only wait on it (OpenProcess(SYNCHRONIZE)), and a wait that times out at once while it runs.
+    No handle: gone (ERROR_INVALID_PARAMETER), or running but not ours (ERROR_ACCESS_DENIED)."""
+    import ctypes
+
+    if kernel32 is None:
+        from ctypes import wintypes
+
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        kernel32.OpenProcess.argtypes = [wintypes.DWORD, wintypes.BOOL, wintypes.DWORD]
+        kernel32.OpenProcess.restype = wintypes.HANDLE
+        kernel32.WaitForSingleObject.argtypes = [wintypes.HANDLE, wintypes.DWORD]
+        kernel32.WaitForSingleObject.restype = wintypes.DWORD
+        kernel32.CloseHandle.argtypes = [wintypes.HANDLE]
+    handle = kernel32.OpenProcess(_SYNCHRONIZE, False, pid)
+    if not handle:
+        return ctypes.get_last_error() == _ERROR_ACCESS_DENIED
+    try:
+        return kernel32.WaitForSingleObject(handle, 0) == _WAIT_TIMEOUT
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def _exit_with(parent_pid: int) -> None:

@@ -42,3 +42,56 @@ def test_a_process_that_forks_its_workers_loads_openblas_without_a_thread_pool()
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                           check=True, env=env)
     assert done.stdout.split() == ["fork", "1", "1"], done.stderr
+
+
+def _reaped_child_pid() -> int:
+    """The pid of a child process that has ended and been reaped (nothing runs under it now)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX processes")
+@pytest.mark.parametrize("proc", [True, False], ids=["/proc (Linux)", "no /proc (macOS, BSD)"])
+def test_process_running_tells_a_running_process_from_a_gone_one(proc, tmp_path, monkeypatch):
+    """A worker's parent watch ends the worker once this says False: without /proc it must still say
+    True for a running process (it said False for every process, so every worker ended at once)."""
+    import rnnviz.worker_processes as worker_processes
+
+    if not proc:
+        monkeypatch.setattr(worker_processes, "PROC", tmp_path / "no-proc")
+    elif not worker_processes.PROC.is_dir():
+        pytest.skip("no /proc here")
+    assert worker_processes.process_running(os.getpid())
+    assert worker_processes.process_running(os.getppid())
+    assert not worker_processes.process_running(_reaped_child_pid())
+
+
+def test_on_windows_a_process_is_asked_through_a_wait_handle_that_is_always_closed(monkeypatch):
+    """Windows' branch, with a stand-in for kernel32: running while a zero wait times out; exited once
+    it is signalled; gone when no handle opens (invalid parameter), running when access is denied."""
+    import ctypes
+
+    from rnnviz.worker_processes import _windows_process_running
+
+    class Kernel32:
+        def __init__(self, wait=None, error=0):
+            self.wait, self.error, self.opened, self.closed = wait, error, [], []
+
+        def OpenProcess(self, access, inherit, pid):
+            self.opened.append((access, inherit, pid))
+            monkeypatch.setattr(ctypes, "get_last_error", lambda: self.error, raising=False)   # Windows' only
+            return 0 if self.wait is None else 77
+
+        def WaitForSingleObject(self, handle, milliseconds):
+            assert (handle, milliseconds) == (77, 0)
+            return self.wait
+
+        def CloseHandle(self, handle):
+            self.closed.append(handle)
+
+    running, exited = Kernel32(wait=0x102), Kernel32(wait=0)
+    assert _windows_process_running(42, running) and not _windows_process_running(42, exited)
+    assert running.opened == [(0x00100000, False, 42)] and running.closed == exited.closed == [77]
+    assert not _windows_process_running(42, Kernel32(error=87))
+    assert _windows_process_running(42, Kernel32(error=5))
