@@ -5,7 +5,7 @@ numba reads each compiled kernel from its on-disk cache the first time a process
 0.3 s of CPU for the recurrent passes, most of it numba setting up its compiler at the first read).
 A process that workers fork from reads the kernels once (`warm_up`), so every worker starts with
 them instead of reading them at its first run: the sweep's worker server, which preloads
-`rnnviz.warm_engine` (every architecture, see `rnnviz.worker_processes.PRELOAD`), or the command
+`rnnviz.engine_preload` (every architecture, see `rnnviz.worker_processes.PRELOAD`), or the command
 line's own process, which reads only those of the architectures its sweep trains
 (`rnnviz.horizon.Sweep`'s ``fork``). A kernel not read before the fork still works: the worker
 reads it at its first call.
@@ -23,20 +23,19 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-#: Every architecture the engine trains, each with kernels of its own.
-ARCHITECTURES = ("rnn", "skip", "lstm")
-
 _warmed: set[str] = set()    # the architectures this process has warmed up (a fork inherits it)
 
 
-def warm_up(archs: Iterable[str] = ARCHITECTURES) -> None:
+def warm_up(archs: Iterable[str] | None = None) -> None:
     """One training step and one held-out evaluation, at tiny sizes, float64, for each architecture
-    of `archs` this process has not warmed up yet. Raises whatever stops the engine loading."""
+    of `archs` (default: every one the engine trains, `rnnviz.engine.ARCHS`) this process has not
+    warmed up yet. Raises whatever stops the engine loading."""
     with _scipy_hidden():
+        from rnnviz.engine import ARCHS
         from rnnviz.session import Session
         from rnnviz.settings import Settings
 
-        for arch in archs:
+        for arch in ARCHS if archs is None else archs:
             if arch in _warmed:
                 continue
             session = Session(Settings(task="recall", lag=2, arch=arch, skip=2, hidden=4, batch=2,

@@ -46,7 +46,7 @@ FIELDS: dict[str, Field] = {
     "seq_len": Field(int, "Sequence length T for the adding, sine and text tasks.", low=2, high=500),
     "arch": Field(str, "rnn: h_t = f(x_t W_I + h_{t-1} W_H + b). skip: adds h_{t-k} W_S. "
                   "lstm: gated cell c_t = σ(f)·c_{t-1} + σ(i)·tanh(g), h_t = σ(o)·tanh(c_t).",
-                  choices=("rnn", "skip", "lstm")),
+                  choices=("rnn", "skip", "lstm")),   # rnnviz.engine.ARCHS: not imported, no numpy here
     "activation": Field(str, "f in h_t = f(a_t). The factor f'(a_t) enters every step of the "
                         "backward product diag(f'(a_t)) W_Hᵀ. tanh' ≤ 1 and falls towards 0 as a "
                         "unit saturates; ReLU' ∈ {0, 1} does not saturate, but inactive units (f' = 0) "

@@ -25,14 +25,14 @@ import time
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from rnnviz.engine_warm_up import ARCHITECTURES, warm_up, warmed
+from rnnviz.engine_warm_up import warm_up, warmed
 from rnnviz.errors import EngineError
 
 #: What the worker server imports before it forks any worker: the sweep's code, and the engine with
-#: the compiled kernels of every architecture read once (`rnnviz.warm_engine`) instead of by every
+#: the compiled kernels of every architecture read once (`rnnviz.engine_preload`) instead of by every
 #: worker at its first run (0.33 s of CPU per worker per sweep, measured; reading them in the
 #: server took 0.32 s once).
-PRELOAD = ["rnnviz.horizon", "rnnviz.warm_engine"]
+PRELOAD = ["rnnviz.horizon", "rnnviz.engine_preload"]
 
 WATCH_SECONDS = 0.5  # how often a worker checks that the process it works for still runs
 
@@ -43,12 +43,16 @@ ONE_BLAS_THREAD = ("OPENBLAS_NUM_THREADS", "1")
 
 
 # ----------------------------------------------------------------------------- where workers come from
-def process_context(fork: bool = False, archs: Collection[str] = ARCHITECTURES):
+def process_context(fork: bool = False, archs: Collection[str] | None = None):
     """The multiprocessing context to start workers in.
+
+    Side effect: where it forks (below) and numpy is not loaded yet, it sets OPENBLAS_NUM_THREADS=1
+    in ``os.environ`` for good (unless the environment sets it already): this process and every
+    process it starts later inherit it.
 
     With `fork`, where fork is available and this process runs no other thread: fork, after
     loading the engine here with the kernels of `archs` (`rnnviz.engine_warm_up.warm_up`: the
-    architectures the workers will train), so the workers start with them. Loading it starts
+    architectures the workers will train; default every one), so the workers start with them. Loading it starts
     BLAS's thread pool, so this forks only when every pool is OpenBLAS's, which stops its threads
     around each fork (`_blas_stops_around_fork`), and only if the engine loaded. This saves the
     server's own start (a second interpreter importing the sweep's code before the engine): the
@@ -72,7 +76,7 @@ def process_context(fork: bool = False, archs: Collection[str] = ARCHITECTURES):
         if "numpy" not in sys.modules:       # then OpenBLAS loads with the engine, without a pool
             os.environ.setdefault(*ONE_BLAS_THREAD)
         if not _engine_warmed(archs):
-            preload = [name for name in PRELOAD if name != "rnnviz.warm_engine"]
+            preload = [name for name in PRELOAD if name != "rnnviz.engine_preload"]
         elif _blas_stops_around_fork():
             return multiprocessing.get_context("fork")
     if "forkserver" in multiprocessing.get_all_start_methods():
@@ -127,7 +131,7 @@ def _blas_stops_around_fork() -> bool:
     return all(info.get("internal_api") == "openblas" for info in threadpool_info())
 
 
-def _engine_warmed(archs: Collection[str]) -> bool:
+def _engine_warmed(archs: Collection[str] | None) -> bool:
     """Read the compiled kernels of `archs` here, once, for the workers to inherit; False if the
     engine fails to load: the worker server's workers then load it themselves."""
     try:
@@ -231,7 +235,7 @@ def _exit_with(parent_pid: int) -> None:
 
 
 def load_engine() -> None:
-    """Load the engine and its compiled kernels here (`rnnviz.warm_engine`): nothing to do in a
+    """Load the engine and its compiled kernels here (`rnnviz.engine_preload`): nothing to do in a
     worker forked from a process that loaded it (with the kernels of the architectures its sweep
     trains; another one's are read at their first call) or from a worker server that preloaded it
     (the server skips the preload where the engine failed to load in the process that started it).
@@ -239,6 +243,6 @@ def load_engine() -> None:
     if warmed():
         return
     try:
-        import rnnviz.warm_engine  # noqa: F401
+        import rnnviz.engine_preload  # noqa: F401
     except Exception as exc:   # whatever stops the engine loading, the user sees it
         raise EngineError(f"the engine could not load: {type(exc).__name__}: {exc}") from exc

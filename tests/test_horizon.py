@@ -237,7 +237,7 @@ def test_the_command_line_forks_its_workers_and_trains_the_same_runs_as_the_work
 def lone_thread(monkeypatch):
     """`process_context` as in a process that runs one thread (the tests' process runs more),
     with the engine loaded already (it asks threadpoolctl for BLAS's path as it loads)."""
-    import rnnviz.warm_engine  # noqa: F401
+    import rnnviz.engine_preload  # noqa: F401
 
     monkeypatch.setattr(worker_processes, "_only_thread", lambda: True)
 
@@ -275,8 +275,8 @@ def test_a_sweep_whose_engine_fails_to_load_uses_the_worker_server(lone_thread, 
 @pytest.mark.skipif(importlib.util.find_spec("scipy") is None, reason="SciPy is not installed")
 def test_the_workers_engine_loads_without_scipy_which_stays_importable():
     """numba imports SciPy where it is installed (for compiled np.dot and np.linalg, which the
-    kernels do not use); rnnviz.warm_engine hides it while the engine loads, then gives it back."""
-    code = ("import sys, rnnviz.warm_engine; assert 'scipy' not in sys.modules, 'numba imported it'; "
+    kernels do not use); rnnviz.engine_preload hides it while the engine loads, then gives it back."""
+    code = ("import sys, rnnviz.engine_preload; assert 'scipy' not in sys.modules, 'numba imported it'; "
             "import scipy.linalg; print('ok')")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

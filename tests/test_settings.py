@@ -70,3 +70,11 @@ def test_every_field_has_help_with_range_or_choices():
         assert len(field.help) > 20, name
         assert field.choices or (field.low is not None and field.high is not None
                                  and math.isfinite(field.high)), name
+
+
+def test_the_arch_choices_are_the_engines_architectures():
+    """Settings lists them itself (it loads without numpy, which a sweep's process must not load
+    before it chooses OpenBLAS's threads); the engine's ARCHS is the source it must match."""
+    from rnnviz.engine import ARCHS
+
+    assert FIELDS["arch"].choices == ARCHS
