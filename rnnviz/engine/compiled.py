@@ -641,7 +641,8 @@ if COMPILED:
             if keep_dh and t < T:
                 _keep(_handed(handed, t - 1, T), dh[t - 1])
             if t > 1:
-                _product(delta, W_HT, _handed(handed, t - 2, T), 0.0 if overwrite else 1.0)   # δ_t W_H^T to h_{t-1}
+                # δ_t W_H^T to h_{t-1}
+                _product(delta, W_HT, _handed(handed, t - 2, T), 0.0 if overwrite else 1.0)
             if skip > 0 and t > skip:
                 _product(delta, W_ST, dh[t - skip - 1], 1.0)                  # δ_t W_S^T to h_{t-k}
             _product_transposed(hidden[t - 1], delta, term, 0.0)              # h_{t-1}^T δ_t

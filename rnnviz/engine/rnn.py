@@ -81,8 +81,8 @@ class RNN(RecurrentModel):
         numpy path without ``for_backward``)}, and on the numpy path with ``for_backward`` also
         "fprime": f'(a_t), which BPTT multiplies by. Compiled path (``self.compiled``): the time
         loop is ``compiled.rnn_forward``, x_t W_I a product per step; its backward pass takes f'(a_t)
-        from h_t as it goes; without ``keep_steps`` each step's a_t goes through one (1, B, H) buffer. Numpy path: x_t W_I as one product for all t, the
-        loop below, then f'(a_t) for all t at once.
+        from h_t as it goes; without ``keep_steps`` each step's a_t goes through one (1, B, H) buffer.
+        Numpy path: x_t W_I as one product for all t, the loop below, then f'(a_t) for all t at once.
         """
         T, B, I = x.shape
         H, k, dt, workspace = self.hidden_size, self.skip, self.dtype, self._workspace
