@@ -16,6 +16,7 @@ here:
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import signal
@@ -205,14 +206,7 @@ def _windows_process_running(pid: int, kernel32=None) -> bool:
     import ctypes
 
     if kernel32 is None:
-        from ctypes import wintypes
-
-        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-        kernel32.OpenProcess.argtypes = [wintypes.DWORD, wintypes.BOOL, wintypes.DWORD]
-        kernel32.OpenProcess.restype = wintypes.HANDLE
-        kernel32.WaitForSingleObject.argtypes = [wintypes.HANDLE, wintypes.DWORD]
-        kernel32.WaitForSingleObject.restype = wintypes.DWORD
-        kernel32.CloseHandle.argtypes = [wintypes.HANDLE]
+        kernel32 = _kernel32()
     handle = kernel32.OpenProcess(_SYNCHRONIZE, False, pid)
     if not handle:
         return ctypes.get_last_error() == _ERROR_ACCESS_DENIED
@@ -220,6 +214,22 @@ def _windows_process_running(pid: int, kernel32=None) -> bool:
         return kernel32.WaitForSingleObject(handle, 0) == _WAIT_TIMEOUT
     finally:
         kernel32.CloseHandle(handle)
+
+
+@functools.cache
+def _kernel32():
+    """Windows' kernel32 with the signatures `_windows_process_running` calls, loaded once (the parent
+    watch asks every `WATCH_SECONDS`)."""
+    import ctypes
+    from ctypes import wintypes
+
+    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+    kernel32.OpenProcess.argtypes = [wintypes.DWORD, wintypes.BOOL, wintypes.DWORD]
+    kernel32.OpenProcess.restype = wintypes.HANDLE
+    kernel32.WaitForSingleObject.argtypes = [wintypes.HANDLE, wintypes.DWORD]
+    kernel32.WaitForSingleObject.restype = wintypes.DWORD
+    kernel32.CloseHandle.argtypes = [wintypes.HANDLE]
+    return kernel32
 
 
 def _exit_with(parent_pid: int) -> None:
