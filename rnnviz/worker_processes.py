@@ -199,14 +199,13 @@ def _signal_reaches(pid: int) -> bool:
 _SYNCHRONIZE, _WAIT_TIMEOUT, _ERROR_ACCESS_DENIED = 0x00100000, 0x102, 5
 
 
-def _windows_process_running(pid: int, kernel32=None) -> bool:
+def _windows_process_running(pid: int) -> bool:
     """Whether process `pid` exists and has not exited, asked without touching it: a handle that may
     only wait on it (OpenProcess(SYNCHRONIZE)), and a wait that times out at once while it runs.
     No handle: gone (ERROR_INVALID_PARAMETER), or running but not ours (ERROR_ACCESS_DENIED)."""
     import ctypes
 
-    if kernel32 is None:
-        kernel32 = _kernel32()
+    kernel32 = _kernel32()
     handle = kernel32.OpenProcess(_SYNCHRONIZE, False, pid)
     if not handle:
         return ctypes.get_last_error() == _ERROR_ACCESS_DENIED

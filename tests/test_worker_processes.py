@@ -72,7 +72,7 @@ def test_on_windows_a_process_is_asked_through_a_wait_handle_that_is_always_clos
     it is signalled; gone when no handle opens (invalid parameter), running when access is denied."""
     import ctypes
 
-    from rnnviz.worker_processes import _windows_process_running
+    from rnnviz import worker_processes
 
     class Kernel32:
         def __init__(self, wait=None, error=0):
@@ -90,8 +90,12 @@ def test_on_windows_a_process_is_asked_through_a_wait_handle_that_is_always_clos
         def CloseHandle(self, handle):
             self.closed.append(handle)
 
+    def running_with(kernel32) -> bool:
+        monkeypatch.setattr(worker_processes, "_kernel32", lambda: kernel32)
+        return worker_processes._windows_process_running(42)
+
     running, exited = Kernel32(wait=0x102), Kernel32(wait=0)
-    assert _windows_process_running(42, running) and not _windows_process_running(42, exited)
+    assert running_with(running) and not running_with(exited)
     assert running.opened == [(0x00100000, False, 42)] and running.closed == exited.closed == [77]
-    assert not _windows_process_running(42, Kernel32(error=87))
-    assert _windows_process_running(42, Kernel32(error=5))
+    assert not running_with(Kernel32(error=87))
+    assert running_with(Kernel32(error=5))
