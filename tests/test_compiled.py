@@ -29,7 +29,7 @@ def tanh(a):
     row = a.reshape(1, -1).copy()
     h = np.empty_like(row)
     b = np.full(row.shape[1], -0.0)          # a + (−0) = a for every a, −0 included
-    compiled._activate(row, b, compiled.ACTIVATIONS["tanh"], h)
+    compiled._activate(row, b, compiled.ACTIVATIONS["tanh"], h, False, h)
     return h.reshape(a.shape)
 
 
@@ -38,7 +38,7 @@ def lstm_gates(a):
     H = a.size
     row = np.tile(np.asarray(a, np.float64), 4)[None, :]
     gate, c, tanh_c, h = np.empty_like(row), np.empty((1, H)), np.empty((1, H)), np.empty((1, H))
-    compiled.lstm_cell(row, np.zeros(4 * H), np.zeros((1, H)), gate, c, tanh_c, h)
+    compiled.lstm_cell(row, np.zeros(4 * H), np.zeros((1, H)), gate, c, tanh_c, h, False, row)
     return gate[0].reshape(4, H)
 
 
@@ -157,7 +157,8 @@ def test_rnn_forward_completes_a_then_applies_f_and_backward_multiplies_by_its_d
         np.testing.assert_allclose(pre[t - 1], a, rtol=1e-14, atol=1e-14)           # a_t completed in place
         np.testing.assert_allclose(hidden[t], f.f(pre[t - 1]), rtol=4.5e-16, atol=0)   # h_t = f(a_t), ≤ 2 ulp
         dh, delta = rng.standard_normal((B, H)), np.empty((B, H))
-        square = compiled._through_f(dh, hidden[t], compiled.ACTIVATIONS[activation], delta)
+        square = compiled._through_f(dh, hidden[t], compiled.ACTIVATIONS[activation], delta,
+                                     False, delta, False, dh)                 # (nothing kept)
         fprime = f.derivative(pre[t - 1], hidden[t])
         np.testing.assert_allclose(delta, dh * fprime, rtol=0, atol=2.3e-16 * np.abs(dh).max())  # δ_t = ∂L/∂h_t ⊙ f'
         assert square == pytest.approx(float(np.vdot(dh, dh)), rel=1e-14)                      # ‖∂L/∂h_t‖²
@@ -183,7 +184,12 @@ def test_sigmoid_special_values():
 def compiled_cell_step(a, carry, *rest):
     """``lstm.cell_step`` through the compiled cell, which finds h_{t-1} W_H already added to a."""
     np.add(a, carry, out=a)
-    compiled.lstm_cell(a, *rest)
+    compiled.lstm_cell(a, *rest, False, a)
+
+
+def compiled_cell_step_backward(dh, dc_next, gate, c_prev, tanh_c, dc, delta):
+    """``lstm.cell_step_backward`` through the compiled cell (keeping nothing)."""
+    compiled.lstm_cell_backward(dh, dc_next, gate, c_prev, tanh_c, dc, delta, False, delta, dc, False, dh)
 
 
 def test_lstm_cell_kernels_match_the_numpy_steps():
@@ -193,7 +199,7 @@ def test_lstm_cell_kernels_match_the_numpy_steps():
     c_prev, dh, dc_next = rng.standard_normal((B, H)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
     outs = {}
     for name, forward, backward in (("numpy", cell_step, cell_step_backward),
-                                    ("compiled", compiled_cell_step, compiled.lstm_cell_backward)):
+                                    ("compiled", compiled_cell_step, compiled_cell_step_backward)):
         a_t, gate, c, tanh_c, h = a.copy(), np.empty((B, 4 * H)), *np.empty((3, B, H))
         forward(a_t, carry, b, c_prev, gate, c, tanh_c, h)
         handed, dc, delta = dc_next.copy(), np.empty((B, H)), np.empty((B, 4 * H))
@@ -334,7 +340,7 @@ def test_kernels_carry_the_512_bit_hint_where_llvm_takes_it(fresh_vector_width_p
     kernel = _fresh_activate()
     row = np.linspace(-3.0, 3.0, 64).reshape(1, -1)
     h = np.empty_like(row)
-    kernel(row, np.full(64, -0.0), compiled.ACTIVATIONS["tanh"], h)
+    kernel(row, np.full(64, -0.0), compiled.ACTIVATIONS["tanh"], h, False, h)
     assert compiled._vector_width_accepted()
     assert any("prefer-vector-width" in ir for ir in kernel.inspect_llvm().values())
 
@@ -358,7 +364,103 @@ def test_kernels_still_compile_and_agree_with_numpy_when_llvmlite_rejects_the_hi
     x = np.linspace(-25.0, 25.0, 10_001)
     row = x.reshape(1, -1).copy()
     h = np.empty_like(row)
-    kernel(row, np.full(x.size, -0.0), compiled.ACTIVATIONS["tanh"], h)
+    kernel(row, np.full(x.size, -0.0), compiled.ACTIVATIONS["tanh"], h, False, h)
     assert not compiled._vector_width_accepted()
     assert not any("prefer-vector-width" in ir for ir in kernel.inspect_llvm().values())
     assert ulps(h[0], np.tanh(x)).max() <= 2
+
+
+def _at_line_offset(shape, offset):
+    """A float64 array of NaNs that starts ``offset`` bytes past a 64-byte line boundary."""
+    n = int(np.prod(shape))
+    raw = np.empty(8 * n + 128, np.uint8)
+    start = -raw.ctypes.data % 64 + offset
+    array = raw[start:start + 8 * n].view(np.float64).reshape(shape)
+    array[...] = np.nan
+    return array
+
+
+def _rnn_kernels(x, weights, activation, only_last, offset):
+    """Everything rnn_forward and rnn_backward write, with the kept arrays (a_t, δ_t, ∂L/∂h_t)
+    starting ``offset`` bytes past a line boundary, or (offset None) with nothing kept."""
+    T, B, _ = x.shape
+    W_I, W_H, b, dh_T = weights
+    H = W_H.shape[0]
+    kept = offset is not None
+    pre = _at_line_offset((T if kept else 1, B, H), offset or 0)
+    hidden, squares = np.zeros((T + 1, B, H)), np.empty(T)
+    assert compiled.rnn_forward(x, W_I, pre, hidden, W_H, b, W_H, 0, activation, 0, squares) == 0
+    dh = _at_line_offset((2 if only_last and not kept else T, B, H), offset or 0)
+    dh[-1] = dh_T
+    if not only_last:
+        dh[:] = dh_T
+    da = _at_line_offset((T if kept else 1, B, H), offset or 0)
+    grads = np.empty((W_I.shape[0], H)), np.empty((H, H)), np.empty((H, H)), np.empty(H)
+    term_squares, dh_squares = np.empty(T), np.empty(T)
+    W_HT = np.ascontiguousarray(W_H.T)
+    assert compiled.rnn_backward(dh, da, hidden, activation, x, W_HT, W_HT, 0, only_last, 0, *grads,
+                                 np.empty((H, H)), term_squares, dh_squares) == 0
+    out = {"hidden": hidden, "squares": squares, "term_squares": term_squares, "dh_squares": dh_squares,
+           **{f"grad{i}": g for i, g in enumerate(grads) if i != 2}}
+    return (out | {"pre": pre, "da": da, "dh": dh}) if kept else out
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid", "linear"])
+@pytest.mark.parametrize("only_last", [True, False])
+def test_rnn_kernels_keep_rows_as_they_go_or_after_each_step_alike(activation, only_last):
+    """Kept a_t, δ_t and ∂L/∂h_t go past the cache row by row as the elementwise work goes where
+    each kept row is whole 64-byte lines (offset 0, H a multiple of 8), and with ``_keep`` after the
+    step otherwise (offset 8): both give the same arrays to the bit, and a pass that keeps nothing
+    the same results."""
+    rng = np.random.default_rng(7)
+    T, B, I, H = 4, 3, 2, 16
+    x = rng.standard_normal((T, B, I))
+    weights = (rng.standard_normal((I, H)), rng.standard_normal((H, H)) / 3, rng.standard_normal(H),
+               rng.standard_normal((B, H)))
+    act = compiled.ACTIVATIONS[activation]
+    by_row, after, nothing = (_rnn_kernels(x, weights, act, only_last, offset) for offset in (0, 8, None))
+    assert by_row.keys() == after.keys() and not np.isnan(by_row["dh"][:-1]).any()
+    for name in by_row:
+        assert np.array_equal(by_row[name], after[name]), name
+    for name in nothing:
+        assert np.array_equal(by_row[name], nothing[name]), name
+
+
+def _lstm_kernels(x, weights, offset):
+    """As `_rnn_kernels` for lstm_forward and lstm_backward (y_T alone scored): a_t, δ_t, ∂L/∂c_t
+    and ∂L/∂h_t kept ``offset`` bytes past a line boundary, or nothing kept (offset None)."""
+    T, B, _ = x.shape
+    W_I, W_H, b, dh_T = weights
+    H = W_H.shape[0]
+    kept = offset is not None
+    steps = T if kept else 1
+    pre, gates = _at_line_offset((steps, B, 4 * H), offset or 0), np.empty((T, B, 4 * H))
+    hidden, cell, tanh_c, squares = np.zeros((T + 1, B, H)), np.zeros((T + 1, B, H)), np.empty((T, B, H)), np.empty(T)
+    assert compiled.lstm_forward(x, W_I, W_H, b, pre, gates, hidden, cell, tanh_c, 0, squares) == 0
+    dh = _at_line_offset((T if kept else 2, B, H), offset or 0)
+    dh[-1] = dh_T
+    da, dcell = _at_line_offset((steps, B, 4 * H), offset or 0), _at_line_offset((steps, B, H), offset or 0)
+    grads = np.empty((W_I.shape[0], 4 * H)), np.empty((H, 4 * H)), np.empty(4 * H)
+    term_squares, dh_squares = np.empty(T), np.empty(T)
+    assert compiled.lstm_backward(dh, gates, cell, tanh_c, hidden, x, np.ascontiguousarray(W_H.T), True, 0, da,
+                                  dcell, np.empty((B, H)), *grads, np.empty((H, 4 * H)), term_squares,
+                                  dh_squares) == 0
+    out = {"gates": gates, "hidden": hidden, "cell": cell, "tanh_c": tanh_c, "squares": squares,
+           "term_squares": term_squares, "dh_squares": dh_squares, **{f"grad{i}": g for i, g in enumerate(grads)}}
+    return (out | {"pre": pre, "da": da, "dcell": dcell, "dh": dh}) if kept else out
+
+
+def test_lstm_kernels_keep_rows_as_they_go_or_after_each_step_alike():
+    """As for the RNN: the LSTM's kept a_t, δ_t, ∂L/∂c_t and ∂L/∂h_t, row by row (offset 0) or after
+    each step (offset 8), are the same arrays, and the rest is what a pass that keeps nothing gives."""
+    rng = np.random.default_rng(8)
+    T, B, I, H = 4, 3, 2, 8
+    x = rng.standard_normal((T, B, I))
+    weights = (rng.standard_normal((I, 4 * H)), rng.standard_normal((H, 4 * H)) / 3, rng.standard_normal(4 * H),
+               rng.standard_normal((B, H)))
+    by_row, after, nothing = (_lstm_kernels(x, weights, offset) for offset in (0, 8, None))
+    assert by_row.keys() == after.keys() and not np.isnan(by_row["dh"]).any()
+    for name in by_row:
+        assert np.array_equal(by_row[name], after[name]), name
+    for name in nothing:
+        assert np.array_equal(by_row[name], nothing[name]), name

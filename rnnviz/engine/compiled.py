@@ -21,7 +21,10 @@ kept array with non-temporal stores (``_keep``), which send a line to memory wit
 the cache first. Written the ordinary way, the three kept arrays of an RNN pass cost a read of each
 line before its write and pushed h_t, which the backward pass reads again, out of a 2 MB cache.
 Measured (B = 32, H = 64, T = 100, CPU time, the engine bench's order of sides): the RNN's full pass
-2.71 -> 2.47 ms, the LSTM's 10.4 -> 9.7 ms; the numbers are the same to the last bit.
+2.71 -> 2.47 ms, the LSTM's 10.4 -> 9.7 ms; the numbers are the same to the last bit. Each row goes
+out as soon as the step's elementwise work has done it (``_store_row_past_cache``), so that the
+stores leave while the next row is computed; copied after the step's last row, a 16 KB copy spent
+about a microsecond waiting for them (rows that are not whole lines still go that way, ``_keep``).
 
 Why: at the sizes the lessons train (B = 32, H = 32, T = 50) one step's matrix products take a
 microsecond or two each, and numpy spent more than that around each (a call, a view, a ufunc per
@@ -353,6 +356,23 @@ if COMPILED:
         for j in range(i, n):
             flat_destination[j] = flat_source[j]
 
+    @numba.njit(inline="always", cache=CACHED)
+    def _rows_in_lines(array):
+        """Whether each row of a C-contiguous (·, n) float64 array is whole 64-byte lines (n a
+        multiple of 8, the array on a line boundary), as ``_store_row_past_cache`` needs."""
+        return array.shape[1] % 8 == 0 and _rows(array) % 64 == 0
+
+    @numba.njit(inline="always", cache=CACHED)
+    def _store_row_past_cache(to, start, n):
+        """n float64 (a multiple of 8) from address ``start`` to address ``to`` (on a line boundary),
+        line by line with ``_store_past_cache``. The elementwise kernels keep a step's rows so, each
+        as soon as it is done, and the stores leave while they compute the next row: ``_keep``
+        after the step's last row waited for most of them (at B = 32, H = 64 about a microsecond
+        per 16 KB copy). (Addresses, not row views: helpers that take array rows inside a row loop
+        made numba's code for the loop several times slower.)"""
+        for k in range(0, n, 8):
+            _store_past_cache(to + 8 * k, start + 8 * k)
+
     # -- the cancel flag, asked once per time step -------------------------------------------------
 
     _ASK = ctypes.CFUNCTYPE(ctypes.c_int)
@@ -427,51 +447,64 @@ if COMPILED:
     ACTIVATIONS = {"tanh": 0, "relu": 1, "sigmoid": 2, "linear": 3}
 
     @numba.njit(**_KERNEL)
-    def _activate(a, b, activation, h):
-        """a += b completes a_t; h_t = f(a_t). (B, H) arrays, b (H,)."""
+    def _activate(a, b, activation, h, keep, kept):
+        """a += b completes a_t; h_t = f(a_t), row by row. (B, H) arrays, b (H,). With ``keep``, also
+        kept = a_t past the cache, each row as soon as it is complete (``_store_row_past_cache``:
+        kept's rows must be whole lines, ``_rows_in_lines``; kept is not touched without ``keep``)."""
         _wide_vectors()
         B, H = a.shape
+        to, start = _rows(kept), _rows(a)
         for r in range(B):
             for k in range(H):
                 a[r, k] += b[k]
-        flat_a, flat_h = a.reshape(a.size), h.reshape(h.size)
-        if activation == 0:                                   # tanh
-            for k in range(flat_a.size):
-                flat_h[k] = _tanh_scalar(flat_a[k])
-        elif activation == 1:                                 # ReLU
-            for k in range(flat_a.size):
-                flat_h[k] = 0.0 if flat_a[k] < 0.0 else flat_a[k]     # NaN stays NaN, as np.maximum
-        elif activation == 2:                                 # σ
-            for k in range(flat_a.size):
-                flat_h[k] = _sigmoid_scalar(flat_a[k])
-        else:                                                 # linear
-            for k in range(flat_a.size):
-                flat_h[k] = flat_a[k]
+            if activation == 0:                               # tanh
+                for k in range(H):
+                    h[r, k] = _tanh_scalar(a[r, k])
+            elif activation == 1:                             # ReLU
+                for k in range(H):
+                    h[r, k] = 0.0 if a[r, k] < 0.0 else a[r, k]   # NaN stays NaN, as np.maximum
+            elif activation == 2:                             # σ
+                for k in range(H):
+                    h[r, k] = _sigmoid_scalar(a[r, k])
+            else:                                             # linear
+                for k in range(H):
+                    h[r, k] = a[r, k]
+            if keep:
+                _store_row_past_cache(to + 8 * r * H, start + 8 * r * H, H)
 
     @numba.njit(**_SUMMING)
-    def _through_f(dh, h, activation, delta):
+    def _through_f(dh, h, activation, delta, keep, kept_delta, keep_dh, kept_dh):
         """delta ← δ_t = ∂L/∂h_t ⊙ f'(a_t), with f' from h_t = f(a_t) (tanh' = 1 − h², σ' = h(1 − h),
         ReLU' = 1 where h > 0, which is where a > 0: ``_activate`` keeps h = a there and sets h = 0 or
         keeps a ≤ 0 or NaN elsewhere); returns ‖∂L/∂h_t‖_F². Taking f' here rather than keeping it
         from the forward pass saves writing and re-reading a (T, B, H) array: h_t is still in cache,
-        the step after read it for h_tᵀ δ_{t+1}; and the backward pass reads no a_t."""
+        the step after read it for h_tᵀ δ_{t+1}; and the backward pass reads no a_t. With ``keep``,
+        also kept_delta = δ_t, and with ``keep_dh`` kept_dh = ∂L/∂h_t, past the cache, each row as
+        soon as δ's is done (as in ``_activate``; the kept arrays are not touched otherwise)."""
         _wide_vectors()
-        flat_dh, flat_h, flat_delta = dh.reshape(dh.size), h.reshape(h.size), delta.reshape(delta.size)
+        flat_dh = dh.reshape(dh.size)
         square = 0.0
         for i in range(flat_dh.size):
             square += flat_dh[i] * flat_dh[i]
-        if activation == 0:                                   # tanh' = 1 − h²
-            for i in range(flat_dh.size):
-                flat_delta[i] = flat_dh[i] * (1.0 - flat_h[i] * flat_h[i])
-        elif activation == 1:                                 # ReLU' = 1 where h > 0 (⇔ a > 0)
-            for i in range(flat_dh.size):
-                flat_delta[i] = flat_dh[i] * (1.0 if flat_h[i] > 0.0 else 0.0)
-        elif activation == 2:                                 # σ' = h(1 − h)
-            for i in range(flat_dh.size):
-                flat_delta[i] = flat_dh[i] * ((1.0 - flat_h[i]) * flat_h[i])
-        else:                                                 # linear: f' = 1
-            for i in range(flat_dh.size):
-                flat_delta[i] = flat_dh[i] * 1.0
+        B, H = dh.shape
+        to_delta, from_delta, to_dh, from_dh = _rows(kept_delta), _rows(delta), _rows(kept_dh), _rows(dh)
+        for r in range(B):
+            if activation == 0:                               # tanh' = 1 − h²
+                for k in range(H):
+                    delta[r, k] = dh[r, k] * (1.0 - h[r, k] * h[r, k])
+            elif activation == 1:                             # ReLU' = 1 where h > 0 (⇔ a > 0)
+                for k in range(H):
+                    delta[r, k] = dh[r, k] * (1.0 if h[r, k] > 0.0 else 0.0)
+            elif activation == 2:                             # σ' = h(1 − h)
+                for k in range(H):
+                    delta[r, k] = dh[r, k] * ((1.0 - h[r, k]) * h[r, k])
+            else:                                             # linear: f' = 1
+                for k in range(H):
+                    delta[r, k] = dh[r, k] * 1.0
+            if keep_dh:
+                _store_row_past_cache(to_dh + 8 * r * H, from_dh + 8 * r * H, H)
+            if keep:
+                _store_row_past_cache(to_delta + 8 * r * H, from_delta + 8 * r * H, H)
         return square
 
     @numba.njit(**_SUMMING)
@@ -505,12 +538,14 @@ if COMPILED:
                 total[k] += rows[r, k]
 
     @numba.njit(**_KERNEL)
-    def lstm_cell(a, b, c_prev, gate, c, tanh_c, h):
+    def lstm_cell(a, b, c_prev, gate, c, tanh_c, h, keep, kept):
         """LSTM forward, one step (as ``lstm.cell_step``): a += b completes a_t = x_t W_I + h_{t-1} W_H + b
         = [a_i|a_f|a_g|a_o] (B, 4H); gate = [i|f|g|o] = [σ(a_i)|σ(a_f)|tanh(a_g)|σ(a_o)];
-        c = f ⊙ c_prev + i ⊙ g; tanh_c = tanh(c); h = o ⊙ tanh_c. C-contiguous float64 arrays."""
+        c = f ⊙ c_prev + i ⊙ g; tanh_c = tanh(c); h = o ⊙ tanh_c. C-contiguous float64 arrays. With
+        ``keep``, also kept = a_t past the cache, each row as soon as it is done (as ``_activate``)."""
         _wide_vectors()
         B, H = c.shape
+        to, start = _rows(kept), _rows(a)
         for r in range(B):
             for k in range(4 * H):
                 a[r, k] += b[k]
@@ -526,17 +561,24 @@ if COMPILED:
                 tanh_c[r, k] = _tanh_scalar(c[r, k])
             for k in range(H):                                          # h_t = o ⊙ tanh(c_t)
                 h[r, k] = gate[r, 3 * H + k] * tanh_c[r, k]
+            if keep:
+                _store_row_past_cache(to + 32 * r * H, start + 32 * r * H, 4 * H)
 
     @numba.njit(**_SUMMING)
-    def lstm_cell_backward(dh, dc_next, gate, c_prev, tanh_c, dc, delta):
+    def lstm_cell_backward(dh, dc_next, gate, c_prev, tanh_c, dc, delta, keep, kept_delta, kept_dc, keep_dh,
+                           kept_dh):
         """LSTM backward, one step (as ``lstm.cell_step_backward``): from ∂L/∂h_t (dh) and
         ∂L/∂c_{t+1} ⊙ f_{t+1} (dc_next): dc = ∂L/∂c_t = dh ⊙ o ⊙ (1 − tanh²(c_t)) + dc_next;
         delta = [δ_i|δ_f|δ_g|δ_o] = [dc ⊙ g ⊙ i(1−i) | dc ⊙ c_{t-1} ⊙ f(1−f) | dc ⊙ i ⊙ (1−g²) |
         dh ⊙ tanh(c_t) ⊙ o(1−o)]; then dc_next = dc ⊙ f, handed to step t−1. Returns ‖∂L/∂h_t‖_F²
-        (summed in any order). C-contiguous float64 arrays."""
+        (summed in any order). C-contiguous float64 arrays. With ``keep``, also kept_delta = δ_t and
+        kept_dc = ∂L/∂c_t, and with ``keep_dh`` kept_dh = ∂L/∂h_t, past the cache, each row as soon
+        as it is done (as ``_activate``; the kept arrays are not touched otherwise)."""
         _wide_vectors()
         B, H = dc.shape
         square = 0.0
+        to_delta, from_delta, to_dc, from_dc = _rows(kept_delta), _rows(delta), _rows(kept_dc), _rows(dc)
+        to_dh, from_dh = _rows(kept_dh), _rows(dh)
         for r in range(B):
             for k in range(H):
                 tc = tanh_c[r, k]
@@ -557,6 +599,11 @@ if COMPILED:
                 delta[r, 3 * H + k] = dh[r, k] * tanh_c[r, k] * (o * (1.0 - o))
             for k in range(H):                                          # handed to c_{t-1}
                 dc_next[r, k] = dc[r, k] * gate[r, H + k]
+            if keep_dh:
+                _store_row_past_cache(to_dh + 8 * r * H, from_dh + 8 * r * H, H)
+            if keep:
+                _store_row_past_cache(to_delta + 32 * r * H, from_delta + 32 * r * H, 4 * H)
+                _store_row_past_cache(to_dc + 8 * r * H, from_dc + 8 * r * H, H)
         return square
 
     @numba.njit(inline="always", cache=CACHED)
@@ -578,12 +625,13 @@ if COMPILED:
 
         hidden[0] = h_0 is read, not set. pre is (T, B, H), or (1, B, H) when a_t is not kept (each
         step's goes through it in turn); a kept a_t is computed in a one-step buffer and copied to pre
-        past the cache (``_keep``). ``skip`` = k (0: none; then W_S is not read), ``activation``
+        past the cache row by row by ``_activate``. ``skip = k (0: none; then W_S is not read), ``activation``
         from ``ACTIVATIONS``. (f'(a_t) is taken in ``rnn_backward``.) x_t W_I is a product per step,
         while a_t is in cache: for all t at once, (T·B, I) times (I, H) with I = 8 took 116 us at
         B = 32, H = 64, T = 100, and 70 us as 100 products."""
         T = x.shape[0]
         keep = pre.shape[0] == T
+        by_row = keep and _rows_in_lines(pre[0])                       # a_t kept as f goes along
         a = np.empty(pre.shape[1:]) if keep else pre[0]
         for t in range(1, T + 1):
             if _cancelled(flag):
@@ -593,9 +641,9 @@ if COMPILED:
             if skip > 0 and t > skip:
                 _product(hidden[t - skip], W_S, a, 1.0)                # + h_{t-k} W_S
             _product(hidden[t - 1], W_H, a, 1.0)                       # + h_{t-1} W_H
-            _activate(a, b, activation, hidden[t])
+            _activate(a, b, activation, hidden[t], by_row, pre[t - 1 if keep else 0])
             hidden_squares[t - 1] = _sum_squares(hidden[t])
-            if keep:
+            if keep and not by_row:
                 _keep(a, pre[t - 1])
         _fence()
         return 0
@@ -618,8 +666,7 @@ if COMPILED:
         dh is (T, B, H), or (2, B, H) with
         ``only_last`` and no skips when ∂L/∂h_t is not kept (``_handed``). Kept δ_t, and with
         ``only_last`` and no skips kept ∂L/∂h_t, are computed in one-step buffers (two rows in turn
-        for ∂L/∂h_t) and copied to da and dh past the cache (``_keep``) once the step is done with
-        them."""
+        for ∂L/∂h_t) and copied to da and dh past the cache row by row by ``_through_f``."""
         T, B, H = hidden.shape[0] - 1, hidden.shape[1], hidden.shape[2]
         keep = da.shape[0] == T
         overwrite = only_last and skip == 0
@@ -630,6 +677,7 @@ if COMPILED:
         grad_b[:] = 0.0
         delta = np.empty(da.shape[1:]) if keep else da[0]
         keep_dh = overwrite and dh.shape[0] == T and T > 1
+        by_row = keep and _rows_in_lines(da[0]) and _rows_in_lines(dh[0])   # kept as δ_t goes along
         handed = np.empty((2, B, H)) if keep_dh else dh
         if keep_dh:
             handed[1] = dh[T - 1]
@@ -637,8 +685,10 @@ if COMPILED:
             if _cancelled(flag):
                 _fence()
                 return t
-            dh_squares[t - 1] = _through_f(_handed(handed, t - 1, T), hidden[t], activation, delta)   # δ_t
-            if keep_dh and t < T:
+            kept_dh = keep_dh and t < T                               # δ_t (and the kept rows)
+            dh_squares[t - 1] = _through_f(_handed(handed, t - 1, T), hidden[t], activation, delta, by_row,
+                                           da[t - 1 if keep else 0], by_row and kept_dh, dh[t - 1 if keep_dh else 0])
+            if kept_dh and not by_row:
                 _keep(_handed(handed, t - 1, T), dh[t - 1])
             if t > 1:
                 # δ_t W_H^T to h_{t-1}
@@ -649,7 +699,7 @@ if COMPILED:
             squares[t - 1] = _add_term(term, grad_H)
             _product_transposed(x[t - 1], delta, grad_I, 1.0)                 # + x_t^T δ_t, and
             _add_rows(delta, grad_b)                                          # + Σ_batch δ_t: in cache
-            if keep:
+            if keep and not by_row:
                 _keep(delta, da[t - 1])
         _fence()
         if skip > 0 and T > skip:
@@ -665,9 +715,11 @@ if COMPILED:
         then ``lstm_cell`` → gates, cell[t], tanh_c, hidden[t], and Σ_batch,units h_t² →
         hidden_squares[t−1]. hidden[0], cell[0] are read, not set.
         pre is (T, B, 4H), or (1, B, 4H) when a_t is not kept (each step's goes through it in turn); a
-        kept a_t is computed in a one-step buffer and copied to pre past the cache (``_keep``)."""
+        kept a_t is computed in a one-step buffer and copied to pre past the cache row by row by
+        ``lstm_cell``."""
         T = x.shape[0]
         keep = pre.shape[0] == T
+        by_row = keep and _rows_in_lines(pre[0])                       # a_t kept as the cell goes along
         a = np.empty(pre.shape[1:]) if keep else pre[0]
         for t in range(1, T + 1):
             if _cancelled(flag):
@@ -675,9 +727,10 @@ if COMPILED:
                 return t
             _product(x[t - 1], W_I, a, 0.0)                            # x_t W_I
             _product(hidden[t - 1], W_H, a, 1.0)                       # + h_{t-1} W_H
-            lstm_cell(a, b, cell[t - 1], gates[t - 1], cell[t], tanh_c[t - 1], hidden[t])
+            lstm_cell(a, b, cell[t - 1], gates[t - 1], cell[t], tanh_c[t - 1], hidden[t], by_row,
+                      pre[t - 1 if keep else 0])
             hidden_squares[t - 1] = _sum_squares(hidden[t])
-            if keep:
+            if keep and not by_row:
                 _keep(a, pre[t - 1])
         _fence()
         return 0
@@ -696,7 +749,7 @@ if COMPILED:
         dc_next: (B, H) scratch. da and dcell are (T, ·, ·), or (1, ·, ·) when δ_t and ∂L/∂c_t are not
         kept (each step's goes through them in turn); dh (T, B, H), or (2, B, H) with ``only_last``
         (``_handed``). Kept δ_t and ∂L/∂c_t, and with ``only_last`` kept ∂L/∂h_t, are computed in
-        one-step buffers and copied past the cache (``_keep``), as in ``rnn_backward``."""
+        one-step buffers and copied past the cache row by row by ``lstm_cell_backward``."""
         dc_next[:] = 0.0                                               # nothing comes from beyond c_T
         grad_I[:] = 0.0
         grad_H[:] = 0.0
@@ -706,6 +759,8 @@ if COMPILED:
         delta = np.empty(da.shape[1:]) if keep else da[0]
         dc = np.empty(dcell.shape[1:]) if keep else dcell[0]
         keep_dh = only_last and dh.shape[0] == T and T > 1
+        by_row = (keep and _rows_in_lines(da[0]) and _rows_in_lines(dcell[0])      # kept as the cell goes
+                  and _rows_in_lines(dh[0]))
         handed = np.empty((2, B, H)) if keep_dh else dh
         if keep_dh:
             handed[1] = dh[T - 1]
@@ -713,9 +768,12 @@ if COMPILED:
             if _cancelled(flag):
                 _fence()
                 return t
+            kept_dh = keep_dh and t < T
             dh_squares[t - 1] = lstm_cell_backward(_handed(handed, t - 1, T), dc_next, gates[t - 1], cell[t - 1],
-                                                   tanh_c[t - 1], dc, delta)
-            if keep_dh and t < T:
+                                                   tanh_c[t - 1], dc, delta, by_row, da[t - 1 if keep else 0],
+                                                   dcell[t - 1 if keep else 0], by_row and kept_dh,
+                                                   dh[t - 1 if keep_dh else 0])
+            if kept_dh and not by_row:
                 _keep(_handed(handed, t - 1, T), dh[t - 1])
             if t > 1:
                 _product(delta, W_HT, _handed(handed, t - 2, T), 0.0 if only_last else 1.0)   # δ_t W_H^T
@@ -723,7 +781,7 @@ if COMPILED:
             squares[t - 1] = _add_term(term, grad_H)
             _product_transposed(x[t - 1], delta, grad_I, 1.0)                 # + x_t^T δ_t, and
             _add_rows(delta, grad_b)                                          # + Σ_batch δ_t: in cache
-            if keep:
+            if keep and not by_row:
                 _keep(delta, da[t - 1])
                 _keep(dc, dcell[t - 1])
         _fence()
