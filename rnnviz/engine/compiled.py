@@ -625,10 +625,10 @@ if COMPILED:
 
         hidden[0] = h_0 is read, not set. pre is (T, B, H), or (1, B, H) when a_t is not kept (each
         step's goes through it in turn); a kept a_t is computed in a one-step buffer and copied to pre
-        past the cache row by row by ``_activate``. ``skip = k (0: none; then W_S is not read), ``activation``
-        from ``ACTIVATIONS``. (f'(a_t) is taken in ``rnn_backward``.) x_t W_I is a product per step,
-        while a_t is in cache: for all t at once, (T·B, I) times (I, H) with I = 8 took 116 us at
-        B = 32, H = 64, T = 100, and 70 us as 100 products."""
+        past the cache row by row by ``_activate``. ``skip`` = k (0: none; then W_S is not read),
+        ``activation`` from ``ACTIVATIONS``. (f'(a_t) is taken in ``rnn_backward``.) x_t W_I is a
+        product per step, while a_t is in cache: for all t at once, (T·B, I) times (I, H) with I = 8
+        took 116 us at B = 32, H = 64, T = 100, and 70 us as 100 products."""
         T = x.shape[0]
         keep = pre.shape[0] == T
         by_row = keep and _rows_in_lines(pre[0])                       # a_t kept as f goes along
