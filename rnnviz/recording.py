@@ -35,6 +35,7 @@ import re
 import sys
 import tempfile
 import time
+import weakref
 from collections.abc import Callable
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -150,7 +151,9 @@ class Camera:
     until its version changes (the docks and bars of the main window). Their pixels are kept from
     the last frame painted whole and copied into the next frames, which paint only the rest; a
     frame is painted whole again when the version changes or when bringing the frame up to date
-    sent any event (a layout, a resize, a show) to one of them or to a widget inside them.
+    sent any event (a layout, a resize, a show) to one of them or to a widget inside them. A buffer
+    handed in again (the `VideoWriter`'s spares come round every few frames) that still holds the
+    still pixels kept last gets neither them nor their white background again.
     """
 
     def __init__(self, widget, size: tuple[int, int], redraw: Callable[[], None] | None = None,
@@ -163,6 +166,8 @@ class Camera:
         self._still_version: int | None = None
         self._still_pixels: list[tuple[tuple[slice, slice], np.ndarray]] = []
         self._moving = None       # QRegion of the widget painted every frame
+        self._background: list[tuple[slice, slice]] = []   # the frame but the still pixels: filled white
+        self._holding: dict[int, weakref.ref] = {}   # id → buffer, for buffers holding the still pixels kept
         self._watch = _StillWatch() if still is not None else None
         self.whole_frames = 0     # frames painted whole (the others copied the still widgets)
         if sys.byteorder == "little":
@@ -198,17 +203,23 @@ class Camera:
                              f"got {into.shape} {into.dtype}")
         self.settle()
         image = QImage(into.data, width, height, into.strides[0], self._format)   # paints into `into`
-        image.fill(QColor("white"))
         version, still = self._still() if self._still is not None else (None, [])
         if not still or version != self._still_version or self._watch.touched:
+            image.fill(QColor("white"))
             self.widget.render(image)
             self.whole_frames += 1
             if still:
                 self._keep_still(into, still)
                 self._still_version = version
+                self._holding = {id(into): weakref.ref(into)}
         else:
-            for (rows, columns), pixels in self._still_pixels:
-                into[rows, columns] = pixels
+            held = self._holding.get(id(into))
+            if held is None or held() is not into:    # (a new buffer may have a dead one's id)
+                for (rows, columns), pixels in self._still_pixels:
+                    into[rows, columns] = pixels
+                self._holding[id(into)] = weakref.ref(into)
+            for rows, columns in self._background:   # white, as `image.fill` paints it
+                into[rows, columns] = 255
             self.widget.render(image, self._moving.boundingRect().topLeft(), self._moving)
         return into
 
@@ -217,16 +228,21 @@ class Camera:
         from PySide6.QtCore import QPoint, QRect
         from PySide6.QtGui import QRegion
 
+        def box(rect) -> tuple[slice, slice]:
+            return slice(rect.top(), rect.bottom() + 1), slice(rect.left(), rect.right() + 1)
+
         height, width = pixels.shape[:2]
         self._moving = QRegion(self.widget.rect())
+        background = QRegion(0, 0, width, height)
         self._still_pixels = []
         for each in still:
             rect = QRect(each.mapTo(self.widget, QPoint(0, 0)), each.size()) & QRect(0, 0, width, height)
             if rect.isEmpty():
                 continue
             self._moving -= QRegion(rect)
-            box = (slice(rect.top(), rect.bottom() + 1), slice(rect.left(), rect.right() + 1))
-            self._still_pixels.append((box, pixels[box].copy()))
+            background -= QRegion(rect)
+            self._still_pixels.append((box(rect), pixels[box(rect)].copy()))
+        self._background = [box(rect) for rect in background]
 
 
 class _StillWatch:

@@ -208,6 +208,38 @@ def test_frames_that_keep_the_docks_are_the_frames_painted_whole(qapp, tmp_path,
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
+def test_a_buffer_handed_in_again_gets_the_same_pixels_as_a_fresh_one(qapp):
+    """Frames that keep the still widgets skip copying them into a buffer that holds them already
+    (the encoder's spares come round): buffers that come round, new buffers full of noise and a
+    still widget that changes (a new version) all give the frames of a camera that paints whole."""
+    from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+    from rnnviz.recording import Camera, settle
+
+    widget = QWidget()
+    layout = QHBoxLayout(widget)
+    still, moving = QLabel("still"), QLabel("0")
+    layout.addWidget(still)
+    layout.addWidget(moving)
+    size = (160, 60)
+    widget.resize(*size)
+    settle(widget)
+    version = [0]
+    kept = Camera(widget, size, still=lambda: (version[0], [still]))
+    whole = Camera(widget, size)
+    rng = np.random.default_rng(0)
+    pool = [rng.integers(0, 256, (size[1], size[0], 4), dtype=np.uint8) for _ in range(3)]
+    for k in range(12):
+        moving.setText(str(k))
+        if k == 6:
+            still.setText("changed")
+            version[0] += 1
+        into = pool[k % 3] if k % 4 else rng.integers(0, 256, (size[1], size[0], 4), dtype=np.uint8)
+        assert np.array_equal(kept.frame(into), whole.frame()), k
+    assert kept.whole_frames == 2
+    widget.close()
+
+
 class _TrainedWhileFilming:
     """FrameTrainer's interface, training in the filming thread as the recorder once did: frame k's
     iterations when the camera asks for frame k."""
