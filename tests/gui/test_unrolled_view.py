@@ -252,6 +252,43 @@ def test_each_frame_of_a_sweep_repaints_what_it_changes(qtbot, settings, size):
         assert screen.grabWindow(view.winId()).toImage() == view.grab().toImage(), (index, kind, t)
 
 
+@pytest.mark.parametrize("settings", [Settings(), Settings(arch="lstm", lag=8)])
+def test_a_tick_that_changes_nothing_repaints_nothing(qtbot, settings):
+    """The sweep's timer ticks faster than short sequences reveal steps, and keeps ticking while the
+    loss and the finished iteration are held: a frame that shows what is already on screen paints
+    nothing, and the screen still shows the whole canvas drawn anew after it."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    class PaintCounter(QObject):
+        paints = 0
+
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.Paint:
+                PaintCounter.paints += 1
+            return False
+
+    view = still(shown_view(qtbot, (900, 600)))
+    s = Session(settings)
+    view.restart(s.snapshot())
+    view.show_snapshots((s.step(),))
+    canvas, screen = view.diagram, QApplication.primaryScreen()
+    counter = PaintCounter()
+    canvas.installEventFilter(counter)
+    T = canvas.T
+    for index in range(2 * T + 1):
+        kind, t, hidden_shown, grad_shown = revealed(index, T)
+        front = (kind, t) if index < 2 * T else None
+        canvas.set_masks(hidden_shown, grad_shown, front)
+        QApplication.processEvents()
+        painted = PaintCounter.paints
+        canvas.set_masks(*revealed(index, T)[2:], front)        # the same frame again: a tick later
+        QApplication.processEvents()
+        assert PaintCounter.paints == painted, (index, kind, t)
+        assert screen.grabWindow(view.winId()).toImage() == view.grab().toImage(), (index, kind, t)
+    assert PaintCounter.paints >= 2 * T                 # the frames that changed something did paint
+
+
 @pytest.mark.parametrize("width", [640, 720, 900])
 def test_the_loss_glow_stays_inside_the_canvas(qtbot, width):
     """At the loss frame the glow round L is whole: the end margin is half a column, which the glow's
