@@ -153,7 +153,9 @@ class Camera:
     frame is painted whole again when the version changes or when bringing the frame up to date
     sent any event (a layout, a resize, a show) to one of them or to a widget inside them. A buffer
     handed in again (the `VideoWriter`'s spares come round every few frames) that still holds the
-    still pixels kept last gets neither them nor their white background again.
+    still pixels kept last gets neither them nor their white background again. That relies on
+    nobody else writing into a buffer between its frames: `VideoWriter.write(buffer, copy=False)`
+    only reads it (``write(copy=True)`` into the same writer's spares would break it).
     """
 
     def __init__(self, widget, size: tuple[int, int], redraw: Callable[[], None] | None = None,
@@ -167,7 +169,7 @@ class Camera:
         self._still_pixels: list[tuple[tuple[slice, slice], np.ndarray]] = []
         self._moving = None       # QRegion of the widget painted every frame
         self._background: list[tuple[slice, slice]] = []   # the frame but the still pixels: filled white
-        self._holding: dict[int, weakref.ref] = {}   # id → buffer, for buffers holding the still pixels kept
+        self._holding = weakref.WeakValueDictionary()   # id → buffer, for buffers holding the still pixels kept
         self._watch = _StillWatch() if still is not None else None
         self.whole_frames = 0     # frames painted whole (the others copied the still widgets)
         if sys.byteorder == "little":
@@ -208,16 +210,16 @@ class Camera:
             image.fill(QColor("white"))
             self.widget.render(image)
             self.whole_frames += 1
+            self._holding.clear()             # painted whole: every other buffer is out of date
             if still:
                 self._keep_still(into, still)
                 self._still_version = version
-                self._holding = {id(into): weakref.ref(into)}
+                self._holding[id(into)] = into
         else:
-            held = self._holding.get(id(into))
-            if held is None or held() is not into:    # (a new buffer may have a dead one's id)
+            if self._holding.get(id(into)) is not into:    # (entries go with their buffers)
                 for (rows, columns), pixels in self._still_pixels:
                     into[rows, columns] = pixels
-                self._holding[id(into)] = weakref.ref(into)
+                self._holding[id(into)] = into
             for rows, columns in self._background:   # white, as `image.fill` paints it
                 into[rows, columns] = 255
             self.widget.render(image, self._moving.boundingRect().topLeft(), self._moving)

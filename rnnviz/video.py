@@ -217,7 +217,8 @@ class VideoWriter:
     def spare_frame(self) -> np.ndarray:
         """An (H, W, 4) uint8 buffer of the declared size to paint the next frame into and hand over
         with ``write(buffer, copy=False)``: one the encoder has finished with, or a new one. Its
-        pixels are whatever they were: paint every one."""
+        pixels are whatever they were (the encoder only reads a buffer: a spare holds the frame last
+        painted into it, or anything if new): paint every one that is not known to hold its pixels."""
         width, height = self.size
         while self._spares:
             buffer = self._spares.popleft()

@@ -240,6 +240,33 @@ def test_a_buffer_handed_in_again_gets_the_same_pixels_as_a_fresh_one(qapp):
     widget.close()
 
 
+def test_a_buffer_painted_whole_without_still_widgets_gets_them_again(qapp):
+    """A frame painted whole while no widget is listed as still paints over the still pixels a
+    buffer held: when the same still pixels come back (same version), that buffer gets them again."""
+    from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+    from rnnviz.recording import Camera, settle
+
+    widget = QWidget()
+    layout = QHBoxLayout(widget)
+    still, moving = QLabel("still"), QLabel("0")
+    layout.addWidget(still)
+    layout.addWidget(moving)
+    size = (160, 60)
+    widget.resize(*size)
+    settle(widget)
+    listed = [True]
+    kept = Camera(widget, size, still=lambda: (0, [still] if listed[0] else []))
+    whole = Camera(widget, size)
+    a, b = (np.zeros((size[1], size[0], 4), np.uint8) for _ in range(2))
+    for k, (into, listing) in enumerate([(a, True), (a, False), (b, True), (a, True)]):
+        listed[0] = listing
+        moving.setText(str(k))
+        still.setText("still" if listing else "")     # what a frame without it shows there
+        assert np.array_equal(kept.frame(into), whole.frame()), k
+    widget.close()
+
+
 class _TrainedWhileFilming:
     """FrameTrainer's interface, training in the filming thread as the recorder once did: frame k's
     iterations when the camera asks for frame k."""

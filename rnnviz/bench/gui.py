@@ -309,13 +309,14 @@ def diagram_rate(settings: Settings | None = None, seconds: float = 4.0, warmup:
     full speed (T = 100, H = 64 by default), and what one repaint costs (data update + paint).
 
     `fps`: the animation's frames shown per second (`UnrolledView.frames_played`: a tick of its
-    frame timer, every 15 ms while an iteration plays, that brought the canvas up to date; while
-    training runs iterations follow each other). A late tick is a frame fewer. A frame repaints
-    what it changes and nothing when it shows what is already on screen (the loss and the finished
-    iteration are held for 10 and 30 frames of each 140), so `repaints_per_s` counts only the
-    frames whose picture changed (at T = 100 about 3 in 4). Until repaints of unchanged frames
-    were dropped, `fps` counted paint events, which then were one per frame.
-    `fps_possible` = 1 / (update + paint per repaint) is what drawing alone would allow.
+    frame timer, every 15 ms while an iteration plays, that set the canvas's frame; what changed
+    is repainted before the next tick is served; while training runs iterations follow each other).
+    A late tick is a frame fewer. A frame repaints what it changes and nothing when it shows what
+    is already on screen (the loss and the finished iteration are held for 10 and 30 frames of each
+    140), so `repaints_per_s` counts paint events: the frames whose picture changed (at T = 100
+    about 3 in 4), among them a whole canvas at each new iteration. Until repaints of unchanged
+    frames were dropped, `fps` counted paint events, which then were one per frame.
+    `fps_possible` = 1 / (update + paint per repaint) is the repaints drawing alone would allow.
     Target: fps ≥ 60."""
     settings = settings or Settings(lag=98, hidden=64)
     with _Window(settings, page="diagram") as bench:
@@ -417,7 +418,7 @@ def bench_gui(quick: bool = False) -> dict:
     flat[f"T100_H64: unrolled diagram fps while training (target >= {DIAGRAM_FPS_TARGET:g})"] = d["fps"]
     flat["T100_H64: unrolled diagram repaints per second (frames whose picture changed)"] = d["repaints_per_s"]
     flat["T100_H64: unrolled diagram ms per repaint (update + paint)"] = d["ms_per_frame"]
-    flat["T100_H64: unrolled diagram fps drawing alone would allow"] = d["fps_possible"]
+    flat["T100_H64: unrolled diagram repaints per second drawing alone would allow"] = d["fps_possible"]
     flat["T100_H64: unrolled diagram paint CPU ms per repaint"] = d["paint_cpu_ms"]
     flat["T100_H64: GUI it/s with the diagram shown"] = d["train_it_per_s"]
     m = results["memory"]

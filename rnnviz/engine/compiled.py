@@ -327,7 +327,9 @@ if COMPILED:
     def _fence(typingctx):
         """Orders the non-temporal stores before it before every store after it, so that another
         thread that sees the kernel's return (and reads a kept array then) sees them too. Every
-        kernel that calls ``_keep`` ends with it (once per call)."""
+        time-loop kernel that keeps rows (``_keep``, or the elementwise kernels' row stores) ends
+        with it, on its cancelled return too (once per call); the elementwise kernels do not fence
+        on their own."""
         def codegen(context, builder, sig, args):
             if _X86:        # sfence: what orders non-temporal stores there (LLVM's fence is a locked or)
                 builder.call(cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), ()),
