@@ -208,13 +208,11 @@ def test_frames_that_keep_the_docks_are_the_frames_painted_whole(qapp, tmp_path,
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
-def test_a_buffer_handed_in_again_gets_the_same_pixels_as_a_fresh_one(qapp):
-    """Frames that keep the still widgets skip copying them into a buffer that holds them already
-    (the encoder's spares come round): buffers that come round, new buffers full of noise and a
-    still widget that changes (a new version) all give the frames of a camera that paints whole."""
+def _still_and_moving_labels():
+    """A 160×60 widget of two labels, laid out: (widget, the still one, the moving one, size)."""
     from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-    from rnnviz.recording import Camera, settle
+    from rnnviz.recording import settle
 
     widget = QWidget()
     layout = QHBoxLayout(widget)
@@ -224,6 +222,16 @@ def test_a_buffer_handed_in_again_gets_the_same_pixels_as_a_fresh_one(qapp):
     size = (160, 60)
     widget.resize(*size)
     settle(widget)
+    return widget, still, moving, size
+
+
+def test_a_buffer_handed_in_again_gets_the_same_pixels_as_a_fresh_one(qapp):
+    """Frames that keep the still widgets skip copying them into a buffer that holds them already
+    (the encoder's spares come round): buffers that come round, new buffers full of noise and a
+    still widget that changes (a new version) all give the frames of a camera that paints whole."""
+    from rnnviz.recording import Camera
+
+    widget, still, moving, size = _still_and_moving_labels()
     version = [0]
     kept = Camera(widget, size, still=lambda: (version[0], [still]))
     whole = Camera(widget, size)
@@ -243,18 +251,9 @@ def test_a_buffer_handed_in_again_gets_the_same_pixels_as_a_fresh_one(qapp):
 def test_a_buffer_painted_whole_without_still_widgets_gets_them_again(qapp):
     """A frame painted whole while no widget is listed as still paints over the still pixels a
     buffer held: when the same still pixels come back (same version), that buffer gets them again."""
-    from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+    from rnnviz.recording import Camera
 
-    from rnnviz.recording import Camera, settle
-
-    widget = QWidget()
-    layout = QHBoxLayout(widget)
-    still, moving = QLabel("still"), QLabel("0")
-    layout.addWidget(still)
-    layout.addWidget(moving)
-    size = (160, 60)
-    widget.resize(*size)
-    settle(widget)
+    widget, still, moving, size = _still_and_moving_labels()
     listed = [True]
     kept = Camera(widget, size, still=lambda: (0, [still] if listed[0] else []))
     whole = Camera(widget, size)
