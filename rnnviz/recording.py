@@ -168,7 +168,7 @@ class Camera:
         self._still_version: int | None = None
         self._still_pixels: list[tuple[tuple[slice, slice], np.ndarray]] = []
         self._moving = None       # QRegion of the widget painted every frame
-        self._background: list[tuple[slice, slice]] = []   # the frame but the still pixels: filled white
+        self._background: list[tuple[slice, slice]] = []   # _moving within the frame: filled white
         self._holding = weakref.WeakValueDictionary()   # id → buffer, for buffers holding the still pixels kept
         self._watch = _StillWatch() if still is not None else None
         self.whole_frames = 0     # frames painted whole (the others copied the still widgets)
@@ -235,16 +235,14 @@ class Camera:
 
         height, width = pixels.shape[:2]
         self._moving = QRegion(self.widget.rect())
-        background = QRegion(0, 0, width, height)
         self._still_pixels = []
         for each in still:
             rect = QRect(each.mapTo(self.widget, QPoint(0, 0)), each.size()) & QRect(0, 0, width, height)
             if rect.isEmpty():
                 continue
             self._moving -= QRegion(rect)
-            background -= QRegion(rect)
             self._still_pixels.append((box(rect), pixels[box(rect)].copy()))
-        self._background = [box(rect) for rect in background]
+        self._background = [box(rect) for rect in self._moving & QRect(0, 0, width, height)]
 
 
 class _StillWatch:
