@@ -333,7 +333,8 @@ class DiagramCanvas(QWidget):
             if a is not None:
                 for rect in self._region(a != b, arrows):
                     region += rect.toAlignedRect()
-        for m in (marked, self._marked()) if marked != self._marked() else ():
+        now = self._marked()
+        for m in (marked, now) if marked != now else ():
             if m is not None and 1 <= m[1] <= self.T:
                 t, half, halo = m[1], 0.5 * L.pitch, 1.8 * L.r
                 glow = QRectF(L.x[t] - half, L.row_top[L.row_of(t)], 2 * half, L.row_height - 2)
