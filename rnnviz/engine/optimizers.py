@@ -23,6 +23,12 @@
 Both update the parameter arrays in place; their state (per parameter name) is allocated at the
 first step and reused after. ``lr`` and ``momentum`` are plain attributes: change them between
 steps and the next step uses them. ``reset()`` forgets the state.
+
+The updates are written below as numpy operations. Where the compiled kernels run (``compiled.py``:
+numba; float64 C-contiguous arrays), each parameter's update is one compiled loop instead
+(``adam_update``, ``sgd_update``) with the same operations in the same order: the same numbers to
+the last bit, one call instead of 13 (Adam) or 4 (SGD). ``optimizer.compiled = False`` selects the
+numpy operations.
 """
 
 from __future__ import annotations
@@ -42,6 +48,10 @@ class Optimizer:
         self.lr = _check_number("lr", lr, low=0.0)
         self.momentum = _check_number("momentum", momentum, low=0.0, below=1.0)
         self._state: dict[str, tuple[np.ndarray, ...]] = {}
+        from . import compiled     # numba's kernels, loaded here rather than with the package
+        self._kernels = compiled
+        #: Whether float64 updates run the compiled loops (see the module docstring).
+        self.compiled = compiled.COMPILED
 
     def reset(self) -> None:
         """Forget velocities/moments and the step count, as if no step had been taken."""
@@ -77,6 +87,9 @@ class SGD(Optimizer):
 
     def _update(self, theta, g, state):
         v, scratch = state
+        if self.compiled and _compiles(theta, g):
+            self._kernels.sgd_update(theta, g, v, self.momentum, self.lr)   # as the four lines below
+            return
         np.multiply(v, self.momentum, out=v)          # μ v
         np.multiply(g, self.lr, out=scratch)          # η g
         np.subtract(v, scratch, out=v)                # v ← μ v − η g
@@ -113,6 +126,10 @@ class Adam(Optimizer):
     def _update(self, theta, g, state):
         m, v, scratch = state
         b1, b2 = self.beta1, self.beta2
+        if self.compiled and _compiles(theta, g):                           # as the lines below
+            self._kernels.adam_update(theta, g, m, v, b1, b2, 1.0 / math.sqrt(1.0 - b2 ** self.t), self.eps,
+                                      self.lr / (1.0 - b1 ** self.t))
+            return
         np.multiply(m, b1, out=m)
         np.multiply(g, 1.0 - b1, out=scratch)
         np.add(m, scratch, out=m)                     # m ← β₁ m + (1 − β₁) g
@@ -138,6 +155,16 @@ def make_optimizer(name: str, lr: float, momentum: float = 0.0) -> Optimizer:
     if name == "adam":
         return Adam(lr, momentum=momentum)
     raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {name!r}")
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def _compiles(theta: np.ndarray, g: np.ndarray) -> bool:
+    """Whether the compiled update takes θ and g: C-contiguous float64 arrays of one shape (the state
+    arrays are made like θ)."""
+    return (theta.dtype is _FLOAT64 and g.dtype is _FLOAT64 and theta.shape == g.shape
+            and theta.flags.c_contiguous and g.flags.c_contiguous)
 
 
 def _check_number(argument: str, value, *, low: float, below: float | None = None) -> float:
