@@ -38,7 +38,8 @@ def lstm_gates(a):
     H = a.size
     row = np.tile(np.asarray(a, np.float64), 4)[None, :]
     gate, c, tanh_c, h = np.empty_like(row), np.empty((1, H)), np.empty((1, H)), np.empty((1, H))
-    compiled.lstm_cell(row, np.zeros(4 * H), np.zeros((1, H)), gate, c, tanh_c, h, False, row)
+    compiled.lstm_cell(row, np.zeros(4 * H), np.zeros((1, H)), gate, c, tanh_c, h, False, row, False, row,
+                       np.zeros(1, np.int64))
     return gate[0].reshape(4, H)
 
 
@@ -184,7 +185,7 @@ def test_sigmoid_special_values():
 def compiled_cell_step(a, carry, *rest):
     """``lstm.cell_step`` through the compiled cell, which finds h_{t-1} W_H already added to a."""
     np.add(a, carry, out=a)
-    compiled.lstm_cell(a, *rest, False, a)
+    compiled.lstm_cell(a, *rest, False, a, False, a, np.zeros(a.shape[0], np.int64))
 
 
 def compiled_cell_step_backward(dh, dc_next, gate, c_prev, tanh_c, dc, delta):
@@ -426,7 +427,7 @@ def test_rnn_kernels_keep_rows_as_they_go_or_after_each_step_alike(activation, o
         assert np.array_equal(by_row[name], nothing[name]), name
 
 
-def _lstm_kernels(x, weights, offset):
+def _lstm_kernels(x, weights, offset, pick=True):
     """As `_rnn_kernels` for lstm_forward and lstm_backward (y_T alone scored): a_t, δ_t, ∂L/∂c_t
     and ∂L/∂h_t kept ``offset`` bytes past a line boundary, or nothing kept (offset None)."""
     T, B, _ = x.shape
@@ -436,7 +437,8 @@ def _lstm_kernels(x, weights, offset):
     steps = T if kept else 1
     pre, gates = _at_line_offset((steps, B, 4 * H), offset or 0), np.empty((T, B, 4 * H))
     hidden, cell, tanh_c, squares = np.zeros((T + 1, B, H)), np.zeros((T + 1, B, H)), np.empty((T, B, H)), np.empty(T)
-    assert compiled.lstm_forward(x, W_I, W_H, b, pre, gates, hidden, cell, tanh_c, 0, squares) == 0
+    columns = np.empty((T if pick else 0, B), np.int64)
+    assert compiled.lstm_forward(x, W_I, W_H, b, pre, gates, hidden, cell, tanh_c, 0, squares, columns) == 0
     dh = _at_line_offset((T if kept else 2, B, H), offset or 0)
     dh[-1] = dh_T
     da, dcell = _at_line_offset((steps, B, 4 * H), offset or 0), _at_line_offset((steps, B, H), offset or 0)
@@ -444,7 +446,7 @@ def _lstm_kernels(x, weights, offset):
     term_squares, dh_squares = np.empty(T), np.empty(T)
     assert compiled.lstm_backward(dh, gates, cell, tanh_c, hidden, x, np.ascontiguousarray(W_H.T), True, 0, da,
                                   dcell, np.empty((B, H)), *grads, np.empty((H, 4 * H)), term_squares,
-                                  dh_squares) == 0
+                                  dh_squares, columns) == 0
     out = {"gates": gates, "hidden": hidden, "cell": cell, "tanh_c": tanh_c, "squares": squares,
            "term_squares": term_squares, "dh_squares": dh_squares, **{f"grad{i}": g for i, g in enumerate(grads)}}
     return (out | {"pre": pre, "da": da, "dcell": dcell, "dh": dh}) if kept else out
@@ -464,6 +466,36 @@ def test_lstm_kernels_keep_rows_as_they_go_or_after_each_step_alike():
         assert np.array_equal(by_row[name], after[name]), name
     for name in nothing:
         assert np.array_equal(by_row[name], nothing[name]), name
+
+
+@pytest.mark.parametrize("case", ["one-hot", "a step not one-hot", "a zero weight", "an infinite weight",
+                                  "an infinite gradient", "a NaN gradient"])
+def test_lstm_kernels_read_one_hot_inputs_off_rows_to_the_last_bit(case):
+    """x_t W_I and x_t^T δ_t of one-hot x_t taken from W_I's and δ_t's rows give every array the
+    products give (columns (0, B)), bit for bit; and where they would not (a zero or non-finite
+    weight, a δ_t with inf or NaN, a step whose x_t is not one-hot) the kernels take the products."""
+    rng = np.random.default_rng(9)
+    T, B, I, H = 7, 5, 6, 8
+    x = np.zeros((T, B, I))
+    x[np.arange(T)[:, None], np.arange(B), rng.integers(0, I, (T, B))] = 1.0
+    x[2, 1][x[2, 1] == 0.0] = -0.0                    # −0 is a zero too: still one-hot
+    scale = 10.0 ** rng.uniform(-3, 3, (I, 4 * H))    # sums whose order shows in their rounding
+    W_I, W_H = rng.standard_normal((I, 4 * H)) * scale, rng.standard_normal((H, 4 * H)) / 3
+    b, dh_T = rng.standard_normal(4 * H), rng.standard_normal((B, H)) * 1e3
+    if case == "a step not one-hot":
+        x[3, 2] = 0.0
+        x[3, 2, :2] = 1.0, 0.5
+    elif case == "a zero weight":
+        W_I[1, 3] = 0.0
+    elif case == "an infinite weight":
+        W_I[1, 3] = np.inf
+    elif case in ("an infinite gradient", "a NaN gradient"):
+        dh_T[2, 4] = np.inf if case == "an infinite gradient" else np.nan
+    picked, products = (_lstm_kernels(x, (W_I, W_H, b, dh_T), None, pick) for pick in (True, False))
+    for name in products:
+        assert np.array_equal(picked[name], products[name], equal_nan=True), name
+    if case in ("an infinite weight", "an infinite gradient", "a NaN gradient"):
+        assert np.isnan(products["grad0"]).any()      # the product's NaN in every row of a column
 
 
 @pytest.mark.parametrize("name", ["sgd", "adam"])

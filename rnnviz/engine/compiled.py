@@ -539,18 +539,91 @@ if COMPILED:
             for k in range(total.size):
                 total[k] += rows[r, k]
 
+    # -- one-hot inputs: x_t W_I and x_t^T δ_t read off rows -------------------------------------
+    # The symbol tasks (recall, sentence, text) feed one-hot x_t: each row a single 1, zeros elsewhere.
+    # Row r of x_t W_I is then row c_r of W_I, and x_t^T δ_t adds δ_t's row r to row c_r: the same
+    # numbers as the products (``_pickable``, ``_rows_by_column``), without them. At the lstm
+    # preset's sizes (B = 32, I = 9, 4H = 128) x_t W_I took 1.2 us a step alone and ~2 us inside
+    # the forward pass's loop.
+
+    _EXPONENT = 0x7FF0000000000000           # an IEEE-754 double's exponent bits: all set = inf or NaN
+
+    @numba.njit(inline="always", cache=CACHED)
+    def _one_hot(x_t, columns):
+        """Whether every row of x_t (B, I) is one-hot, a single 1 and every other entry ±0; then
+        columns[r] is the column of row r's 1, otherwise columns[0] is −1."""
+        B, I = x_t.shape
+        for r in range(B):
+            ones, others, column = 0, 0, 0
+            for i in range(I):
+                value = x_t[r, i]
+                one = value == 1.0
+                ones += one
+                others += value != 0.0 and not one          # NaN too
+                column += i * one
+            if ones != 1 or others != 0:
+                columns[0] = -1
+                return False
+            columns[r] = column
+        return True
+
+    @numba.njit(inline="always", cache=CACHED)
+    def _pickable(W_I):
+        """Whether x_t W_I of a one-hot x_t may be read off W_I's rows: every weight finite and
+        nonzero. Each entry of the product then sums one weight and exact zeros, in whatever order
+        dgemm takes them: the weight itself. (A weight of 0 could come out −0 where dgemm gives +0,
+        and an infinite or NaN weight makes dgemm's column NaN in every row, 0 · ∞.)"""
+        flat = W_I.reshape(W_I.size)
+        for i in range(flat.size):
+            if not (flat[i] != 0.0 and abs(flat[i]) < np.inf):
+                return False
+        return True
+
     @numba.njit(**_KERNEL)
-    def lstm_cell(a, b, c_prev, gate, c, tanh_c, h, keep, kept):
+    def _rows_by_column(delta, columns, total, scratch):
+        """total += x_t^T δ_t for a one-hot x_t (columns as ``_one_hot`` left them): δ_t's rows
+        summed into scratch[columns[r]] in the order of the rows, then added to total, as dgemm sums
+        x_t^T δ_t (0 · δ adds nothing) and adds the sum to C with β = 1 (the same numbers, tested).
+        Returns False, total untouched, where a sum is infinite or NaN: δ_t then holds inf or NaN,
+        which dgemm turns into NaN in every row of its column (0 · ∞), so the caller takes the
+        product after all. scratch: (I, n)."""
+        _wide_vectors()
+        B, n = delta.shape
+        scratch[:] = 0.0
+        for r in range(B):
+            c = columns[r]
+            for k in range(n):
+                scratch[c, k] += delta[r, k]
+        flat, flat_total = scratch.reshape(scratch.size), total.reshape(total.size)
+        worst = 0
+        for k in range(flat.size):
+            worst = max(worst, _bits(flat[k]) & _EXPONENT)
+        if worst == _EXPONENT:
+            return False
+        for k in range(flat.size):
+            flat_total[k] += flat[k]
+        return True
+
+    @numba.njit(**_KERNEL)
+    def lstm_cell(a, b, c_prev, gate, c, tanh_c, h, keep, kept, pick, W_I, columns):
         """LSTM forward, one step (as ``lstm.cell_step``): a += b completes a_t = x_t W_I + h_{t-1} W_H + b
         = [a_i|a_f|a_g|a_o] (B, 4H); gate = [i|f|g|o] = [σ(a_i)|σ(a_f)|tanh(a_g)|σ(a_o)];
         c = f ⊙ c_prev + i ⊙ g; tanh_c = tanh(c); h = o ⊙ tanh_c. C-contiguous float64 arrays. With
-        ``keep``, also kept = a_t past the cache, each row as soon as it is done (as ``_activate``)."""
+        ``keep``, also kept = a_t past the cache, each row as soon as it is done (as ``_activate``).
+        With ``pick``, a holds h_{t-1} W_H alone and x_t is one-hot (columns from ``_one_hot``): row r
+        first adds W_I[columns[r]], x_t W_I (the a that dgemm's x_t W_I, then β = 1 plus h_{t-1} W_H,
+        gives: one rounding of the sum; see ``_pickable``). W_I and columns are not read otherwise."""
         _wide_vectors()
         B, H = c.shape
         to, start = _rows(kept), _rows(a)
         for r in range(B):
-            for k in range(4 * H):
-                a[r, k] += b[k]
+            if pick:
+                row = columns[r]
+                for k in range(4 * H):
+                    a[r, k] = (a[r, k] + W_I[row, k]) + b[k]
+            else:
+                for k in range(4 * H):
+                    a[r, k] += b[k]
             for k in range(2 * H):                                      # i, f
                 gate[r, k] = _sigmoid_scalar(a[r, k])
             for k in range(2 * H, 3 * H):                               # g
@@ -749,25 +822,36 @@ if COMPILED:
         return 0
 
     @numba.njit(**_KERNEL)
-    def lstm_forward(x, W_I, W_H, b, pre, gates, hidden, cell, tanh_c, flag, hidden_squares):
+    def lstm_forward(x, W_I, W_H, b, pre, gates, hidden, cell, tanh_c, flag, hidden_squares, columns):
         """LSTM forward, t = 1..T (as ``LSTM._forward``'s loop): a_t = x_t W_I + h_{t-1} W_H + b → pre,
         then ``lstm_cell`` → gates, cell[t], tanh_c, hidden[t], and Σ_batch,units h_t² →
         hidden_squares[t−1]. hidden[0], cell[0] are read, not set.
         pre is (T, B, 4H), or (1, B, 4H) when a_t is not kept (each step's goes through it in turn); a
         kept a_t is computed in a one-step buffer and copied to pre past the cache row by row by
-        ``lstm_cell``."""
+        ``lstm_cell``. columns (T, B) int64: each one-hot x_t's columns (``_one_hot``; −1 first in a
+        step whose x_t is not), which ``lstm_backward`` reads; x_t W_I of a one-hot x_t is read off
+        W_I's rows where ``_pickable(W_I)``, as ``lstm_cell`` says. columns (0, B): the products
+        for every x_t (the tests' reference)."""
         T = x.shape[0]
         keep = pre.shape[0] == T
         by_row = keep and _rows_in_lines(pre[0])                       # a_t kept as the cell goes along
         a = np.empty(pre.shape[1:]) if keep else pre[0]
+        rows_known = columns.shape[0] == T
+        pickable = rows_known and _pickable(W_I)
+        no_columns = np.empty(0, np.int64)
         for t in range(1, T + 1):
             if _cancelled(flag):
                 _fence()
                 return t
-            _product(x[t - 1], W_I, a, 0.0)                            # x_t W_I
-            _product(hidden[t - 1], W_H, a, 1.0)                       # + h_{t-1} W_H
+            step_columns = columns[t - 1] if rows_known else no_columns
+            pick = rows_known and _one_hot(x[t - 1], step_columns) and pickable
+            if pick:                                                   # x_t W_I: rows of W_I, in lstm_cell
+                _product(hidden[t - 1], W_H, a, 0.0)                   # h_{t-1} W_H
+            else:
+                _product(x[t - 1], W_I, a, 0.0)                        # x_t W_I
+                _product(hidden[t - 1], W_H, a, 1.0)                   # + h_{t-1} W_H
             lstm_cell(a, b, cell[t - 1], gates[t - 1], cell[t], tanh_c[t - 1], hidden[t], by_row,
-                      pre[t - 1 if keep else 0])
+                      pre[t - 1 if keep else 0], pick, W_I, step_columns)
             hidden_squares[t - 1] = _sum_squares(hidden[t])
             if keep and not by_row:
                 _keep(a, pre[t - 1])
@@ -776,7 +860,7 @@ if COMPILED:
 
     @numba.njit(**_KERNEL)
     def lstm_backward(dh, gates, cell, tanh_c, hidden, x, W_HT, only_last, flag, da, dcell, dc_next, grad_I,
-                      grad_H, grad_b, term, squares, dh_squares):
+                      grad_H, grad_b, term, squares, dh_squares, columns):
         """BPTT through the cell, t = T..1 (as ``LSTM._backward`` then ``_weight_grads``): on entry
         dh[t−1] holds what y_t sends to h_t (only dh[T−1] with ``only_last``);
 
@@ -788,7 +872,9 @@ if COMPILED:
         dc_next: (B, H) scratch. da and dcell are (T, ·, ·), or (1, ·, ·) when δ_t and ∂L/∂c_t are not
         kept (each step's goes through them in turn); dh (T, B, H), or (2, B, H) with ``only_last``
         (``_handed``). Kept δ_t and ∂L/∂c_t, and with ``only_last`` kept ∂L/∂h_t, are computed in
-        one-step buffers and copied past the cache row by row by ``lstm_cell_backward``."""
+        one-step buffers and copied past the cache row by row by ``lstm_cell_backward``. columns: as
+        ``lstm_forward`` left them; x_t^T δ_t of a one-hot x_t adds δ_t's rows (``_rows_by_column``);
+        (0, B): the products."""
         dc_next[:] = 0.0                                               # nothing comes from beyond c_T
         grad_I[:] = 0.0
         grad_H[:] = 0.0
@@ -803,6 +889,8 @@ if COMPILED:
         handed = np.empty((2, B, H)) if keep_dh else dh
         if keep_dh:
             handed[1] = dh[T - 1]
+        by_column = np.empty(grad_I.shape)
+        rows_known = columns.shape[0] == T
         for t in range(T, 0, -1):
             if _cancelled(flag):
                 _fence()
@@ -818,7 +906,9 @@ if COMPILED:
                 _product(delta, W_HT, _handed(handed, t - 2, T), 0.0 if only_last else 1.0)   # δ_t W_H^T
             _product_transposed(hidden[t - 1], delta, term, 0.0)              # h_{t-1}^T δ_t
             squares[t - 1] = _add_term(term, grad_H)
-            _product_transposed(x[t - 1], delta, grad_I, 1.0)                 # + x_t^T δ_t, and
+            if not (rows_known and columns[t - 1, 0] >= 0 and _rows_by_column(delta, columns[t - 1], grad_I,
+                                                                               by_column)):
+                _product_transposed(x[t - 1], delta, grad_I, 1.0)             # + x_t^T δ_t, and
             _add_rows(delta, grad_b)                                          # + Σ_batch δ_t: in cache
             if keep and not by_row:
                 _keep(delta, da[t - 1])

@@ -145,7 +145,8 @@ class LSTM(RecurrentModel):
         both paths. Each step computes its own x_t W_I (the step's arrays stay in cache: 7% faster
         than one product for all t); its elementwise work is `cell_step`. Compiled path: the time
         loop is ``compiled.lstm_forward``; without ``keep_steps`` each step's a_t goes through one
-        (1, B, 4H) buffer (the backward pass reads the gates, not a_t).
+        (1, B, 4H) buffer (the backward pass reads the gates, not a_t). It also returns ``columns``
+        there: where each one-hot x_t has its 1, for both kernels (x_t W_I read off W_I's rows).
         """
         T, B, _ = x.shape
         H, dt, workspace = self.hidden_size, self.dtype, self._workspace
@@ -162,9 +163,10 @@ class LSTM(RecurrentModel):
         if self.compiled:
             flag, _keep = compiled.flag_address(cancel)
             out["hidden_squares"] = np.empty(T, dt)
+            out["columns"] = workspace.empty("columns", (T, B), np.int64)   # one-hot x_t's 1s, for _backward
             if compiled.lstm_forward(x, np.ascontiguousarray(W_I), np.ascontiguousarray(W_H),
                                      np.ascontiguousarray(b), pre, gates, hidden, cell, tanh_c, flag,
-                                     out["hidden_squares"]):
+                                     out["hidden_squares"], out["columns"]):
                 raise Cancelled
             return out
         carry = workspace.empty("carry", (B, 4 * H), dt)
@@ -205,7 +207,8 @@ class LSTM(RecurrentModel):
             flag, _keep = compiled.flag_address(cancel)
             if compiled.lstm_backward(dh, gates, cell, tanh_c, fwd["hidden"], x, W_HT, only_last, flag, da, dcell,
                                       dc_next, grads["W_I"], grads["W_H"], grads["b"],
-                                      workspace.empty("term", (H, 4 * H), dt), squares, dh_norms):
+                                      workspace.empty("term", (H, 4 * H), dt), squares, dh_norms,
+                                      fwd["columns"]):
                 raise Cancelled
             return {"da": da, "dcell": dcell, "dh_norms": np.sqrt(dh_norms, out=dh_norms), "grads": grads,
                     "term_norms": {"W_H": np.sqrt(squares, out=squares)}}
