@@ -76,6 +76,7 @@ class RecordResult:
     encode_wait_seconds: float = 0.0  # time the filming thread waited for the encoder
     cpu_seconds: float = 0.0     # CPU time of every thread over the frame loop, the training process's included
     whole_frames: int = 0        # frames painted whole; the others kept the docks and bars (`Camera`)
+    encode_cpu_seconds: float = 0.0   # CPU time of the encoder thread (yuv420p conversion and x264)
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -606,7 +607,8 @@ def _film_acts(trained, target, path, fps, size, progress, label, stop: StopRequ
     paint_cpu = time.thread_time() - cpu_start
     return RecordResult(path, frames, fps, size, iterations, time.perf_counter() - start,
                         diverged_at, train, paint_cpu, train_cpu, train_wait, encode_wait,
-                        time.process_time() - process_start + train_cpu, camera.whole_frames)
+                        time.process_time() - process_start + train_cpu, camera.whole_frames,
+                        video.encode_cpu_seconds)
 
 
 def _checked(snapshots, stop: StopRequest):

@@ -52,6 +52,8 @@ def _film(name: str, frames: int) -> dict:
             "wall_ms_per_frame": per_frame_ms(result.seconds),
             "training_cpu_ms_per_frame": per_frame_ms(result.train_cpu_seconds),
             "paint_cpu_ms_per_frame": per_frame_ms(result.paint_cpu_seconds),
+            "encode_cpu_ms_per_frame (the encoder thread: yuv420p conversion and x264)":
+                per_frame_ms(result.encode_cpu_seconds),
             "process_cpu_ms_per_frame (all threads, encoding and the training process included)":
                 per_frame_ms(result.cpu_seconds),
             "painting thread waited for training, ms per frame": per_frame_ms(result.train_wait_seconds),
