@@ -154,7 +154,7 @@ class Camera:
     frame is painted whole again when the version changes or when bringing the frame up to date
     sent any event (a layout, a resize, a show) to one of them or to a widget inside them. A buffer
     handed in again (the `VideoWriter`'s spares come round every few frames) that still holds the
-    still pixels kept last gets neither them nor their white background again. That relies on
+    still pixels kept last does not get them again. That relies on
     nobody else writing into a buffer between its frames: `VideoWriter.write(buffer, copy=False)`
     only reads it (``write(copy=True)`` into the same writer's spares would break it).
     """
@@ -169,7 +169,6 @@ class Camera:
         self._still_version: int | None = None
         self._still_pixels: list[tuple[tuple[slice, slice], np.ndarray]] = []
         self._moving = None       # QRegion of the widget painted every frame
-        self._background: list[tuple[slice, slice]] = []   # _moving within the frame: filled white
         self._holding = weakref.WeakValueDictionary()   # id → buffer, for buffers holding the still pixels kept
         self._watch = _StillWatch() if still is not None else None
         self.whole_frames = 0     # frames painted whole (the others copied the still widgets)
@@ -221,8 +220,9 @@ class Camera:
                 for (rows, columns), pixels in self._still_pixels:
                     into[rows, columns] = pixels
                 self._holding[id(into)] = into
-            for rows, columns in self._background:   # white, as `image.fill` paints it
-                into[rows, columns] = 255
+            # No fill first: render paints the window's background over the region (DrawWindowBackground,
+            # a default flag), so a buffer full of noise gets the same pixels (tests); filling the
+            # region white first cost ~0.2 ms a 1280×720 frame.
             self.widget.render(image, self._moving.boundingRect().topLeft(), self._moving)
         return into
 
@@ -243,7 +243,6 @@ class Camera:
                 continue
             self._moving -= QRegion(rect)
             self._still_pixels.append((box(rect), pixels[box(rect)].copy()))
-        self._background = [box(rect) for rect in self._moving & QRect(0, 0, width, height)]
 
 
 class _StillWatch:
