@@ -160,13 +160,13 @@ class Camera:
     """
 
     def __init__(self, widget, size: tuple[int, int], redraw: Callable[[], None] | None = None,
-                 still: Callable[[], tuple[int, list]] | None = None) -> None:
+                 still: Callable[[], tuple[object, list]] | None = None) -> None:
         from PySide6.QtGui import QImage
 
         self.widget = widget
         self.size = size
         self._still = still
-        self._still_version: int | None = None
+        self._still_version = None
         self._still_pixels: list[tuple[tuple[slice, slice], np.ndarray]] = []
         self._moving = None       # QRegion of the widget painted every frame
         self._holding = weakref.WeakValueDictionary()   # id → buffer, for buffers holding the still pixels kept
@@ -312,7 +312,7 @@ class Target:
         for view in self.views:
             view.redraw()
 
-    def still_widgets(self) -> tuple[int, list]:
+    def still_widgets(self) -> tuple[object, list]:
         """(version, widgets): widgets that look the same in every frame until the version changes,
         so the camera need not paint them again (see `Camera`); none here."""
         return 0, []
@@ -353,18 +353,21 @@ class WindowTarget(Target):
             self.show_tab(tab)
         self.show_lesson(lesson)
 
-    def still_widgets(self) -> tuple[int, list]:
+    def still_widgets(self) -> tuple[tuple, list]:
         """The menu bar, tool bars, docks and tab bars: only the calls below that are not
         `show_snapshots` change them (settings, preset, lesson, tab, run state), and each starts a
-        new version. Feeding snapshots changes the views, the banner and the status bar, all
-        painted every frame."""
+        new version. Also the training curves' titles, legends and log-scale box, with their own
+        state in the version (`TrainingCurves.still_widgets`). Feeding snapshots changes the views,
+        the banner and the status bar, all painted every frame."""
         from PySide6.QtWidgets import QDockWidget, QTabBar, QToolBar
 
         if self._bars[0] != self._still_version:   # looked up once per version (a tree walk: 0.5 ms)
             window = self.window
             self._bars = (self._still_version, [window.menuBar(), *window.findChildren(QToolBar),
                                                 *window.findChildren(QDockWidget), *window.findChildren(QTabBar)])
-        return self._still_version, [bar for bar in self._bars[1] if bar.isVisible() and not bar.isWindow()]
+        state, headers = self.window.curves.still_widgets()
+        return (self._still_version, state), [widget for widget in (*self._bars[1], *headers)
+                                              if widget.isVisible() and not widget.isWindow()]
 
     def _changing(self) -> None:
         self._still_version += 1

@@ -316,3 +316,38 @@ def test_training_in_its_own_process_films_what_training_while_filming_did(qapp,
     _, b = decode(here.path)
     assert len(a) == len(b) == 30
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_the_curves_headers_are_painted_again_when_they_change(qapp):
+    """The training curves' titles, legends and log-scale box are kept from frame to frame like the
+    docks; toggling the log scale or recolouring the legends (a theme) paints them again. Two windows
+    fed alike: one filmed keeping still widgets, one painted whole."""
+    from rnnviz.gui.theme import DARK
+    from rnnviz.presets import load_preset
+    from rnnviz.recording import Camera, WindowTarget, _prepare
+    from rnnviz.session import Session
+
+    size = (1024, 768)
+    targets = [WindowTarget("curves"), WindowTarget("curves")]
+    try:
+        for target in targets:
+            _prepare(target, size)
+        kept = Camera(targets[0].widget, size, targets[0].redraw, targets[0].still_widgets)
+        whole = Camera(targets[1].widget, size, targets[1].redraw)
+        session = Session(load_preset("vanishing").settings)
+        first = session.snapshot()
+        for target in targets:
+            target.restart(first)
+        changes = [None, None, lambda curves: curves.set_log_scale(not curves.log_scale()), None,
+                   lambda curves: curves.apply_theme(DARK), None]
+        for k, change in enumerate(changes):
+            snapshots = tuple(session.run(3))
+            for target in targets:
+                target.show_snapshots(snapshots)
+                if change is not None:
+                    change(target.window.curves)
+            assert np.array_equal(kept.frame(), whole.frame()), k
+        assert kept.whole_frames == 3       # the first frame and one after each change
+    finally:
+        for target in targets:
+            target.close()

@@ -345,6 +345,9 @@ class TrainingCurves(QWidget):
                                 tooltip="Global gradient norm ‖g‖ = √Σ‖∂L/∂θ‖² before and after "
                                         "clipping, on a log axis. Norm clipping: g ← g·τ/‖g‖ when "
                                         "‖g‖ > τ; red bars show what clipping cut off. " + navigation)
+        # What new snapshots never change: the titles, the legends and the log-scale box.
+        self._headers = [*(box.findChild(QLabel, "plotTitle") for box in (loss_box, grad_box)),
+                         self.loss_legend, self.grad_legend, self.log_check]
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(loss_box)
         splitter.addWidget(grad_box)
@@ -372,7 +375,7 @@ class TrainingCurves(QWidget):
         box = QWidget()
         header = QHBoxLayout()
         header.setContentsMargins(6, 2, 6, 0)
-        name = QLabel(f"<b>{title}</b>")
+        name = QLabel(f"<b>{title}</b>", objectName="plotTitle")
         name.setToolTip(tooltip)
         header.addWidget(name)
         header.addSpacing(HEADER_GAP)
@@ -522,6 +525,12 @@ class TrainingCurves(QWidget):
 
     def log_scale(self) -> bool:
         return self.log_check.isChecked()
+
+    def still_widgets(self) -> tuple[tuple, list]:
+        """(state, widgets): the plots' titles, legends and log-scale box, which look the same from
+        frame to frame while `state` (the legends' text, which carries the theme's colours, and the
+        box's check) does; `rnnviz record` paints them only when it changes (see its `Camera`)."""
+        return (self.loss_legend.text(), self.grad_legend.text(), self.log_check.isChecked()), self._headers
 
     def follow(self) -> None:
         """Let the axes follow the run again (after the user zoomed or panned)."""
