@@ -5,7 +5,8 @@
             video.write(frame)
     # demo.mp4 now exists; had anything raised (even Ctrl+C), nothing would be left behind.
 
-- ``.mp4``: libx264, yuv420p (plays in browsers and slide software), a fast x264 preset, the
+- ``.mp4``: libx264, yuv420p (plays in browsers and slide software), a fast x264 preset without
+  B-frames, on one thread (the same bytes on any machine), the
   ``moov`` atom up front (``+faststart``) so a browser can start playing before the end arrives.
   yuv420p needs even dimensions: an odd width or height is rounded down by one pixel (the last
   column or row of each frame is dropped).
@@ -199,6 +200,9 @@ class VideoWriter:
             # frame of `rnnviz record`, CPU its painting and training need. One thread encodes such a
             # frame in ~6 ms, well within a frame's 33 ms.
             stream.codec_context.thread_count = 1
+            # No B-frames (the preset has 3): x264 costs 3.9-4.0 instead of 4.3-4.6 ms a 1280×720 frame
+            # of `rnnviz record`, for files ~6% larger and closer to the painted frames.
+            stream.codec_context.max_b_frames = 0
         else:
             stream = self._container.add_stream("gif", rate=self.fps)
             stream.pix_fmt = "pal8"
