@@ -183,10 +183,26 @@ def _train(settings, frames: int, rate: float, ahead: int, credits, out, recorde
     once the filming process `recorder_pid` is gone, even SIGKILLed in the middle of a frame that
     trains for minutes (this process is the worker server's child, not the filming process's)."""
     start_worker(recorder_pid, end_on_hangup=False)   # the filming process stops this one
+    _own_session()
     try:
         _train_frames(settings, frames, rate, ahead, credits, out)
     finally:
         out.close()
+
+
+def _own_session() -> None:
+    """Move this process into a session of its own (POSIX ``setsid``). On Linux that gives it a
+    scheduler autogroup of its own: the CPU is then shared between it and the filming process's
+    threads as between two programs, not thread by thread. Training is a recording's critical path
+    (the camera waits for it), and in the filming process's group its one thread got a third of two
+    cores whenever painting and encoding were busy too. Signals to the recording's process group no
+    longer reach it; it needs none: it ignores Ctrl+C and hang-ups, the filming process ends it,
+    and it ends by itself once the filming process is gone. Where there is no setsid, or it is
+    refused, the process stays where it is."""
+    try:
+        os.setsid()
+    except (AttributeError, OSError):
+        pass
 
 
 class _RecorderGone(Exception):

@@ -88,6 +88,17 @@ def test_ctrl_c_is_left_to_the_filming_process():
         assert [len(trainer.next_frame()) for _ in range(5)] == [1] * 5
 
 
+@pytest.mark.skipif(not hasattr(os, "setsid"), reason="POSIX sessions")
+def test_the_training_process_runs_in_a_session_of_its_own():
+    """Its own session (on Linux its own scheduler autogroup): the CPU is shared between training and
+    the filming process's threads as between two programs, not thread by thread."""
+    with FrameTrainer(TINY, 4, 1, ahead=1) as trainer:
+        trainer.first_snapshot()
+        pid = training_process().pid
+        assert os.getsid(pid) == pid != os.getsid(0)
+        assert [len(trainer.next_frame()) for _ in range(3)] == [1] * 3
+
+
 def test_an_error_in_training_is_raised_by_next_frame():
     with FrameTrainer(TINY, 5, float("nan")) as trainer, pytest.raises(ValueError, match="NaN") as caught:
         trainer.next_frame()
