@@ -23,3 +23,8 @@ class EngineError(Exception):
     """The engine (its compiled kernels included) could not load where work needs it, e.g. in a
     memory-horizon sweep's worker process: reported in one line naming the engine's own error,
     exit code 2."""
+
+
+class TrainingError(Exception):
+    """The app's training loop could not build, train or inspect (or its process ended): the message
+    is for the user, shown in the window."""

@@ -39,16 +39,12 @@ from collections.abc import Iterator
 from rnnviz.errors import RecordingError
 from rnnviz.interrupts import StopRequest
 from rnnviz.session import Session
-from rnnviz.worker_processes import process_context, start_worker
+from rnnviz.worker_processes import process_context, start_worker, widen_pipe
 
 #: Frames trained ahead of the one being painted, at most.
 AHEAD = 3
 #: Seconds between looks at the stop request while waiting for the training process.
 POLL_SECONDS = 0.05
-#: Bytes the pipe from the training process holds (`AHEAD` frames of snapshots at the presets' sizes
-#: take ~210 KB); Linux allows an unprivileged process up to 1 MB.
-PIPE_BYTES = 1 << 20
-
 
 def frame_snapshots(session: Session, frames: int, rate: float) -> Iterator[tuple]:
     """For frames 1 … frames − 1, the snapshots of the iterations each shows, oldest first: frame k
@@ -81,7 +77,7 @@ class FrameTrainer:
         self._first = None
         context = process_context()
         self._inbox, frames_out = context.Pipe(duplex=False)
-        _widen(self._inbox)
+        widen_pipe(self._inbox)   # `AHEAD` frames of snapshots at the presets' sizes take ~210 KB
         credits_in, self._credits = context.Pipe(duplex=False)
         self._process = context.Process(target=_train, name="rnnviz-record-training", daemon=True,
                                         args=(settings, frames, rate, self.ahead, credits_in, frames_out,
@@ -154,18 +150,6 @@ class FrameTrainer:
             raise error
         assert message[0] == kind, (message[0], kind)
         return message[1]
-
-
-def _widen(connection) -> None:
-    """Let the pipe hold `PIPE_BYTES` where the system allows (Linux): a pipe holds 64 KB by
-    default, one frame's snapshots take 70 KB at the presets' sizes, and the training process would
-    wait for the camera to read each frame instead of training the next ones. Elsewhere it does."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(connection.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-    except (ImportError, AttributeError, OSError):
-        pass
 
 
 def _exit_status(code: int | None) -> str:

@@ -35,6 +35,9 @@ from rnnviz.errors import EngineError
 #: server took 0.32 s once).
 PRELOAD = ["rnnviz.horizon", "rnnviz.engine_preload"]
 
+#: Bytes a pipe from a worker holds (`widen_pipe`); Linux allows an unprivileged process up to 1 MB.
+PIPE_BYTES = 1 << 20
+
 WATCH_SECONDS = 0.5  # how often a worker checks that the process it works for still runs
 
 #: The environment that makes OpenBLAS start without a thread pool; it reads it once, when numpy
@@ -140,6 +143,18 @@ def _engine_warmed(archs: Collection[str] | None) -> bool:
     except Exception:  # noqa: BLE001 - any failure only costs the fork's saving
         return False
     return True
+
+
+def widen_pipe(connection) -> None:
+    """Let the pipe `connection` reads hold `PIPE_BYTES` where the system allows (Linux): a pipe
+    holds 64 KB by default, and a worker that sends more at once would wait for the reader to take
+    each 64 KB instead of going on with its work. Elsewhere it waits."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(connection.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass
 
 
 # ----------------------------------------------------------------------------- inside a worker

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpl
 from rnnviz.gui.curves import SmoothedLoss, x_range
 from rnnviz.gui.plot_style import LogAxis
 from rnnviz.gui.theme import LIGHT, OKABE_ITO, Theme
-from rnnviz.gui.worker import PAUSED, PLAYING, TrainingWorker
+from rnnviz.gui.worker import TrainingWorker
 from rnnviz.presets import PresetError, load_preset, preset_names
 from rnnviz.settings import Settings
+from rnnviz.trainer import PAUSED, PLAYING
 
 #: Suggested comparisons: (label, preset A, preset B).
 PAIRS = (

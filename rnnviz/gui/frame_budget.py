@@ -1,9 +1,11 @@
-"""How often a view may redraw so that drawing leaves the training thread its share of the GIL.
+"""How often a view may redraw so that drawing leaves training its share of the machine.
 
-Painting in Qt runs in Python-visible calls that hold the GIL, and the training loop needs the GIL
-between numpy calls: every millisecond the GUI thread paints is a millisecond training waits. A view
-measures what its frames cost (`spent`) and redraws only when `ready()`, which spaces frames so that
-drawing takes at most `share` of the time, between `min_rate` and `max_rate` frames per second.
+Painting in Qt runs in Python-visible calls that hold the GIL. A training loop on a thread of the
+window's process (the Compare page's) needs the GIL between numpy calls: every millisecond the GUI
+thread paints is a millisecond training waits. The app's own training runs in a process of its
+own, which drawing slows only where the two share a core. A view measures what its frames cost
+(`spent`) and redraws only when `ready()`, which spaces frames so that drawing takes at most
+`share` of the time, between `min_rate` and `max_rate` frames per second.
 """
 
 from __future__ import annotations

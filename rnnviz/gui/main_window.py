@@ -43,12 +43,13 @@ from rnnviz.gui.theme import Theme, apply_to_application, get_theme
 from rnnviz.gui.vertical_scroll import VerticalScroll
 from rnnviz.gui.view import RunView, View
 from rnnviz.gui.window_geometry import first_launch_geometry, fits
-from rnnviz.gui.worker import DIVERGED, PAUSED, PLAYING, STOP_TIMEOUT, TrainingWorker
+from rnnviz.gui.worker import STOP_TIMEOUT, TrainingWorker
 from rnnviz.lessons import Lesson
 from rnnviz.memory_budget import memory_problem
 from rnnviz.presets import PRESET_DIR, PresetError, preset_names
 from rnnviz.presets import load_preset as read_preset
 from rnnviz.settings import Settings, SettingsError
+from rnnviz.trainer import DIVERGED, PAUSED, PLAYING
 
 if TYPE_CHECKING:
     # The pages out of sight at start-up import these when they are built, after the first paint;
@@ -218,11 +219,12 @@ def _dock_action(dock: QDockWidget, text: str, shortcut: str, name: str) -> QAct
 
 
 class MainWindow(QMainWindow):
-    """The whole app. `MainWindow()` builds everything with defaults and starts the worker thread.
+    """The whole app. `MainWindow()` builds everything with defaults and starts training (in a
+    process of its own, see `rnnviz.training_process`).
 
     settings_store: where settings and geometry persist (default: QSettings("rnnviz", "rnnviz")).
-    session_factory: (Settings, cancel flag) → Session, for tests and benchmarks (default:
-        rnnviz.session.Session).
+    session_factory: (Settings, cancel flag) → Session, trained on a thread of the app, for tests
+        (default: an `rnnviz.session.Session`, trained in a process of its own).
     preset_dir: where the preset chooser looks (default: resources/presets).
     start_worker: False builds the window without starting the training thread or the status
         timers; the caller then feeds it (offscreen recording drives a Session synchronously):
@@ -283,8 +285,7 @@ class MainWindow(QMainWindow):
         self.compare_tab = LazyTab(self._build_comparison, theme)
         self.horizon_tab = LazyTab(self._build_horizon, theme)
         # Training, off the GUI thread.
-        kwargs = {"session_factory": session_factory} if session_factory is not None else {}
-        self.worker = TrainingWorker(settings, **kwargs)
+        self.worker = TrainingWorker(settings, session_factory)
         # Teaching tools.
         self.recording = RecordingControls(self, lambda: self, report=self._recording_error,
                                            note=lambda text: self._note(text, RECORDING_NOTE_MS))

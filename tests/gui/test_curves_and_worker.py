@@ -10,7 +10,7 @@ import pytest
 
 from rnnviz.gui.curves import (History, TrainingCurves, decade_ticks, linear_range, log_range, nice_ceil,
                                x_range)
-from rnnviz.gui.worker import WARM_RATE, Trainer
+from rnnviz.trainer import WARM_RATE, Trainer
 
 
 def spectrum_ready(snapshot) -> bool:
@@ -220,7 +220,7 @@ def test_worker_thread_emits_coalesced_batches(qtbot):
 
 
 def test_queued_settings_changes_collapse_into_the_last_one():
-    from rnnviz.gui.worker import _coalesce
+    from rnnviz.trainer import _coalesce
 
     a, b, c = Settings(hidden=4), Settings(hidden=5), Settings(hidden=6)
     commands = [("apply", (a, True)), ("step", None), ("apply", (b, True)), ("apply", (c, False))]
@@ -325,14 +325,15 @@ def test_a_batch_sent_on_step_or_pause_always_has_its_spectrum():
     assert len(batches) == 3 and all(spectrum_ready(b[-1]) for b in batches)
 
 
-def test_a_started_worker_lets_the_gui_thread_take_the_gil_within_a_millisecond(qtbot):
+def test_a_worker_training_on_its_thread_lets_the_gui_thread_take_the_gil_within_a_millisecond(qtbot):
     import sys
 
     from rnnviz.gui.worker import GIL_SWITCH_S, TrainingWorker
+    from rnnviz.session import Session
 
     before = sys.getswitchinterval()
     sys.setswitchinterval(0.005)
-    worker = TrainingWorker(Settings(hidden=4, lag=2, batch=2))
+    worker = TrainingWorker(Settings(hidden=4, lag=2, batch=2), session_factory=Session)
     try:
         worker.start()
         assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_S)
@@ -341,14 +342,11 @@ def test_a_started_worker_lets_the_gui_thread_take_the_gil_within_a_millisecond(
         sys.setswitchinterval(before)
 
 
-def test_after_answering_play_the_trainer_waits_for_the_gui_to_take_the_answer(monkeypatch):
+def test_after_answering_play_the_trainer_waits_for_the_gui_to_take_the_answer():
     """Training takes Python's GIL from its first step on: the answer to Play goes first."""
     import queue
 
-    import rnnviz.gui.worker as worker_module
-
-    monkeypatch.setattr(worker_module, "ANSWER_WAIT_S", 30.0)
-    trainer = Trainer(Settings(hidden=8, lag=4, batch=4), max_in_flight=None)
+    trainer = Trainer(Settings(hidden=8, lag=4, batch=4), max_in_flight=None, answer_wait=30.0)
     trainer.play()
     events: queue.SimpleQueue = queue.SimpleQueue()
     thread = threading.Thread(target=lambda: [events.put(e) for e in trainer.events()])

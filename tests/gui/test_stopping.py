@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from rnnviz.engine import Cancelled
-from rnnviz.gui.worker import Trainer
+from rnnviz.trainer import Trainer
 from rnnviz.session import Session
 from rnnviz.settings import Settings
 
