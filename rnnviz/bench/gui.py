@@ -142,9 +142,6 @@ class _Window:
         self.window.resize(*size)
         self.window.show()
         self.window.show_page(page)
-        self.window.controls.set_settings(settings)
-        self.window.apply_settings(settings, restart=True)
-        self.window.run_controls.set_speed(0)
         self._recorder = _Recorder()
         self.events = self._recorder.events
         w = self.window.worker
@@ -152,11 +149,13 @@ class _Window:
             w.snapshots.connect(self._recorder.snapshots)
         w.restarted.connect(self._recorder.restarted)
         w.state_changed.connect(self._recorder.state)
-        _wait(lambda: self.window._run is not None and self.window._latest is not None
-              and self.window._latest.settings == settings)
-        trainer = w.trainer
-        _wait(lambda: trainer._received == trainer._queued)   # the restart asked for is under way ...
-        _idle(SETTLE_S)                                       # ... and drawn
+        self.window.controls.set_settings(settings)
+        self.window.apply_settings(settings, restart=True)
+        self.window.run_controls.set_speed(0)
+        _wait(lambda: any(kind == "restarted" and payload.settings == settings
+                          for kind, _t, payload in self.events))   # the restart asked for is done ...
+        _wait(lambda: self.window._latest is not None and self.window._latest.settings == settings)
+        _idle(SETTLE_S)                                                # ... and drawn
 
     def __enter__(self):
         return self
@@ -348,14 +347,22 @@ def diagram_rate(settings: Settings | None = None, seconds: float = 4.0, warmup:
             "hidden": settings.hidden, "length": settings.length}
 
 
-def _rss_mb() -> float:
-    """This process's resident memory (Linux: /proc/self/statm), MB."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+def _rss_mb(window=None) -> float:
+    """Resident memory (Linux: /proc/PID/statm), MB, of this process and, given the app's `window`,
+    of the process it trains in (gone: 0)."""
+    pids = ["self"] + ([window.worker.training_pid] if window is not None and window.worker.training_pid else [])
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm") as statm:
+                total += int(statm.read().split()[1])
+        except OSError:
+            pass
+    return total * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
 def memory(settings: Settings | None = None, seconds: float = 180.0, warmup: float = 10.0) -> dict:
-    """Resident memory of the app training flat out on the Training page for `seconds` (after a
+    """Resident memory of the app (its training process included) training flat out on the Training page for `seconds` (after a
     `warmup`), sampled every second: its growth over the run and over the second half (MB per
     minute; flat memory means ~0 once the histories are full)."""
     settings = settings or Settings()
@@ -365,7 +372,7 @@ def memory(settings: Settings | None = None, seconds: float = 180.0, warmup: flo
         _idle(warmup)
         samples, start, first = [], time.perf_counter(), w._latest.iteration
         while time.perf_counter() - start < seconds:
-            samples.append((time.perf_counter() - start, _rss_mb()))
+            samples.append((time.perf_counter() - start, _rss_mb(w)))
             _idle(1.0)
         iterations = w._latest.iteration - first
         w.pause()

@@ -4,7 +4,7 @@ memory must stay flat (issue 15).
 The main window (1280×720, default settings, offscreen when there is no display) trains at full
 speed while the page shown changes every `PAGE_SECONDS` through the run's pages (Training,
 Unrolled network, Gradients), so every live view draws for part of the run. Resident memory
-(RSS) is sampled every `SAMPLE_SECONDS` and printed as it goes (a soak killed part-way still says
+(RSS, of the window's process and of the process it trains in) is sampled every `SAMPLE_SECONDS` and printed as it goes (a soak killed part-way still says
 what it saw). The summary gives the growth over the first minutes (histories filling up to their
 caps), over the rest of the run, and the slope of the last half in MB per hour: flat means about 0.
 """
@@ -43,7 +43,7 @@ def soak(minutes: float = SOAK_MINUTES, settings: Settings | None = None, echo=p
         page, next_page, next_echo = 0, PAGE_SECONDS, 60.0
         while (elapsed := time.perf_counter() - start) < seconds:
             iteration = window.latest_snapshot.iteration
-            samples.append((elapsed, _rss_mb(), iteration))
+            samples.append((elapsed, _rss_mb(window), iteration))
             if elapsed >= next_echo:
                 echo(f"  soak: {elapsed / 60:5.1f} min  RSS {samples[-1][1]:7.1f} MB  "
                      f"iteration {iteration}  load {os.getloadavg()[0]:.1f}")
@@ -56,7 +56,7 @@ def soak(minutes: float = SOAK_MINUTES, settings: Settings | None = None, echo=p
         window.pause()
         _wait(lambda: window.state != "playing")
         gc.collect()
-        final = (time.perf_counter() - start, _rss_mb(), window.latest_snapshot.iteration)
+        final = (time.perf_counter() - start, _rss_mb(window), window.latest_snapshot.iteration)
     samples.append(final)
     return summarise(samples)
 
