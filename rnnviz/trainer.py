@@ -138,7 +138,7 @@ class Trainer:
     """
 
     #: Commands that need a session (the others also work while none could be built).
-    NEED_SESSION = frozenset({"play", "pause", "step", "reset", "inspect"})
+    NEED_SESSION = frozenset({"play", "pause", "step", "inspect"})
 
     def __init__(self, settings: Settings | None = None,
                  session_factory: Callable[[Settings, Any], Any] = _default_session_factory, *,
@@ -341,6 +341,10 @@ class Trainer:
         yield "state", self.state
 
     def _on_reset(self, _arg) -> Iterator[Event]:
+        if self.session is None:   # none was built (a Reset interrupted the first build, or it failed)
+            yield from self._build_first()
+            yield "state", self.state
+            return
         # The run is about to be discarded and its curves cleared: drawing its unsent snapshots
         # first would only compete with the rebuild for the GIL.
         self.outbox.discard()

@@ -35,6 +35,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Iterator
 from typing import Any
 
@@ -132,7 +133,14 @@ class RemoteTrainer:
 
     # ----------------------------------------------------------------- the loop's events
     def events(self) -> Iterator[Event]:
-        """Start the process, then yield its loop's events until it ends."""
+        """Start the process, then yield its loop's events until it ends. Raises `TrainingError` if
+        it could not start, if its loop failed, or if it ended without being asked to. However this
+        ends (the caller may also close the generator), the process is ended and reaped."""
+        if self._aborted_at is not None:    # aborted before it started: nothing to start
+            self._their_commands.close()
+            self._their_events.close()
+            self._close()
+            return
         self._process = multiprocessing.get_context("spawn").Process(
             target=serve, name="rnnviz-training", daemon=True,
             args=(self._settings, self._their_commands, self._their_events, os.getpid()))
@@ -141,8 +149,8 @@ class RemoteTrainer:
                 self._process.start()
         except Exception as exc:   # no process, no training: the window says so and stays usable
             log.debug("the training process did not start", exc_info=True)
-            yield "error", TrainingError(f"Could not start training: {type(exc).__name__}: {exc}")
-            return
+            self._close()
+            raise TrainingError(f"the training process could not start: {type(exc).__name__}: {exc}") from exc
         finally:   # the process holds its own ends now (or never will)
             self._their_commands.close()
             self._their_events.close()
@@ -151,30 +159,64 @@ class RemoteTrainer:
         # by as much).
         import rnnviz.session  # noqa: F401
 
+        try:
+            yield from self._relay()
+            asked = self._stopping
+        finally:
+            self._end()
+        if not asked:
+            raise TrainingError(f"the training process ended unexpectedly (exit code {self._process.exitcode})")
+
+    def _relay(self) -> Iterator[Event]:
+        """The process's events, in order, until it ends; a process that has not ended
+        `KILL_AFTER_S` after `abort` is killed."""
         while True:
+            if self._aborted_at is not None and time.monotonic() - self._aborted_at > KILL_AFTER_S:
+                self._process.kill()
             if not self._events.poll(POLL_SECONDS):
-                if self._aborted_at is not None and time.monotonic() - self._aborted_at > KILL_AFTER_S:
-                    self._process.kill()
                 continue
             try:
                 kind, payload = receive(self._events)
             except EOFError:           # the process has ended
-                break
+                return
             if kind == "crashed":
-                raise TrainingError(payload)
+                message, trace = payload
+                log.debug("the training loop failed:\n%s", trace)
+                raise TrainingError(message)
             yield kind, unpack_snapshots(payload) if kind == "snapshots" else payload
-        self._process.join(KILL_AFTER_S)
-        if not self._stopping:
-            raise TrainingError(f"the training process ended unexpectedly (exit code {self._process.exitcode})")
+
+    def _end(self) -> None:
+        """End the process (asked first, killed if it does not end within `KILL_AFTER_S`), reap
+        it and close this side's pipes."""
+        if self._process.is_alive():
+            self.abort()
+            self._process.join(KILL_AFTER_S)
+            if self._process.is_alive():
+                self._process.kill()
+        self._process.join()
+        self._close()
+
+    def _close(self) -> None:
+        self._events.close()
+        with self._send_lock:
+            self._commands.close()
+
 
 @contextlib.contextmanager
 def _interrupts_held():
     """Ctrl+C (SIGINT) held back in this thread, and so in a process started from it, which then
     ignores it (`serve`): a terminal sends Ctrl+C to every process of the command, and the app
-    decides what stops; the new process would otherwise die of it, a traceback, while it starts."""
-    if not hasattr(signal, "pthread_sigmask"):    # Windows: no process group gets it
+    decides what stops; the new process would otherwise die of it, a traceback, while it starts.
+    multiprocessing's resource tracker is started first: starting it unblocks SIGINT in the
+    calling thread, which would let the first process started here go without the hold.
+    Windows has no signal mask: there a console's Ctrl+C reaches the new process until it ignores
+    it (`start_worker`)."""
+    if not hasattr(signal, "pthread_sigmask"):
         yield
         return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
     held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
@@ -186,7 +228,9 @@ def _interrupts_held():
 def serve(settings: Settings, commands, events, app_pid: int) -> None:
     """The process's work: run a `Trainer`'s loop and send its events up `events`, while a thread
     hands it the commands that come down `commands`. Ends with the loop, or with the app."""
-    start_worker(app_pid, end_on_hangup=True)     # Ctrl+C ignored from here on ...
+    # Ctrl+C ignored from here on ...; a hang-up too: the app decides (under nohup it lives on), and
+    # this process ends with it (the commands' pipe closes, and start_worker's watch).
+    start_worker(app_pid, end_on_hangup=False)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})   # ... so no longer held back
     sys.setswitchinterval(SWITCH_INTERVAL_S)
@@ -205,10 +249,10 @@ def serve(settings: Settings, commands, events, app_pid: int) -> None:
         with threadpool_limits(limits=1):      # two cores are shared with the window
             for kind, payload in trainer.events():
                 send(events, (kind, pack_snapshots(payload) if kind == "snapshots" else payload))
-    except Exception as exc:   # a bug in the loop: the app says so in one line
+    except Exception as exc:   # a bug in the loop: the app says so in one line (its log gets the trace)
         log.debug("the training loop failed", exc_info=True)
         try:
-            send(events, ("crashed", f"{type(exc).__name__}: {exc}"))
+            send(events, ("crashed", (f"{type(exc).__name__}: {exc}", traceback.format_exc())))
         except OSError:        # the app has gone
             pass
 
@@ -262,7 +306,13 @@ def _take_commands(trainer: Trainer, commands) -> None:
         except (EOFError, OSError):
             trainer.abort()
             return
-        if name in COMMANDS:
+        # One bad command must not end this thread: the loop could no longer be stopped.
+        except Exception:
+            log.warning("a training command could not be read", exc_info=True)
+            continue
+        try:
+            if name not in COMMANDS:
+                raise ValueError(f"unknown training command {name!r}")
             getattr(trainer, name)(*args)
-        else:
-            log.warning("unknown training command %r ignored", name)
+        except Exception:
+            log.warning("training command %r failed", name, exc_info=True)

@@ -1,4 +1,5 @@
-"""The worker processes of the memory-horizon sweeps and of a recording's training (no Qt).
+"""The worker processes of the memory-horizon sweeps and of a recording's training (no Qt); the
+app's training process (`rnnviz.training_process`, spawned) starts as a worker too (`start_worker`).
 
 A sweep (`rnnviz.horizon.Sweep`) trains its runs in a pool of worker processes, and ``rnnviz
 record`` trains a video's frames in a process of its own (`rnnviz.frame_training`). Both come from

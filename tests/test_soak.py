@@ -12,8 +12,8 @@ def test_summary_separates_filling_from_later_growth():
     summary = summarise(samples)
     assert summary["minutes"] == pytest.approx(60.0)
     assert summary["iterations"] == 36000
-    assert summary[f"RSS growth over the first {SETTLE_MINUTES:g} min MB"] == pytest.approx(20.0)
-    assert summary[f"RSS growth after {SETTLE_MINUTES:g} min MB"] == pytest.approx(0.0)
+    assert summary[f"memory growth over the first {SETTLE_MINUTES:g} min MB"] == pytest.approx(20.0)
+    assert summary[f"memory growth after {SETTLE_MINUTES:g} min MB"] == pytest.approx(0.0)
     assert summary["last half's slope MB per hour (flat: ~0)"] == pytest.approx(0.0, abs=1e-9)
 
 
@@ -21,4 +21,4 @@ def test_a_leak_shows_as_a_slope():
     samples = [(t, 100.0 + 6.0 * t / 3600, t) for t in range(0, 3601, 10)]   # 6 MB an hour
     summary = summarise(samples)
     assert summary["last half's slope MB per hour (flat: ~0)"] == pytest.approx(6.0)
-    assert summary[f"RSS growth after {SETTLE_MINUTES:g} min MB"] == pytest.approx(5.5)
+    assert summary[f"memory growth after {SETTLE_MINUTES:g} min MB"] == pytest.approx(5.5)

@@ -136,10 +136,17 @@ def test_stop_ends_the_process_after_the_commands_before_it():
     assert trainer._process.exitcode == 0
 
 
-def test_commands_after_the_process_ended_are_dropped_quietly():
+def test_an_abort_before_the_start_starts_nothing():
     trainer = RemoteTrainer(SMALL)
     trainer.abort()
-    list(trainer.events())                 # the loop took the abort and its process ended
+    assert list(trainer.events()) == [] and trainer.pid is None
+    trainer.step()                         # dropped: the pipe is closed
+
+
+def test_commands_after_the_process_ended_are_dropped_quietly():
+    trainer = RemoteTrainer(SMALL)
+    trainer.stop()
+    list(trainer.events())                 # the loop took the stop and its process ended
     assert trainer._process.exitcode == 0
     for _ in range(1000):                  # more than the pipe holds, were they kept: none blocks
         trainer.apply(SMALL, restart=True)
@@ -159,3 +166,40 @@ def test_an_inspection_crosses_whole_and_read_only():
     local = session.inspect()
     assert same(remote, local)
     assert not remote.x.flags.writeable and not remote.params["W_H"].flags.writeable
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads the signal mask from /proc")
+def test_the_first_process_started_holds_ctrl_c_back_until_it_ignores_it(tmp_path):
+    """Starting multiprocessing's resource tracker unblocks SIGINT in the calling thread; a process
+    started first in a fresh interpreter must still start with it blocked (then `serve` ignores it)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "first_spawn.py"
+    script.write_text(
+        "import multiprocessing, signal\n"
+        "from rnnviz.training_process import _interrupts_held\n"
+        "def mask(pipe):\n"
+        "    status = open('/proc/self/status').read()\n"
+        "    pipe.send(int(status.split('SigBlk:')[1].split()[0], 16))\n"
+        "if __name__ == '__main__':\n"
+        "    reader, writer = multiprocessing.Pipe(duplex=False)\n"
+        "    with _interrupts_held():\n"
+        "        child = multiprocessing.get_context('spawn').Process(target=mask, args=(writer,))\n"
+        "        child.start()\n"
+        "    print(reader.recv() & (1 << (signal.SIGINT - 1)) != 0)\n"
+        "    child.join()\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False,
+                          env={**os.environ, "PYTHONPATH": os.getcwd()})
+    assert done.stdout.strip() == "True", done.stderr
+
+
+def test_a_process_that_cannot_start_is_an_error_not_a_silent_end(monkeypatch):
+    from multiprocessing import context
+
+    def refuse(self):
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(context.SpawnProcess, "start", refuse)
+    with pytest.raises(TrainingError, match="could not start.*Too many open files"):
+        list(RemoteTrainer(SMALL).events())

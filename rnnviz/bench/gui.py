@@ -9,6 +9,7 @@ runs at ≥ 0.8 of headless; play/pause/step/reset p99 ≤ 16 ms (one frame).
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import sys
@@ -128,34 +129,34 @@ def _Recorder():
 
 
 class _Window:
-    """A MainWindow with a throw-away settings store, shown at the target size, closed on exit."""
+    """A MainWindow with a throw-away settings store that holds `settings` and full speed (so its
+    first run is the one measured: no restart that could land inside a measurement), shown at the
+    target size with that run drawn, closed on exit."""
 
     def __init__(self, settings: Settings, size=(1280, 720), page: str = "curves", record: bool = True) -> None:
         from PySide6.QtCore import QSettings
 
-        from rnnviz.gui.main_window import MainWindow
+        from rnnviz.gui.main_window import KEY_SETTINGS, KEY_SPEED, MainWindow
 
         _app()
         self._dir = tempfile.TemporaryDirectory(prefix="rnnviz-bench-")
         store = QSettings(str(Path(self._dir.name) / "bench.ini"), QSettings.Format.IniFormat)
+        store.setValue(KEY_SETTINGS, json.dumps(settings.as_dict()))
+        store.setValue(KEY_SPEED, 0)
         self.window = MainWindow(settings_store=store)
-        self.window.resize(*size)
-        self.window.show()
-        self.window.show_page(page)
         self._recorder = _Recorder()
         self.events = self._recorder.events
-        w = self.window.worker
+        w = self.window.worker            # its training starts once the window has painted
         if record:      # the events hold every batch of snapshots: not for a memory measurement
             w.snapshots.connect(self._recorder.snapshots)
         w.restarted.connect(self._recorder.restarted)
         w.state_changed.connect(self._recorder.state)
-        self.window.controls.set_settings(settings)
-        self.window.apply_settings(settings, restart=True)
-        self.window.run_controls.set_speed(0)
-        _wait(lambda: any(kind == "restarted" and payload.settings == settings
-                          for kind, _t, payload in self.events))   # the restart asked for is done ...
-        _wait(lambda: self.window._latest is not None and self.window._latest.settings == settings)
-        _idle(SETTLE_S)                                                # ... and drawn
+        self.window.resize(*size)
+        self.window.show()
+        self.window.show_page(page)
+        if not _wait(lambda: self.window._latest is not None and self.window._latest.settings == settings):
+            raise RuntimeError(f"the window's first run ({settings}) did not arrive within {WAIT_TIMEOUT_S} s")
+        _idle(SETTLE_S)                  # ... and is drawn
 
     def __enter__(self):
         return self
@@ -347,18 +348,27 @@ def diagram_rate(settings: Settings | None = None, seconds: float = 4.0, warmup:
             "hidden": settings.hidden, "length": settings.length}
 
 
-def _rss_mb(window=None) -> float:
-    """Resident memory (Linux: /proc/PID/statm), MB, of this process and, given the app's `window`,
-    of the process it trains in (gone: 0)."""
+def _memory_mb(window=None) -> float:
+    """Memory of this process and, given the app's `window`, of the process it trains in, MB:
+    their proportional set sizes (Linux: /proc/PID/smaps_rollup), so that the libraries both map
+    count once; resident set sizes (/proc/PID/statm) where the system has no PSS."""
     pids = ["self"] + ([window.worker.training_pid] if window is not None and window.worker.training_pid else [])
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/statm") as statm:
-                total += int(statm.read().split()[1])
-        except OSError:
-            pass
-    return total * os.sysconf("SC_PAGE_SIZE") / 1e6
+    return sum(_process_mb(pid) for pid in pids)
+
+
+def _process_mb(pid) -> float:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1e3
+    except OSError:
+        pass
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+    except OSError:      # a training process that has ended
+        return 0.0
 
 
 def memory(settings: Settings | None = None, seconds: float = 180.0, warmup: float = 10.0) -> dict:
@@ -372,7 +382,7 @@ def memory(settings: Settings | None = None, seconds: float = 180.0, warmup: flo
         _idle(warmup)
         samples, start, first = [], time.perf_counter(), w._latest.iteration
         while time.perf_counter() - start < seconds:
-            samples.append((time.perf_counter() - start, _rss_mb(w)))
+            samples.append((time.perf_counter() - start, _memory_mb(w)))
             _idle(1.0)
         iterations = w._latest.iteration - first
         w.pause()
@@ -429,9 +439,9 @@ def bench_gui(quick: bool = False) -> dict:
     flat["T100_H64: unrolled diagram paint CPU ms per repaint"] = d["paint_cpu_ms"]
     flat["T100_H64: GUI it/s with the diagram shown"] = d["train_it_per_s"]
     m = results["memory"]
-    flat[f"memory: RSS growth MB over {m['seconds']:.0f} s training flat out ({m['iterations']} iterations)"] = \
-        m["rss_growth_mb"]
-    flat["memory: RSS growth over the second half, MB per minute (flat: ~0)"] = m["second_half_mb_per_min"]
+    flat[f"memory (PSS, window + training process): growth MB over {m['seconds']:.0f} s training flat out "
+         f"({m['iterations']} iterations)"] = m["rss_growth_mb"]
+    flat["memory (PSS): growth over the second half, MB per minute (flat: ~0)"] = m["second_half_mb_per_min"]
     from rnnviz.bench.startup import bench_startup
 
     flat.update({f"start-up: {key}": value for key, value in bench_startup(quick).items()})

@@ -1,11 +1,11 @@
-"""Memory soak for ``rnnviz bench --only soak``: the app trains flat out for an hour, and its resident
+"""Memory soak for ``rnnviz bench --only soak``: the app trains flat out for an hour, and its
 memory must stay flat (issue 15).
 
 The main window (1280×720, default settings, offscreen when there is no display) trains at full
 speed while the page shown changes every `PAGE_SECONDS` through the run's pages (Training,
-Unrolled network, Gradients), so every live view draws for part of the run. Resident memory
-(RSS, of the window's process and of the process it trains in) is sampled every `SAMPLE_SECONDS` and printed as it goes (a soak killed part-way still says
-what it saw). The summary gives the growth over the first minutes (histories filling up to their
+Unrolled network, Gradients), so every live view draws for part of the run. Memory (the
+proportional set sizes of the window's process and of the process it trains in) is sampled every
+`SAMPLE_SECONDS` and printed as it goes (a soak killed part-way still says what it saw). The summary gives the growth over the first minutes (histories filling up to their
 caps), over the rest of the run, and the slope of the last half in MB per hour: flat means about 0.
 """
 
@@ -30,8 +30,8 @@ SETTLE_MINUTES = 5.0
 
 
 def soak(minutes: float = SOAK_MINUTES, settings: Settings | None = None, echo=print) -> dict:
-    """Train in the window for `minutes`, sampling RSS; `echo` gets a line per sample minute."""
-    from rnnviz.bench.gui import _idle, _quiet_offscreen, _rss_mb, _wait, _Window
+    """Train in the window for `minutes`, sampling memory; `echo` gets a line per sample minute."""
+    from rnnviz.bench.gui import _idle, _memory_mb, _quiet_offscreen, _wait, _Window
 
     settings = settings or Settings()
     seconds = minutes * 60.0
@@ -43,9 +43,9 @@ def soak(minutes: float = SOAK_MINUTES, settings: Settings | None = None, echo=p
         page, next_page, next_echo = 0, PAGE_SECONDS, 60.0
         while (elapsed := time.perf_counter() - start) < seconds:
             iteration = window.latest_snapshot.iteration
-            samples.append((elapsed, _rss_mb(window), iteration))
+            samples.append((elapsed, _memory_mb(window), iteration))
             if elapsed >= next_echo:
-                echo(f"  soak: {elapsed / 60:5.1f} min  RSS {samples[-1][1]:7.1f} MB  "
+                echo(f"  soak: {elapsed / 60:5.1f} min  memory {samples[-1][1]:7.1f} MB  "
                      f"iteration {iteration}  load {os.getloadavg()[0]:.1f}")
                 next_echo += 60.0
             if elapsed >= next_page:
@@ -56,7 +56,7 @@ def soak(minutes: float = SOAK_MINUTES, settings: Settings | None = None, echo=p
         window.pause()
         _wait(lambda: window.state != "playing")
         gc.collect()
-        final = (time.perf_counter() - start, _rss_mb(window), window.latest_snapshot.iteration)
+        final = (time.perf_counter() - start, _memory_mb(window), window.latest_snapshot.iteration)
     samples.append(final)
     return summarise(samples)
 
@@ -71,10 +71,10 @@ def summarise(samples: list[tuple[float, float, int]]) -> dict:
     return {
         "minutes": t[-1] / 60.0,
         "iterations": int(iterations[-1] - iterations[0]),
-        "RSS at start MB": mb[0],
-        f"RSS growth over the first {SETTLE_MINUTES:g} min MB": at_settle - mb[0],
-        f"RSS growth after {SETTLE_MINUTES:g} min MB": mb[-1] - at_settle,
-        "RSS peak MB": mb.max(),
+        "memory (PSS) at start MB": mb[0],
+        f"memory growth over the first {SETTLE_MINUTES:g} min MB": at_settle - mb[0],
+        f"memory growth after {SETTLE_MINUTES:g} min MB": mb[-1] - at_settle,
+        "memory peak MB": mb.max(),
         "last half's slope MB per hour (flat: ~0)": slope,
     }
 

@@ -4,8 +4,8 @@
     collector.settle()              # once the first run has reached the window
 
 A full collection scans every object the process holds. With Qt, pyqtgraph, numpy and numba loaded
-that is about 160 000 objects and 64 ms of CPU (measured while training), during which neither the
-GUI nor the training thread runs: a hitch of several frames, and a late answer to a click, every
+that is about 160 000 objects and 64 ms of CPU (measured while training on a thread of the app),
+during which no thread of the app runs: a hitch of several frames, and a late answer to a click, every
 few seconds. During start-up the imports trigger several such collections (0.12-0.14 s of CPU
 before the first iteration, measured).
 

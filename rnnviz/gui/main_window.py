@@ -1,4 +1,4 @@
-"""The main window: controls on the left, views in tabs, lessons on the right, training in a worker thread.
+"""The main window: controls on the left, views in tabs, lessons on the right, training in a process of its own.
 
 `MainWindow.__init__` builds every part and says where it goes; read it to know what the window holds.
 Data flow: the `ControlPanel` edits `Settings` → `TrainingWorker.apply` (live fields mid-run,
@@ -53,7 +53,7 @@ from rnnviz.trainer import DIVERGED, PAUSED, PLAYING
 
 if TYPE_CHECKING:
     # The pages out of sight at start-up import these when they are built, after the first paint;
-    # the session imports the engine (numba), which only the training thread loads.
+    # the session imports the engine (numba), which the worker's thread loads after the first paint.
     from rnnviz.gui.compare import ComparisonView
     from rnnviz.gui.heatmap import ContributionHeatmap
     from rnnviz.gui.horizon_panel import HorizonPanel
@@ -95,7 +95,7 @@ SPEED_REFRESH_MS = 250
 #: first trained batch (so the first iteration is drawn before them), or at the latest this long
 #: after its first snapshot (ms).
 PAGES_WHEN_PAUSED_MS = 300
-#: If the first run has not arrived this long after the training thread started (ms), the status bar
+#: If the first run has not arrived this long after training started (ms), the status bar
 #: says the engine is loading: on the first launch numba compiles the kernels (seconds), later
 #: launches load them from its cache.
 ENGINE_NOTE_AFTER_MS = 1500
@@ -226,7 +226,7 @@ class MainWindow(QMainWindow):
     session_factory: (Settings, cancel flag) → Session, trained on a thread of the app, for tests
         (default: an `rnnviz.session.Session`, trained in a process of its own).
     preset_dir: where the preset chooser looks (default: resources/presets).
-    start_worker: False builds the window without starting the training thread or the status
+    start_worker: False builds the window without starting training or the status
         timers; the caller then feeds it (offscreen recording drives a Session synchronously):
 
             window.show_restart(session.snapshot()); window.show_state("playing")
@@ -1101,7 +1101,7 @@ class MainWindow(QMainWindow):
 
     # ----------------------------------------------------------------- shutdown
     def shutdown(self) -> None:
-        """Stop the worker thread and save state; safe to call more than once."""
+        """Stop training (its process and the worker's thread) and save state; safe to call more than once."""
         if self._closed:
             return
         self._closed = True
@@ -1117,7 +1117,7 @@ class MainWindow(QMainWindow):
             page.shutdown()
         self.horizon_tab.shutdown()
         if not self.worker.stop(STOP_TIMEOUT):
-            log.warning("the training thread did not stop within %s s", STOP_TIMEOUT)
+            log.warning("training did not stop within %s s", STOP_TIMEOUT)
         if self._error_box is not None:
             self._error_box.close()
 

@@ -11,7 +11,6 @@ Only immutable `Snapshot` and `Inspection` objects reach the GUI thread.
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -21,9 +20,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from rnnviz.errors import TrainingError
 from rnnviz.gui.background import Background
 from rnnviz.settings import Settings
-from rnnviz.trainer import Event, Trainer
-
-log = logging.getLogger(__name__)
+from rnnviz.trainer import PAUSED, Event, Trainer
 
 #: How long a thread may hold Python's GIL while another waits for it (s; Python's default is
 #: 0.005). While a training thread runs Python between passes, a click waits up to this long
@@ -64,6 +61,7 @@ class TrainingWorker(QObject):
         self._speed: float | None = None
         self._emit_rate: float | None = None
         self._failed = False
+        self._stopped = False
         self._signals = {"snapshots": self.snapshots, "restarted": self.restarted, "inspected": self.inspected,
                          "state": self.state_changed, "error": self.error}
         self._begin()
@@ -82,7 +80,7 @@ class TrainingWorker(QObject):
 
     def _revive(self) -> None:
         """After the loop ended with an error, start a new one (see the class doc)."""
-        if not self._failed or self._job.is_running():
+        if not self._failed or self._stopped or self._job.is_running():
             return
         self._failed = False
         self._begin()
@@ -110,7 +108,10 @@ class TrainingWorker(QObject):
         self.trainer.play()
 
     def pause(self) -> None:
-        self.trainer.pause()
+        if self._failed:          # nothing trains: the answer is the state already announced
+            self.state_changed.emit(PAUSED)
+        else:
+            self.trainer.pause()
 
     def step(self) -> None:
         self._revive()
@@ -147,6 +148,7 @@ class TrainingWorker(QObject):
     def stop(self, timeout: float = STOP_TIMEOUT) -> bool:
         """Stop training (a step under way ends at its next time step) and wait for the thread.
         True if it ended within `timeout` seconds."""
+        self._stopped = True
         self.trainer.abort()
         return self._job.stop(timeout)
 
@@ -165,4 +167,5 @@ class TrainingWorker(QObject):
     def _crashed(self, exc: Exception) -> None:
         """A bug in the loop itself, or its process ended: training has stopped; tell the user."""
         self._failed = True
+        self.state_changed.emit(PAUSED)      # whatever the window showed: nothing trains now
         self.error.emit(TrainingError(f"Training stopped: {exc}. Press Reset to start a new run."))

@@ -228,6 +228,26 @@ def test_queued_settings_changes_collapse_into_the_last_one():
     assert _coalesce([("apply", (a, False))]) == [("apply", (a, False))]
 
 
+def test_a_reset_builds_the_run_a_failed_first_build_left_out():
+    """No session (the first build failed, or a Reset interrupted it): Reset builds one."""
+    from rnnviz.session import Session
+
+    calls = []
+
+    def factory(settings, cancel):
+        calls.append(settings)
+        if len(calls) == 1:
+            raise ValueError("not this time")
+        return Session(settings, cancel)
+
+    trainer = Trainer(Settings(hidden=4, lag=2, batch=2), factory, max_in_flight=None)
+    trainer.reset()
+    trainer.stop()
+    kinds = [kind for kind, _ in trainer.events()]
+    assert kinds.count("error") == 1 and kinds.count("restarted") == 1
+    assert kinds.index("error") < kinds.index("restarted") and len(calls) == 2
+
+
 def test_a_failed_rebuild_reports_and_keeps_the_old_run():
     from rnnviz.session import Session
 

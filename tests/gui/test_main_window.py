@@ -131,10 +131,14 @@ def test_a_killed_training_process_is_reported_and_reset_starts_a_new_one(qtbot,
     errors = []
     window.report_error = lambda message, title="rnnviz": errors.append(message)
     seen = record_snapshots(window)
+    window.play()
+    qtbot.waitUntil(lambda: state(window).lower() == "playing", timeout=WAIT_MS)
     os.kill(window.worker.training_pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: bool(errors), timeout=WAIT_MS)
     assert "ended unexpectedly" in errors[0] and "Reset" in errors[0]
     assert not window.worker.is_running()
+    qtbot.waitUntil(lambda: state(window).lower() == "paused", timeout=WAIT_MS)   # not left "playing"
+    seen.clear()
     find(window, "resetButton", QAbstractButton).click()
     qtbot.waitUntil(window.worker.is_running, timeout=WAIT_MS)
     find(window, "stepButton", QAbstractButton).click()
