@@ -372,9 +372,9 @@ def _process_mb(pid) -> float:
 
 
 def memory(settings: Settings | None = None, seconds: float = 180.0, warmup: float = 10.0) -> dict:
-    """Resident memory of the app (its training process included) training flat out on the Training page for `seconds` (after a
-    `warmup`), sampled every second: its growth over the run and over the second half (MB per
-    minute; flat memory means ~0 once the histories are full)."""
+    """Memory of the app (`_memory_mb`: its training process included) training flat out on the
+    Training page for `seconds` (after a `warmup`), sampled every second: its growth over the run
+    and over the second half (MB per minute; flat memory means ~0 once the histories are full)."""
     settings = settings or Settings()
     with _Window(settings, record=False) as bench:
         w = bench.window

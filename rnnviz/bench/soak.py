@@ -5,8 +5,9 @@ The main window (1280×720, default settings, offscreen when there is no display
 speed while the page shown changes every `PAGE_SECONDS` through the run's pages (Training,
 Unrolled network, Gradients), so every live view draws for part of the run. Memory (the
 proportional set sizes of the window's process and of the process it trains in) is sampled every
-`SAMPLE_SECONDS` and printed as it goes (a soak killed part-way still says what it saw). The summary gives the growth over the first minutes (histories filling up to their
-caps), over the rest of the run, and the slope of the last half in MB per hour: flat means about 0.
+`SAMPLE_SECONDS` and printed as it goes (a soak killed part-way still says what it saw). The
+summary gives the growth over the first minutes (histories filling up to their caps), over the rest
+of the run, and the slope of the last half in MB per hour: flat means about 0.
 """
 
 from __future__ import annotations
