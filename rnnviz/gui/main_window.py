@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
         from rnnviz.gui.unrolled_view import UnrolledView
 
         diagram, stepper = UnrolledView(theme=theme), BPTTStepper(theme=theme)
-        diagram.animate_toggle.toggled.connect(lambda _on: self.worker.is_running() and self._follow_tab())
+        diagram.animate_toggle.toggled.connect(lambda _on: self.worker.started and self._follow_tab())
         stepper.inspect_requested.connect(self.inspect)
         stepper.finished.connect(self._inspection_finished)
         return self._fed("diagram", ViewStack(diagram, stepper, stop=stepper.shutdown))   # the stepper hides the diagram while open
@@ -444,7 +444,7 @@ class MainWindow(QMainWindow):
         for action in self.run_actions:
             action.setEnabled(self._shown_run() is not None)
         self.run_controls.set_commands_enabled(self._shown_run() is not None)
-        if self.worker.is_running():
+        if self.worker.started:
             self._follow_tab()
 
     def resizeEvent(self, event) -> None:
@@ -1052,7 +1052,7 @@ class MainWindow(QMainWindow):
         self.worker.set_speed(speed)
         if self.compare_tab.content is not None:
             self.compare_tab.content.set_speed(speed)
-        if self.worker.is_running():
+        if self.worker.started:
             self._follow_tab()
         self.curves.budget.share = DEFAULT_SHARE   # until the measured rate shows the worker keeps up
         self.store.setValue(KEY_SPEED, speed)

@@ -61,6 +61,7 @@ class TrainingWorker(QObject):
         self._speed: float | None = None
         self._emit_rate: float | None = None
         self._failed = False
+        self._started = False
         self._stopped = False
         self._signals = {"snapshots": self.snapshots, "restarted": self.restarted, "inspected": self.inspected,
                          "state": self.state_changed, "error": self.error}
@@ -92,10 +93,17 @@ class TrainingWorker(QObject):
 
     def start(self) -> None:
         sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_S))
+        self._started = True
         self._job.start()
 
     def is_running(self) -> bool:
         return self._job.is_running()
+
+    @property
+    def started(self) -> bool:
+        """True once `start` was called, also while a loop that ended with an error waits to be
+        started again: the settings, speed and emit rate sent meanwhile are the ones it gets."""
+        return self._started
 
     @property
     def training_pid(self) -> int | None:

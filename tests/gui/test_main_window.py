@@ -122,7 +122,7 @@ def test_learning_rate_changes_mid_run_without_a_restart(qtbot, window):
     assert changed[0].run == run and changed[0].iteration > 1
 
 
-def test_a_killed_training_process_is_reported_and_reset_starts_a_new_one(qtbot, window):
+def test_a_killed_training_process_is_reported_and_reset_starts_a_new_one(qtbot, window, monkeypatch):
     """The app trains in a process of its own; if it dies (out of memory, a kill), the window says
     so and keeps running, and Reset trains again."""
     import os
@@ -139,8 +139,20 @@ def test_a_killed_training_process_is_reported_and_reset_starts_a_new_one(qtbot,
     assert not window.worker.is_running()
     qtbot.waitUntil(lambda: state(window).lower() == "paused", timeout=WAIT_MS)   # not left "playing"
     seen.clear()
+    # The emit rate asked for while nothing trains is the one the next process gets.
+    from rnnviz.gui.main_window import DIAGRAM_EMIT_RATE
+    from rnnviz.training_process import RemoteTrainer
+
+    asked: list[float] = []
+    real = RemoteTrainer.set_emit_rate
+    monkeypatch.setattr(RemoteTrainer, "set_emit_rate", lambda self, rate: (asked.append(rate), real(self, rate)))
+    titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+    window.tabs.setCurrentIndex(titles.index("Unrolled network"))
+    qtbot.waitUntil(lambda: window.diagram_tab.content is not None, timeout=WAIT_MS)
+    window.diagram.animate_toggle.setChecked(False)      # each batch's newest iteration at once
     find(window, "resetButton", QAbstractButton).click()
     qtbot.waitUntil(window.worker.is_running, timeout=WAIT_MS)
+    assert asked[-1:] == [DIAGRAM_EMIT_RATE]              # sent to the new process
     find(window, "stepButton", QAbstractButton).click()
     qtbot.waitUntil(lambda: bool(seen), timeout=WAIT_MS)
     assert seen[-1].iteration == 1 and len(errors) == 1
