@@ -136,7 +136,7 @@ def test_a_killed_training_process_is_reported_and_reset_starts_a_new_one(qtbot,
     os.kill(window.worker.training_pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: bool(errors), timeout=WAIT_MS)
     assert "ended unexpectedly" in errors[0] and "Reset" in errors[0]
-    assert not window.worker.is_running()
+    qtbot.waitUntil(lambda: not window.worker.is_running(), timeout=WAIT_MS)   # its thread ends just after
     qtbot.waitUntil(lambda: state(window).lower() == "paused", timeout=WAIT_MS)   # not left "playing"
     seen.clear()
     # The emit rate asked for while nothing trains is the one the next process gets.
