@@ -725,7 +725,7 @@ class MainWindow(QMainWindow):
         except (ValueError, TypeError, SettingsError) as exc:  # old or hand-edited: start clean
             log.info("ignoring stored settings: %s", exc)
             return Settings()
-        self._refused_at_start = memory_problem(settings)   # saved on a larger machine, or before the budget
+        self._refused_at_start = memory_problem(settings, window=True)   # saved on a larger machine, or before the budget
         if self._refused_at_start:
             log.info("ignoring stored settings: %s", self._refused_at_start)
             return Settings()
@@ -821,7 +821,7 @@ class MainWindow(QMainWindow):
         for this machine's memory are refused (a message, the controls back to the running
         settings, nothing saved): False."""
         changed = self._applied.structural_changes(settings)
-        problem = memory_problem(settings) if changed or restart else None
+        problem = memory_problem(settings, window=True) if changed or restart else None
         if problem:
             self.controls.set_settings(self._applied)
             self.report_error(f"Not applied: {problem}.", title="Settings too large")
