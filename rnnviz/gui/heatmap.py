@@ -47,6 +47,7 @@ class ContributionHeatmap(QWidget):
         self._iterations = np.zeros(rows, np.int64)
         self._head = 0                              # next row to write
         self._count = 0
+        self._unlogged = 0                          # newest rows received hidden, not in `_log` yet
         self._y_span = Y_SPAN_STEP                  # iterations the y axis shows (grows in steps)
 
         self.title = QLabel(objectName="heatmapTitle")
@@ -110,10 +111,11 @@ class ContributionHeatmap(QWidget):
         self._iterations[slots] = [s.iteration for s in kept]
         self._head = (self._head + len(kept)) % self.rows
         self._count = min(self._count + len(kept), self.rows)
-        self._log_rows(len(fresh))
-        if in_hidden_tab(self):          # a hidden tab keeps its rows and draws when shown
+        if in_hidden_tab(self):          # a hidden tab keeps its rows, colours and draws them when shown
+            self._unlogged = min(self._unlogged + len(fresh), self._count)
             self._stale = True
             return
+        self._log_rows(len(fresh))
         self._redraw()
 
     def showEvent(self, event) -> None:
@@ -163,6 +165,7 @@ class ContributionHeatmap(QWidget):
     def _allocate(self, T: int) -> None:
         self._raw = np.zeros((self.rows, T))
         self._log = np.zeros((self.rows, T), np.float32)
+        self._unlogged = 0
         self.plot.setXRange(0.5, T + 0.5, padding=0)
 
     def _describe_scale(self) -> None:
@@ -193,9 +196,13 @@ class ContributionHeatmap(QWidget):
 
     def _relog_all(self) -> None:
         self._log[:] = self._to_log(self._raw)
+        self._unlogged = 0
 
     def _redraw(self) -> None:
         self._stale = False
+        if self._unlogged:
+            self._log_rows(self._unlogged)
+            self._unlogged = 0
         n, T = self._count, self._raw.shape[1]
         if n == 0 or T == 0:
             return
