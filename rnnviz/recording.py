@@ -570,26 +570,30 @@ def _record_training(acts, target, path, fps, size, progress, label, stop: StopR
     with its own run and says what changed. Its training runs a few frames ahead in a process of its
     own (`FrameTrainer`); this thread only feeds the views, paints and hands the frame to the encoder.
     Each act's process starts, and builds its run, before the first frame (as a run was built before
-    the first frame when this thread trained): the frame loop's time is training, painting, encoding."""
-    with ExitStack() as trainers:
+    the first frame when this thread trained): the frame loop's time is training, painting, encoding.
+    The video writer opens meanwhile: importing PyAV and opening x264 (~55 ms of CPU) no longer
+    holds up the first frames while the training processes, 3 frames ahead, wait for them."""
+    with ExitStack() as stack:
         trained = []
         for settings, n, rate in acts:
-            trainer = trainers.enter_context(FrameTrainer(settings, n, rate, stop))
+            trainer = stack.enter_context(FrameTrainer(settings, n, rate, stop))
             trained.append((trainer, settings, n, rate))
+        camera = Camera(target.widget, size, target.redraw, target.still_widgets)
+        video = stack.enter_context(VideoWriter(path, fps, size, channel_order=camera.channel_order))
         for trainer, *_ in trained:
             trainer.first_snapshot()
-        return _film_acts(trained, target, path, fps, size, progress, label, stop)
+        return _film_acts(trained, target, camera, video, fps, progress, label, stop)
 
 
-def _film_acts(trained, target, path, fps, size, progress, label, stop: StopRequest) -> RecordResult:
+def _film_acts(trained, target, camera, video, fps, progress, label, stop: StopRequest) -> RecordResult:
+    """Film the acts into `video` and close it (finishing the encoding is part of the frame loop)."""
     start, process_start = time.perf_counter(), time.process_time()
-    camera = Camera(target.widget, size, target.redraw, target.still_widgets)
     cpu_start = time.thread_time()
+    size = camera.size
     frames = sum(n for _, _, n, _ in trained)
     iterations, diverged_at = 0, None
     train = train_cpu = train_wait = encode_wait = 0.0
-    with VideoWriter(path, fps, size, channel_order=camera.channel_order) as video, \
-            _progress_bar(frames, progress, label) as bar:
+    with _progress_bar(frames, progress, label) as bar:
         for number, (trainer, settings, n, rate) in enumerate(trained):
             last = trainer.first_snapshot()
             target.restart(last)
@@ -617,6 +621,7 @@ def _film_acts(trained, target, path, fps, size, progress, label, stop: StopRequ
             iterations += last.iteration
             if number == 0:
                 diverged_at = last.diverged_at
+    path = video.close()
     paint_cpu = time.thread_time() - cpu_start
     return RecordResult(path, frames, fps, size, iterations, time.perf_counter() - start,
                         diverged_at, train, paint_cpu, train_cpu, train_wait, encode_wait,
