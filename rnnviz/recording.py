@@ -173,7 +173,7 @@ class Camera:
         self._still_version = None
         self._still_pixels: list[tuple[tuple[slice, slice], np.ndarray]] = []
         self._moving = None       # QRegion of the widget painted every frame
-        self._moving_rects: list[tuple[int, int, int, int]] | None = None   # its rectangles, if it is all that is painted
+        self._moving_rects: list[tuple[int, int, int, int]] | None = None   # its rectangles
         self.repainted: list[tuple[int, int, int, int]] | None = None
         self._holding = weakref.WeakValueDictionary()   # id → buffer, for buffers holding the still pixels kept
         self._watch = _StillWatch() if still is not None else None
