@@ -42,7 +42,11 @@ FIRST_RUN_TIMEOUT_S = 120.0
 
 
 def _app():
-    """The running QApplication, or a new one (offscreen when there is no display)."""
+    """The running QApplication, or a new one (offscreen when there is no display), in a process
+    whose freed large blocks go back to the system, as the app's do (`run_gui`)."""
+    from rnnviz.freed_memory import return_large_blocks
+
+    return_large_blocks()
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication

@@ -25,8 +25,10 @@ def run_gui(argv: list[str] | None = None, *, preset: str | None = None) -> int:
     cyclic garbage collector held until the first run reaches the window; the engine is imported
     by the worker thread once the window has painted.
     """
+    from rnnviz.freed_memory import return_large_blocks
     from rnnviz.gui import collector
 
+    return_large_blocks()            # the batches the window receives do not stay in its heap
     collector.hold_for_start_up()    # until the first run has reached the window
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
