@@ -157,10 +157,6 @@ class Camera:
     still pixels kept last does not get them again. That relies on
     nobody else writing into a buffer between its frames: `VideoWriter.write(buffer, copy=False)`
     only reads it (``write(copy=True)`` into the same writer's spares would break it).
-
-    After a frame, `repainted` says where it can differ from the frame before it: None after a
-    frame painted whole, else the rectangles (x, y, width, height) painted (`VideoWriter.write`'s
-    ``changed``: the encoder converts only those to yuv420p).
     """
 
     def __init__(self, widget, size: tuple[int, int], redraw: Callable[[], None] | None = None,
@@ -173,8 +169,6 @@ class Camera:
         self._still_version = None
         self._still_pixels: list[tuple[tuple[slice, slice], np.ndarray]] = []
         self._moving = None       # QRegion of the widget painted every frame
-        self._moving_rects: list[tuple[int, int, int, int]] | None = None   # its rectangles
-        self.repainted: list[tuple[int, int, int, int]] | None = None
         self._holding = weakref.WeakValueDictionary()   # id → buffer, for buffers holding the still pixels kept
         self._watch = _StillWatch() if still is not None else None
         self.whole_frames = 0     # frames painted whole (the others copied the still widgets)
@@ -215,7 +209,6 @@ class Camera:
         if not still or version != self._still_version or self._watch.touched:
             image.fill(QColor("white"))
             self.widget.render(image)
-            self.repainted = None
             self.whole_frames += 1
             self._holding.clear()             # painted whole: every other buffer is out of date
             if still:
@@ -231,7 +224,6 @@ class Camera:
             # a default flag), so a buffer full of noise gets the same pixels (tests); filling the
             # region white first cost ~0.2 ms a 1280×720 frame.
             self.widget.render(image, self._moving.boundingRect().topLeft(), self._moving)
-            self.repainted = self._moving_rects
         return into
 
     def _keep_still(self, pixels: np.ndarray, still: list) -> None:
@@ -251,9 +243,6 @@ class Camera:
                 continue
             self._moving -= QRegion(rect)
             self._still_pixels.append((box(rect), pixels[box(rect)].copy()))
-        # A frame wider or taller than the widget has pixels neither painted nor kept: say nothing then.
-        covers = self.widget.rect().contains(QRect(0, 0, width, height))
-        self._moving_rects = [(r.x(), r.y(), r.width(), r.height()) for r in self._moving] if covers else None
 
 
 class _StillWatch:
@@ -610,7 +599,7 @@ def _film_acts(trained, target, camera, video, fps, progress, label, stop: StopR
                         last = snaps[-1]
                 pixels = camera.frame(video.spare_frame())
                 tick = time.perf_counter()
-                video.write(pixels, copy=False, changed=camera.repainted)
+                video.write(pixels, copy=False)
                 encode_wait += time.perf_counter() - tick
                 bar.update(1)
                 stop.check()

@@ -24,10 +24,6 @@
   little-endian machine (``QImage.Format_RGB32``), its fastest format. A capturer that paints each
   frame into a fresh buffer hands it over with ``write(frame, copy=False)``; `spare_frame()` gives
   back the buffers already encoded, so nothing is allocated or copied per frame.
-- ``write(frame, changed=rectangles)`` says the frame is the one written before it outside those
-  rectangles (a capturer that repaints only part of a window knows): the .mp4 encoder then converts
-  only them to yuv420p, into the previous frame's (`conversion_boxes`). The same bytes as
-  converting the whole frame, for less work.
 """
 
 from __future__ import annotations
@@ -56,12 +52,6 @@ QUEUE_FRAMES = 16
 MAX_SIDE = 4096
 #: The byte order of four-byte pixels (the fourth byte is ignored) and PyAV's name for it.
 CHANNEL_ORDERS = {"RGB": "rgba", "BGR": "bgra"}
-#: Pixels around a changed box (`conversion_boxes`) whose yuv420p may change with it, and pixels
-#: around those that their conversion reads (even). A chroma sample is filtered from the rows and
-#: columns next to its own 2×2 pixels too: a pixel changed alone changes chroma up to 2 rows and 1
-#: column away (swscale, bilinear); a box converted without this margin gives other bytes at its
-#: edges than the whole frame converted.
-CONVERSION_MARGIN = 4
 
 _STOP = object()
 _counter = itertools.count()
@@ -113,40 +103,6 @@ def _check_size(size: tuple[int, int], suffix: str) -> tuple[int, int]:
         raise ValueError(f"frame size {width}x{height} is out of range; each side must be "
                          f"{low}..{MAX_SIDE} pixels")
     return width, height
-
-
-def conversion_boxes(changed, width: int, height: int, margin: int = CONVERSION_MARGIN) -> list[tuple]:
-    """Where to convert a frame that changed only in the rectangles `changed` ((x, y, width,
-    height) each) to yuv420p, in a few boxes rather than one per rectangle (each conversion has
-    its overhead): rows are grouped where the span from the leftmost to the rightmost changed
-    pixel is the same, and each group becomes a box, widened to even rows and columns (yuv420p
-    keeps one chroma sample per 2×2 pixels) and by `margin` (chroma near a change changes too).
-    Each box is ``(x0, y0, x1, y1, sx0, sy0, sx1, sy1)``: pixels [y0:y1, x0:x1] are to be taken
-    from converting [sy0:sy1, sx0:sx1], the box with `margin` pixels more around it (within the
-    frame: its edges are the frame's)."""
-    left = np.full(height, width)
-    right = np.zeros(height, int)
-    for x, y, w, h in changed:
-        x0, y0, x1, y1 = max(0, x), max(0, y), min(width, x + w), min(height, y + h)
-        if x0 < x1 and y0 < y1:
-            left[y0:y1] = np.minimum(left[y0:y1], x0)
-            right[y0:y1] = np.maximum(right[y0:y1], x1)
-    boxes = []
-    starts = np.flatnonzero(np.diff(left, prepend=-1) | np.diff(right, prepend=-1))
-    for y0, y1 in zip(starts.tolist(), [*starts[1:].tolist(), height]):
-        x0, x1 = int(left[y0]), int(right[y0])
-        if x0 >= x1:
-            continue
-        x0, y0 = max(0, (x0 & ~1) - margin), max(0, (y0 & ~1) - margin)
-        x1, y1 = min(width, x1 + (x1 & 1) + margin), min(height, y1 + (y1 & 1) + margin)
-        boxes.append((x0, y0, x1, y1, max(0, x0 - margin), max(0, y0 - margin),
-                      min(width, x1 + margin), min(height, y1 + margin)))
-    return boxes
-
-
-def _planes(frame) -> list[np.ndarray]:
-    """A yuv420p frame's Y, U and V planes as (rows, line size) arrays over its memory."""
-    return [np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size) for plane in frame.planes]
 
 
 def quantise(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -207,7 +163,6 @@ class VideoWriter:
         self.frames_dropped = 0      # frames refused by `write(block=False)` because the encoder was behind
         self.encode_cpu_seconds = 0.0   # CPU time of the encoder thread (conversion and x264), once closed
         self._next_pts = 0
-        self._whole_next = True      # the next frame is converted whole (none before it, or one dropped)
         self._error: BaseException | None = None
         self._closed = False
         self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}-{next(_counter)}.part")
@@ -223,8 +178,6 @@ class VideoWriter:
             self._container = av.open(str(self._tmp), mode="w", format=self.suffix[1:], options=options)
             self._stream = self._add_stream(preset, crf)
             self._reformatter = av.video.reformatter.VideoReformatter()
-            self._converted = None   # the last frame converted to yuv420p (.mp4) and its planes
-            self._boxes: tuple = ((), [])   # `conversion_boxes` of the last `changed`, a converter each
         except BaseException:
             self._discard()
             raise
@@ -285,7 +238,7 @@ class VideoWriter:
         return np.empty((height, width, 4), np.uint8)
 
     def write(self, frame: np.ndarray, *, block: bool = True, pts: int | None = None,
-              copy: bool = True, changed=None) -> bool:
+              copy: bool = True) -> bool:
         """Queue one (H, W, 3) uint8 RGB frame of the declared size, or (H, W, 4) RGBX (BGRX with
         ``channel_order="BGR"``; the fourth byte is ignored: what Qt paints into, converted on the
         encoder thread). Returns False if it was dropped (only with ``block=False`` when the encoder
@@ -295,9 +248,7 @@ class VideoWriter:
         previous frame. A live recorder passes wall-clock times, so dropped frames leave the previous
         one on screen longer instead of shortening the video.
         copy: False hands the array itself to the encoder (no copy): the caller must not touch it
-        again; once encoded it comes back through `spare_frame()`.
-        changed: rectangles (x, y, width, height) outside which the frame is the one written before
-        it (None: it may differ anywhere); .mp4 converts only them to yuv420p (see the module doc)."""
+        again; once encoded it comes back through `spare_frame()`."""
         if self._closed:
             raise VideoError(f"the video {self.path} is already closed")
         self._raise_encoder_error()
@@ -311,10 +262,8 @@ class VideoWriter:
             pts = self._next_pts
         elif pts < self._next_pts:
             raise ValueError(f"pts must increase: got {pts} after {self._next_pts - 1}")
-        if self._whole_next:
-            changed = None
         if self._queue is None:
-            self._encode(frame, pts, changed)
+            self._encode(frame, pts)
             self._accepted(pts)
             if not copy and frame.shape[2] == 4:
                 self._spares.append(frame)
@@ -323,7 +272,7 @@ class VideoWriter:
             owned = self.spare_frame() if frame.shape[2] == 4 else np.empty_like(frame)
             np.copyto(owned, frame)
             frame = owned
-        item = (frame, pts, changed)
+        item = (frame, pts)
         try:
             if block:
                 while True:  # wait in slices so an encoder failure cannot hang the caller
@@ -336,7 +285,6 @@ class VideoWriter:
                 self._queue.put_nowait(item)
         except queue.Full:
             self.frames_dropped += 1
-            self._whole_next = True    # what it changed is not in the frame converted last
             if frame.shape[2] == 4:
                 self._spares.append(frame)
             return False
@@ -346,7 +294,6 @@ class VideoWriter:
     def _accepted(self, pts: int) -> None:
         self.frames_written += 1
         self._next_pts = pts + 1
-        self._whole_next = False
 
     def close(self) -> Path:
         """Finish encoding, flush, and move the file into place. Returns the path written."""
@@ -382,7 +329,7 @@ class VideoWriter:
         self._discard()
 
     # ----------------------------------------------------------------- encoding
-    def _encode(self, rgb: np.ndarray, pts: int, changed=None) -> None:
+    def _encode(self, rgb: np.ndarray, pts: int) -> None:
         import av   # imported already by __init__: a dictionary lookup
 
         width, height = self.encoded_size
@@ -397,39 +344,15 @@ class VideoWriter:
             pixel_format = CHANNEL_ORDERS[self.channel_order] if four else "rgb24"
             if rgb.strides[1:] != (rgb.shape[2], 1):   # rows must be contiguous to be wrapped
                 rgb = np.ascontiguousarray(rgb)
-            if changed is not None and self._converted is not None:
-                frame = self._convert_changed(rgb, pixel_format, changed)
-            else:
-                frame = av.VideoFrame.from_numpy_buffer(rgb, format=pixel_format)
-                # To yuv420p here, on this thread alone: the same pixels as the encoder's own
-                # conversion, which splits each frame among threads and cost more CPU (2.1-2.8 vs
-                # 2.4-3.1 ms a 1280×720 frame), CPU that painting and training need.
-                frame = self._reformatter.reformat(frame, format=self._stream.pix_fmt, threads=1)
-                self._converted = (frame, _planes(frame))
+            frame = av.VideoFrame.from_numpy_buffer(rgb, format=pixel_format)
+            # To yuv420p here, on this thread alone: the same pixels as the encoder's own conversion,
+            # which splits each frame among threads and cost more CPU (2.1-2.8 vs 2.4-3.1 ms a
+            # 1280×720 frame), CPU that painting and training need.
+            frame = self._reformatter.reformat(frame, format=self._stream.pix_fmt, threads=1)
         frame.pts = pts
         frame.time_base = self._stream.codec_context.time_base
         for packet in self._stream.encode(frame):
             self._container.mux(packet)
-
-    def _convert_changed(self, rgb: np.ndarray, pixel_format: str, changed):
-        """The last frame converted, with the boxes around `changed` converted from `rgb` into it.
-        x264 copies each frame it is given, so the frame converted last can be written into.
-        Each box has a converter of its own: a converter keeps its scaler for one size."""
-        import av
-
-        frame, planes = self._converted
-        key = tuple(map(tuple, changed))
-        if key != self._boxes[0]:
-            height, width = rgb.shape[:2]
-            self._boxes = (key, [(box, av.video.reformatter.VideoReformatter())
-                                 for box in conversion_boxes(key, width, height)])
-        for (x0, y0, x1, y1, sx0, sy0, sx1, sy1), converter in self._boxes[1]:
-            part = av.VideoFrame.from_numpy_buffer(rgb[sy0:sy1, sx0:sx1], format=pixel_format)
-            part = converter.reformat(part, format=self._stream.pix_fmt, threads=1)
-            for into, source, shift in zip(planes, _planes(part), (0, 1, 1)):   # Y, then U and V at half size
-                into[y0 >> shift:y1 >> shift, x0 >> shift:x1 >> shift] = \
-                    source[(y0 - sy0) >> shift:(y1 - sy0) >> shift, (x0 - sx0) >> shift:(x1 - sx0) >> shift]
-        return frame
 
     def _encode_loop(self) -> None:
         start = time.thread_time()

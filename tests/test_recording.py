@@ -351,36 +351,3 @@ def test_the_curves_headers_are_painted_again_when_they_change(qapp):
     finally:
         for target in targets:
             target.close()
-
-
-def test_the_camera_says_where_a_frame_can_differ_from_the_one_before(qapp):
-    """`Camera.repainted`, what the encoder converts to yuv420p (`VideoWriter.write`'s changed):
-    None after a frame painted whole, else rectangles outside which every pixel is the frame
-    before's; the still widget is outside them."""
-    from PySide6.QtCore import QPoint, QRect
-
-    from rnnviz.recording import Camera
-
-    widget, still, moving, size = _still_and_moving_labels()
-    version = [0]
-    camera = Camera(widget, size, still=lambda: (version[0], [still]))
-    before = camera.frame().copy()
-    assert camera.repainted is None
-    still_rect = QRect(still.mapTo(widget, QPoint(0, 0)), still.size())
-    for k in range(1, 6):
-        moving.setText(str(k))
-        if k == 4:
-            still.setText("changed")
-            version[0] += 1
-        pixels = camera.frame().copy()
-        if k == 4:
-            assert camera.repainted is None
-        else:
-            assert camera.repainted and not any(QRect(*r).intersects(still_rect) for r in camera.repainted)
-            outside = np.ones(pixels.shape[:2], bool)
-            for x, y, w, h in camera.repainted:
-                outside[y:y + h, x:x + w] = False
-            assert np.array_equal(pixels[outside], before[outside]) and outside.any()
-            assert not np.array_equal(pixels, before)
-        before = pixels
-    widget.close()

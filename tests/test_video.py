@@ -5,7 +5,7 @@ import av
 import numpy as np
 import pytest
 
-from rnnviz.video import VideoError, VideoWriter, check_output_path, conversion_boxes, quantise
+from rnnviz.video import VideoError, VideoWriter, check_output_path, quantise
 
 W, H = 96, 64
 
@@ -132,7 +132,7 @@ def test_wrong_frame_shape_and_empty_video_are_errors(tmp_path):
 def test_encoder_failure_reaches_the_writer_and_removes_the_file(tmp_path, monkeypatch):
     video = VideoWriter(tmp_path / "c.mp4", 30, (W, H))
 
-    def broken(*_item):
+    def broken(_frame, _pts):
         raise RuntimeError("encoder broke")
     monkeypatch.setattr(video, "_encode", broken)
     with pytest.raises(VideoError, match="encoder broke"):
@@ -227,99 +227,3 @@ def test_mp4_bytes_do_not_depend_on_the_cores(tmp_path):
     assert b" threads=1 " in data and b" sliced_threads=0 " in data and b" bframes=0 " in data
     assert data == paths[1].read_bytes()
     assert video.encode_cpu_seconds > 0
-
-
-def changing_frames(n, size=(W, H), seed=0):
-    """BGRX noise (every pixel counts in yuv420p's chroma filter), then frames that change only in
-    one to three rectangles each, at odd and even places: (frame, its rectangles) pairs."""
-    width, height = size
-    rng = np.random.default_rng(seed)
-    frame = rng.integers(0, 256, (height, width, 4), np.uint8)
-    out = [(frame.copy(), None)]
-    for _ in range(n - 1):
-        rects = []
-        for _ in range(rng.integers(1, 4)):
-            x, y = int(rng.integers(0, width - 1)), int(rng.integers(0, height - 1))
-            w, h = int(rng.integers(1, width - x + 1)), int(rng.integers(1, height - y + 1))
-            frame[y:y + h, x:x + w] = rng.integers(0, 256, (h, w, 4), np.uint8)
-            rects.append((x, y, w, h))
-        out.append((frame.copy(), rects))
-    return out
-
-
-class EncoderInput:
-    """A writer's stream that keeps the pixels of each yuv420p frame handed to x264 (its planes'
-    visible bytes). The tests compare these, not the files: x264 here is not deterministic from run
-    to run; given the same frames, it made other packets in about 1 run in 100 on a loaded machine."""
-
-    def __init__(self, stream):
-        self._stream = stream
-        self.frames = []
-
-    def __getattr__(self, name):
-        return getattr(self._stream, name)
-
-    def encode(self, frame=None):
-        if frame is not None:
-            self.frames.append(b"".join(
-                np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:plane.height, :plane.width].tobytes()
-                for plane in frame.planes))
-        return self._stream.encode(frame)
-
-
-def encoder_input(video: VideoWriter) -> EncoderInput:
-    video._stream = EncoderInput(video._stream)
-    return video._stream
-
-
-def write_all(path, pairs, size=(W, H), **kwargs):
-    """The yuv420p frames that writing `pairs` ((frame, changed) each) hands to x264."""
-    with VideoWriter(path, 10, size, channel_order="BGR", **kwargs) as video:
-        encoded = encoder_input(video)
-        for frame, rects in pairs:
-            assert video.write(frame, changed=rects)
-    assert path.is_file()
-    return encoded.frames
-
-
-@pytest.mark.parametrize("threaded", [True, False])
-@pytest.mark.parametrize("size", [(W, H), (W + 1, H + 1)])
-def test_frames_converted_only_where_they_changed_give_x264_the_same_frames(tmp_path, threaded, size):
-    """A frame said to differ from the one before only in some rectangles has only those (and a
-    margin) converted to yuv420p, into the frame converted before: x264 is given the same frames as
-    when every frame is converted whole. A frame that changed elsewhere too would keep the stale
-    pixels there."""
-    pairs = changing_frames(8, size)
-    whole = write_all(tmp_path / "whole.mp4", [(frame, None) for frame, _ in pairs], size, threaded=threaded)
-    assert write_all(tmp_path / "changed.mp4", pairs, size, threaded=threaded) == whole
-    wrong = [pairs[0]] + [(frame, rects[:1] if len(rects) > 1 else []) for frame, rects in pairs[1:]]
-    assert write_all(tmp_path / "wrong.mp4", wrong, size, threaded=threaded) != whole
-
-
-def test_the_frame_after_a_dropped_one_is_converted_whole(tmp_path, monkeypatch):
-    """What the dropped frame changed is not in the frame converted last: the next frame is
-    converted whole, whatever rectangles it names."""
-    pairs = changing_frames(4)
-    gate = threading.Event()
-    video = VideoWriter(tmp_path / "dropped.mp4", 10, (W, H), channel_order="BGR", queue_frames=1)
-    encoded = encoder_input(video)
-    real = video._encode
-    monkeypatch.setattr(video, "_encode", lambda *item: (gate.wait(60), real(*item)))
-    assert video.write(pairs[0][0]) and video.write(pairs[1][0], changed=pairs[1][1])
-    assert not video.write(pairs[2][0], changed=pairs[2][1], block=False)   # the encoder is held up
-    gate.set()
-    assert video.write(pairs[3][0], changed=pairs[3][1])
-    video.close()
-    expected = write_all(tmp_path / "expected.mp4", [pairs[0], pairs[1], (pairs[3][0], None)])
-    assert encoded.frames == expected
-
-
-def test_conversion_boxes_group_rows_and_cover_each_rectangle_on_even_pixels():
-    # The recording's window: a central area of many rectangles above a status bar as wide as the frame.
-    rects = [(340, 55, 940, 4), (340, 59, 10, 26), (1276, 59, 4, 26), (340, 85, 940, 77),
-             (340, 162, 20, 19), (534, 162, 651, 19), (1266, 162, 14, 19), (340, 181, 940, 516), (0, 697, 1280, 23)]
-    assert conversion_boxes(rects, 1280, 720, margin=4) == [
-        (336, 50, 1280, 702, 332, 46, 1280, 706), (0, 692, 1280, 720, 0, 688, 1280, 720)]
-    assert conversion_boxes([(5, 5, 5, 5)], 20, 20, margin=2) == [(2, 2, 12, 12, 0, 0, 14, 14)]
-    assert conversion_boxes([(-5, 18, 40, 9)], 20, 20, margin=2) == [(0, 16, 20, 20, 0, 14, 20, 20)]
-    assert conversion_boxes([], 20, 20) == [] == conversion_boxes([(4, 4, 0, 3)], 20, 20)
