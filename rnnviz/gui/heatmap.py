@@ -111,11 +111,12 @@ class ContributionHeatmap(QWidget):
         self._iterations[slots] = [s.iteration for s in kept]
         self._head = (self._head + len(kept)) % self.rows
         self._count = min(self._count + len(kept), self.rows)
-        if in_hidden_tab(self):          # a hidden tab keeps its rows, colours and draws them when shown
-            self._unlogged = min(self._unlogged + len(fresh), self._count)
+        # The newest rows are coloured when drawn: now, or, in a hidden tab, once it is shown (rows
+        # received hidden before these are coloured with them, however the tab was hidden).
+        self._unlogged = min(self._unlogged + len(fresh), self._count)
+        if in_hidden_tab(self):
             self._stale = True
             return
-        self._log_rows(len(fresh))
         self._redraw()
 
     def showEvent(self, event) -> None:

@@ -69,3 +69,28 @@ def test_a_scale_changed_while_hidden_applies_to_every_row_once_shown(qtbot):
         each.show_snapshots(fed[3])
     tabs.setCurrentWidget(heatmap)
     np.testing.assert_array_equal(heatmap.image.image, reference.image.image)
+
+
+
+def test_rows_fed_in_a_hidden_tab_are_coloured_when_the_next_rows_are_drawn(qtbot):
+    """Rows fed while the tab was hidden, then more while the whole window was hidden (so the
+    heatmap is not in a hidden tab and draws at once): every row is coloured, not only the last."""
+    fed = batches()[:4]                      # one T, 8 iterations: no row is overwritten
+    reference = ContributionHeatmap(rows=20)
+    qtbot.addWidget(reference)
+    reference.show()
+    feed(reference, fed)
+    tabs = QTabWidget(objectName="tabs")
+    qtbot.addWidget(tabs)
+    tabs.addTab(QLabel("another page"), "Training")
+    heatmap = ContributionHeatmap(rows=20)
+    tabs.addTab(heatmap, "Gradients")
+    tabs.show()
+    heatmap.restart(fed[0])
+    for batch in fed[1:3]:                   # the Gradients tab is not the current one
+        heatmap.show_snapshots(batch)
+    tabs.hide()                              # the window itself is hidden
+    heatmap.show_snapshots(fed[3])
+    tabs.show()
+    tabs.setCurrentWidget(heatmap)
+    np.testing.assert_array_equal(heatmap.image.image, reference.image.image)
