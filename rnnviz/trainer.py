@@ -275,18 +275,27 @@ class Trainer:
         return timeout
 
     def _build_first(self) -> Iterator[Event]:
+        built = yield from self._build(self._settings)
+        if built:
+            yield "restarted", self._warm(self.session.snapshot())
+        elif built is False:
+            # keep answering commands so the app stays usable; apply() may fix the settings
+            yield "state", PAUSED
+
+    def _build(self, settings: Settings) -> Iterator[Event]:
+        """Build the session for `settings`: True if built, None if a newer command cancelled it,
+        False if it failed (an "error" event says why: never a traceback)."""
         from rnnviz.engine import Cancelled  # the factory loaded the engine
 
         try:
-            self.session = self._factory(self._settings, self)
+            self.session = self._factory(settings, self)
         except Cancelled:
-            return
-        except Exception as exc:  # a bad engine or settings: tell the user, never a traceback
+            return None
+        except Exception as exc:  # a bad engine or settings
             log.debug("session construction failed", exc_info=True)
             yield "error", TrainingError(f"Could not build the model: {exc}")
-            yield "state", PAUSED
-            return   # keep answering commands so the app stays usable; apply() may fix the settings
-        yield "restarted", self._warm(self.session.snapshot())
+            return False
+        return True
 
     def _train_one(self) -> Iterator[Event]:
         """One step; at full speed, steps back to back until a command is queued or a batch can
@@ -429,13 +438,7 @@ class Trainer:
         from rnnviz.engine import Cancelled
 
         if self.session is None:
-            try:
-                self.session = self._factory(settings, self)
-            except Cancelled:
-                return False
-            except Exception as exc:
-                log.debug("session construction failed", exc_info=True)
-                yield "error", TrainingError(f"Could not build the model: {exc}")
+            if not (yield from self._build(settings)):
                 return False
             self._settings = settings
             return True
