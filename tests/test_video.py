@@ -216,14 +216,14 @@ def test_a_copied_frame_leaves_the_callers_buffer_alone(tmp_path):
 
 def test_mp4_bytes_do_not_depend_on_the_cores(tmp_path):
     """x264 runs on one thread on any machine (PyAV's default gave it a thread and a slice per core),
-    so the same frames give the same file everywhere; its settings (one thread, no B-frames) are
-    written into the stream."""
+    so the same frames give the same file everywhere; its settings (one thread, no B-frames, whole-pixel
+    motion vectors) are written into the stream."""
     paths = [tmp_path / "one.mp4", tmp_path / "two.mp4"]
     for path in paths:
         with VideoWriter(path, 10, (W, H)) as video:
             for frame in frames(3):
                 video.write(frame)
     data = paths[0].read_bytes()
-    assert b" threads=1 " in data and b" sliced_threads=0 " in data and b" bframes=0 " in data
+    assert b" threads=1 " in data and b" sliced_threads=0 " in data and b" bframes=0 " in data and b" subme=0 " in data
     assert data == paths[1].read_bytes()
     assert video.encode_cpu_seconds > 0

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rnnviz.presets import load_preset
 from rnnviz.recording import default_iterations_per_frame, record
-from rnnviz.video import X264_PRESET
+from rnnviz.video import X264_PARAMS, X264_PRESET
 
 BENCH_SIZE, BENCH_FPS = (1280, 720), 30
 #: The video length whose iterations per frame are filmed (rnnviz record's default --seconds).
@@ -77,7 +77,7 @@ def bench_record(quick: bool) -> dict:
     """Per preset: the real-time factor (video seconds per second of rendering, training
     included) and where a frame's time goes."""
     frames = 90 if quick else VIDEO_SECONDS * BENCH_FPS
-    flat: dict = {"size": f"{BENCH_SIZE[0]}x{BENCH_SIZE[1]} main window, {BENCH_FPS} fps, libx264 {X264_PRESET}, "
+    flat: dict = {"size": f"{BENCH_SIZE[0]}x{BENCH_SIZE[1]} main window, {BENCH_FPS} fps, libx264 {X264_PRESET} {X264_PARAMS}, "
                           f"{frames} frames"}
     for name in PRESETS:
         flat.update({f"{name}: {key}": value for key, value in _film_in_new_process(name, frames).items()})
