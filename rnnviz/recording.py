@@ -346,6 +346,7 @@ class WindowTarget(Target):
         QCoreApplication.sendPostedEvents()
         super().__init__(window, [])
         self.window = window
+        window.curves.keep_curve_pixels()   # the same frames, fewer segments stroked
         self.preset = preset
         self._still_version = 0
         self._bars: tuple[int, list] = (-1, [])
@@ -438,6 +439,7 @@ def make_target(view: str, tab: str | None = None, preset=None, lesson=None) -> 
         from rnnviz.gui.curves import TrainingCurves
 
         views = [TrainingCurves()]
+        views[0].keep_curve_pixels()   # the same frames, fewer segments stroked
     elif view == "diagram":
         from rnnviz.gui.unrolled_view import UnrolledView
 

@@ -16,6 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
+from rnnviz.gui.curve_layers import CurveLayer
 from rnnviz.gui.frame_budget import FrameBudget
 from rnnviz.gui.theme import LIGHT, Theme
 
@@ -326,6 +327,7 @@ class TrainingCurves(QWidget):
         self._follow = True
         self._ranges: dict[str, tuple[float, float]] = {}
         self._theme = theme
+        self._layers: list[CurveLayer] = []
 
         self.loss_plot = _Plot(self.budget, "lossPlot")
         self.grad_plot = _Plot(self.budget, "gradPlot")
@@ -531,6 +533,16 @@ class TrainingCurves(QWidget):
         frame to frame while `state` (the legends' text, which carries the theme's colours, and the
         box's check) does; `rnnviz record` paints them only when it changes (see its `Camera`)."""
         return (self.loss_legend.text(), self.grad_legend.text(), self.log_check.isChecked()), self._headers
+
+    def keep_curve_pixels(self, on: bool = True) -> None:
+        """Paint the wide curves and the clipping bars from the pixels they kept, stroking only what
+        each frame adds (`CurveLayer`): for `rnnviz record`, which paints every frame; the pixels are
+        the same. The thin raw loss is left alone: pyqtgraph draws it as one polyline, whose square
+        ends would differ if it were drawn in pieces (and Qt's one-pixel lines are cheap)."""
+        for layer in self._layers:
+            layer.release()
+        self._layers = ([CurveLayer(item.curve) for item in
+                         (self.smooth_curve, self.after_curve, self.clip_marks, self.before_curve)] if on else [])
 
     def follow(self) -> None:
         """Let the axes follow the run again (after the user zoomed or panned)."""
