@@ -232,6 +232,12 @@ class _Plot(pg.PlotWidget):
         super().__init__()
         self.setObjectName(name)
         self._budget = budget
+        # The view paints all of its viewport with its background brush; Qt filled it with the
+        # palette first (a viewport fills its background), and the view then copied its cached
+        # background over that: two passes over every plot pixel before the curves, one is enough.
+        self.viewport().setAutoFillBackground(False)
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        self.setCacheMode(self.CacheModeFlag.CacheNone)
 
     def paintEvent(self, event) -> None:
         start = time.perf_counter()
