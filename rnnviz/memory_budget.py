@@ -14,7 +14,9 @@ The app trains in a process of its own, and its window keeps a copy of the inspe
 stepper's trace, pickled across): the window's estimate (`window=True`) adds that copy. For the two
 processes together (a session's build, three iterations and one inspection, the inspection relayed
 across a pipe), measured with tracemalloc for the settings above, the window's estimate came within
-0.77-0.84 of the peak; without the copy, the peak exceeded the estimate by up to 1.44x.
+0.77-0.84 of the peak; without the copy, the peak exceeded the estimate by up to 1.44x. The copy's
+arrays follow the run's dtype (a float32 run's inspection is all float32): counted at 8 bytes a
+number, a float32 run's window estimate came to 1.96-2.0 times its peak.
 """
 
 from __future__ import annotations
@@ -72,13 +74,16 @@ def estimate_bytes(settings, window: bool = False) -> int:
     the app's window, which keeps a copy of the inspection it shows."""
     s = shape(settings)
     item = 8   # float32 counted as float64: not every array follows dtype (a float32 run measured 2/3 of this)
-    per_step = PER_HIDDEN[settings.arch] * s["H"] + PER_INPUT_OUTPUT * (s["I"] + s["O"])
-    parameters = PER_PARAMETER
-    if window:
-        per_step += INSPECTION_PER_HIDDEN[settings.arch] * s["H"] + INSPECTION_PER_INPUT_OUTPUT * (s["I"] + s["O"])
-        parameters += INSPECTION_PER_PARAMETER
-    numbers = s["T"] * s["B"] * per_step + parameters * parameter_count(settings.arch, s["I"], s["H"], s["O"])
-    return int(MARGIN * item * numbers) + page_rounding_bytes(settings.arch, s, np.dtype(settings.dtype).itemsize)
+    parameters = parameter_count(settings.arch, s["I"], s["H"], s["O"])
+    numbers = (s["T"] * s["B"] * (PER_HIDDEN[settings.arch] * s["H"] + PER_INPUT_OUTPUT * (s["I"] + s["O"]))
+               + PER_PARAMETER * parameters)
+    need = MARGIN * item * numbers
+    if window:   # the inspection's arrays all follow dtype (float32 in a float32 run)
+        copy = (s["T"] * s["B"] * (INSPECTION_PER_HIDDEN[settings.arch] * s["H"]
+                                   + INSPECTION_PER_INPUT_OUTPUT * (s["I"] + s["O"]))
+                + INSPECTION_PER_PARAMETER * parameters)
+        need += MARGIN * np.dtype(settings.dtype).itemsize * copy
+    return int(need) + page_rounding_bytes(settings.arch, s, np.dtype(settings.dtype).itemsize)
 
 
 def page_rounding_bytes(arch: str, s: dict[str, int], item: int) -> int:
