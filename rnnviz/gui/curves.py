@@ -526,7 +526,9 @@ class TrainingCurves(QWidget):
             return
         self.loss_plot.getPlotItem().setLogMode(y=on)
         self.loss_plot.getPlotItem().getAxis("left").setTicks(None)
+        # pyqtgraph's switch turns auto-range back on for both axes: set both round ranges again
         self._ranges.pop("loss", None)
+        self._ranges.pop("x", None)
         self._dirty = True
         self.redraw()
         self.log_scale_changed.emit(on)

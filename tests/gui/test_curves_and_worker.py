@@ -383,3 +383,27 @@ def test_after_answering_play_the_trainer_waits_for_the_gui_to_take_the_answer()
         trainer.abort()
         thread.join(10)
     assert not thread.is_alive()
+
+
+@pytest.mark.parametrize("log_scale", [False, True])
+def test_toggling_the_log_scale_keeps_both_axes_on_round_ranges(qtbot, log_scale):
+    """pyqtgraph's log-mode switch turns auto-range back on: the x axis would then follow the data
+    exactly (0.98 … 39.02 here) until the next round step, and the y axis too."""
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curves.resize(800, 500)
+    curves.show()
+    curves.set_log_scale(not log_scale)
+    curves.restart(snap(0, 1.4, 2.0))
+    curves.show_snapshots(tuple(snap(i, 1.0 / i, 10.0 / i) for i in range(1, 40)))
+    curves.redraw()
+    curves.set_log_scale(log_scale)
+    curves.show_snapshots((snap(40, 0.02, 0.2),))
+    curves.redraw()
+    for plot in (curves.loss_plot, curves.grad_plot):
+        (x0, x1), _ = plot.getPlotItem().vb.viewRange()
+        assert (x0, x1) == pytest.approx(x_range(40)), plot.objectName()
+    _, (y0, y1) = curves.loss_plot.getPlotItem().vb.viewRange()
+    low, high = log_range(0.02, 1.4) if log_scale else linear_range(0.02, 1.4)
+    pad = 0.02 * (high - low)
+    assert (y0, y1) == pytest.approx((low - pad, high + pad))
