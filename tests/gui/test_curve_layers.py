@@ -58,3 +58,16 @@ def test_kept_curves_paint_the_plain_curves_pixels_and_stroke_only_what_is_new(q
     assert np.array_equal(pixels(plain), pixels(kept))
     kept.keep_curve_pixels(False)
     assert not kept._layers and "paint" not in vars(kept.smooth_curve.curve)
+
+
+def test_a_released_layer_leaves_pyqtgraphs_painting_even_when_released_twice(qtbot):
+    from rnnviz.gui.curve_layers import CurveLayer
+
+    curves = TrainingCurves()
+    qtbot.addWidget(curves)
+    curve = curves.smooth_curve.curve
+    layer = CurveLayer(curve)
+    assert vars(curve)["paint"] == layer.paint
+    layer.release()
+    layer.release()
+    assert "paint" not in vars(curve)
