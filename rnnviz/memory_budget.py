@@ -73,6 +73,7 @@ def estimate_bytes(settings, window: bool = False) -> int:
     """Memory (bytes) that training `settings` needs, from its sizes alone; `window`: trained for
     the app's window, which keeps a copy of the inspection it shows."""
     s = shape(settings)
+    itemsize = np.dtype(settings.dtype).itemsize
     item = 8   # float32 counted as float64: not every array follows dtype (a float32 run measured 2/3 of this)
     parameters = parameter_count(settings.arch, s["I"], s["H"], s["O"])
     numbers = (s["T"] * s["B"] * (PER_HIDDEN[settings.arch] * s["H"] + PER_INPUT_OUTPUT * (s["I"] + s["O"]))
@@ -82,8 +83,8 @@ def estimate_bytes(settings, window: bool = False) -> int:
         copy = (s["T"] * s["B"] * (INSPECTION_PER_HIDDEN[settings.arch] * s["H"]
                                    + INSPECTION_PER_INPUT_OUTPUT * (s["I"] + s["O"]))
                 + INSPECTION_PER_PARAMETER * parameters)
-        need += MARGIN * np.dtype(settings.dtype).itemsize * copy
-    return int(need) + page_rounding_bytes(settings.arch, s, np.dtype(settings.dtype).itemsize)
+        need += MARGIN * itemsize * copy
+    return int(need) + page_rounding_bytes(settings.arch, s, itemsize)
 
 
 def page_rounding_bytes(arch: str, s: dict[str, int], item: int) -> int:
