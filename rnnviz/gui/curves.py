@@ -16,7 +16,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
-from rnnviz.gui.curve_layers import CurveLayer
 from rnnviz.gui.frame_budget import FrameBudget
 from rnnviz.gui.theme import LIGHT, Theme
 
@@ -333,7 +332,7 @@ class TrainingCurves(QWidget):
         self._follow = True
         self._ranges: dict[str, tuple[float, float]] = {}
         self._theme = theme
-        self._layers: list[CurveLayer] = []
+        self._layers: list = []          # `CurveLayer`s, while `keep_curve_pixels` is on
 
         self.loss_plot = _Plot(self.budget, "lossPlot")
         self.grad_plot = _Plot(self.budget, "gradPlot")
@@ -547,6 +546,8 @@ class TrainingCurves(QWidget):
         each frame adds (`CurveLayer`): for `rnnviz record`, which paints every frame; the pixels are
         the same. The thin raw loss is left alone: pyqtgraph draws it as one polyline, whose square
         ends would differ if it were drawn in pieces (and Qt's one-pixel lines are cheap)."""
+        from rnnviz.gui.curve_layers import CurveLayer   # recordings only: not at the app's start-up
+
         for layer in self._layers:
             layer.release()
         self._layers = ([CurveLayer(item.curve) for item in
